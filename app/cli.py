@@ -1,0 +1,126 @@
+"""Command line: ``cors-playground [serve] | explain FILE | verify FILE``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from app.cors import PROFILES, Scenario, ScenarioError, predict
+
+EXIT_USAGE = 2
+
+
+def _env_int(name: str, default: int) -> int:
+    try:
+        return int(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cors-playground",
+        description="Learn CORS with real cross-origin requests.",
+    )
+    sub = parser.add_subparsers(dest="command")
+
+    serve = sub.add_parser("serve", help="start the playground (site and API origins)")
+    serve.add_argument(
+        "--host",
+        default=os.environ.get("CORS_PLAYGROUND_HOST", "localhost"),
+        help="host name to listen on and to print in URLs (env CORS_PLAYGROUND_HOST)",
+    )
+    serve.add_argument(
+        "--site-port",
+        type=int,
+        default=_env_int("CORS_PLAYGROUND_SITE_PORT", 8000),
+        help="port of the site origin (env CORS_PLAYGROUND_SITE_PORT, default 8000)",
+    )
+    serve.add_argument(
+        "--api-port",
+        type=int,
+        default=_env_int("CORS_PLAYGROUND_API_PORT", 8001),
+        help="port of the API origin (env CORS_PLAYGROUND_API_PORT, default 8001)",
+    )
+
+    browsers = sorted(PROFILES)
+    explain = sub.add_parser(
+        "explain", help="predict what a browser does with scenarios (JSON in, JSON out)"
+    )
+    explain.add_argument("file", help="scenario JSON file (one object or an array), - for stdin")
+    explain.add_argument("--browser", choices=browsers, default="chromium")
+
+    verify = sub.add_parser(
+        "verify", help="run scenarios in a real headless browser and compare with the engine"
+    )
+    verify.add_argument("file", help="scenario JSON file (one object or an array), - for stdin")
+    verify.add_argument("--browser", default="chromium", help="real browser to run (chromium)")
+    verify.add_argument("--json", action="store_true", help="print the full report as JSON")
+    return parser
+
+
+def read_scenarios(path: str) -> tuple[list[Scenario], bool]:
+    """Read one scenario or an array; return them and whether the input was an array."""
+    try:
+        if path == "-":
+            text = sys.stdin.read()
+        else:
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read()
+    except OSError as exc:
+        raise ScenarioError(path, f"cannot read: {exc.strerror}") from exc
+    try:
+        doc: Any = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ScenarioError(path, f"not valid JSON: {exc.msg} at line {exc.lineno}") from exc
+    if isinstance(doc, list):
+        scenarios = []
+        for index, item in enumerate(doc):
+            try:
+                scenarios.append(Scenario.from_json(item))
+            except ScenarioError as exc:
+                raise ScenarioError(f"[{index}].{exc.field}", exc.message) from exc
+        return scenarios, True
+    return [Scenario.from_json(doc)], False
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    scenarios, many = read_scenarios(args.file)
+    predictions = [predict(s, browser=args.browser).to_json() for s in scenarios]
+    json.dump(predictions if many else predictions[0], sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from app.harness.verify import run_verify
+
+    scenarios, _ = read_scenarios(args.file)
+    return run_verify(scenarios, browser=args.browser, as_json=args.json)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from app.web.main import serve
+
+    return serve(host=args.host, site_port=args.site_port, api_port=args.api_port)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args = parser.parse_args(["serve", *(argv or sys.argv[1:])])
+    handlers = {"serve": cmd_serve, "explain": cmd_explain, "verify": cmd_verify}
+    try:
+        return handlers[args.command](args)
+    except ScenarioError as exc:
+        print(f"cors-playground {args.command}: {exc.field}: {exc.message}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())
