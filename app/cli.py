@@ -100,13 +100,15 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from app.harness.verify import run_verify
 
     scenarios, _ = read_scenarios(args.file)
-    return run_verify(scenarios, browser=args.browser, as_json=args.json)
+    status: int = run_verify(scenarios, browser=args.browser, as_json=args.json)
+    return status
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from app.web.main import serve
 
-    return serve(host=args.host, site_port=args.site_port, api_port=args.api_port)
+    status: int = serve(host=args.host, site_port=args.site_port, api_port=args.api_port)
+    return status
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,24 +1,115 @@
-"""Browser profiles: the Fetch Standard baseline and each engine's recorded deviations."""
+"""Browser profiles: the Fetch Standard baseline and each engine's recorded deviations.
+
+Every deviation is data here, once, with its evidence: the test that shows it in the real
+browser (tests/vectors/ runs the engine against the browser on every scenario) and a source
+where one exists. The engine code reads these switches; it never tests a browser's name.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Deviation:
+    """One place where a browser does not do what the Fetch Standard says."""
+
+    key: str
+    summary: str
+    evidence: str
 
 
 @dataclass(frozen=True)
 class Profile:
+    """How one browser engine runs the CORS protocol, as switches over the spec baseline."""
+
     name: str
     label: str
+    # Header names the browser drops from fetch() like forbidden request-headers.
+    extra_forbidden_request_header_names: frozenset[str] = frozenset()
+    # Duplicate request headers are combined ("a, b") before the CORS-safelisted checks.
+    combines_duplicate_request_headers: bool = False
+    # `Access-Control-Allow-Headers: *` also covers `Authorization`.
+    wildcard_allows_authorization: bool = False
+    # Allow lists (Allow-Methods, Allow-Headers, Expose-Headers) are split on commas and
+    # trimmed; a malformed item never fails the preflight.
+    lenient_allow_lists: bool = False
+    # Content-Type's MIME type may have whitespace around the "/" (`text / plain`).
+    lenient_mime_type_whitespace: bool = False
+    # Client-hint style request-headers the browser treats as CORS-safelisted.
+    client_hints_safelisted: bool = False
+    # A redirect answering a preflight is named PreflightDisallowedRedirect.
+    names_preflight_redirects: bool = False
+    # CORS-preflight cache: seconds without Access-Control-Max-Age, and the cap.
+    max_age_default: int = 5
+    max_age_cap: int | None = None
+    deviations: tuple[Deviation, ...] = field(default=())
 
 
-PROFILES: dict[str, Profile] = {
-    "spec": Profile("spec", "Fetch Standard"),
-    "chromium": Profile("chromium", "Chromium"),
-}
+SPEC = Profile(name="spec", label="Fetch Standard")
+
+CHROMIUM = Profile(
+    name="chromium",
+    label="Chromium",
+    extra_forbidden_request_header_names=frozenset({"user-agent"}),
+    combines_duplicate_request_headers=True,
+    wildcard_allows_authorization=True,
+    lenient_allow_lists=True,
+    lenient_mime_type_whitespace=True,
+    client_hints_safelisted=True,
+    names_preflight_redirects=True,
+    max_age_cap=7200,
+    deviations=(
+        Deviation(
+            "user-agent-forbidden",
+            "Chromium silently drops a User-Agent header set by fetch(); the spec lets pages "
+            "set it (it is then CORS-unsafe and needs a preflight).",
+            "tests/vectors: sample s42-0089; https://crbug.com/571722",
+        ),
+        Deviation(
+            "duplicate-headers-combined",
+            "Chromium combines repeated request headers into one value ('a, b') before the "
+            "CORS-safelisted checks, so two short Accept values can exceed 128 bytes together; "
+            "the spec checks each header separately.",
+            "tests/vectors: generated duplicate-header scenarios",
+        ),
+        Deviation(
+            "wildcard-authorization",
+            "Chromium lets `Access-Control-Allow-Headers: *` cover Authorization; the spec says "
+            "the wildcard never does.",
+            "tests/vectors: generated Authorization scenarios; "
+            "services/network/public/cpp/cors/preflight_result.cc",
+        ),
+        Deviation(
+            "lenient-allow-lists",
+            "Chromium splits Access-Control-Allow-Methods/-Headers/-Expose-Headers on commas and "
+            "ignores malformed items; the spec fails the preflight when the list does not parse.",
+            "tests/vectors: generated malformed allow-list scenarios; preflight_result.cc",
+        ),
+        Deviation(
+            "mime-type-whitespace",
+            "Chromium accepts whitespace around the '/' of a Content-Type (`text / plain` stays "
+            "CORS-safelisted); the spec's MIME type parser rejects it.",
+            "tests/vectors: generated Content-Type scenarios; cors.cc",
+        ),
+        Deviation(
+            "client-hints-safelisted",
+            "Chromium also safelists the client-hint request-headers DPR, Device-Memory, "
+            "Viewport-Width, Width (numeric values) and Save-Data: on.",
+            "tests/vectors: generated client-hint scenarios; "
+            "services/network/public/cpp/cors/cors.cc",
+        ),
+    ),
+)
+
+PROFILES: dict[str, Profile] = {p.name: p for p in (CHROMIUM, SPEC)}
 
 
 def get_profile(name: str) -> Profile:
+    """The profile called ``name``; ValueError naming the choices otherwise."""
     try:
         return PROFILES[name]
     except KeyError:
-        raise ValueError(f"unknown browser {name!r}: choose one of {', '.join(PROFILES)}") from None
+        raise ValueError(
+            f"unknown browser {name!r}: choose one of {', '.join(sorted(PROFILES))}"
+        ) from None

@@ -98,9 +98,7 @@ class Scenario:
                 mode=mode,
                 body=body,
             ),
-            preflight_response=_response(
-                doc.get("preflight_response", {}), "preflight_response"
-            ),
+            preflight_response=_response(doc.get("preflight_response", {}), "preflight_response"),
             response=_response(doc.get("response", {}), "response"),
             id=scenario_id,
         )
@@ -135,7 +133,12 @@ class Step:
     spec: str
 
     def to_json(self) -> dict[str, str]:
-        return {"check": self.check, "result": self.result, "detail": self.detail, "spec": self.spec}
+        return {
+            "check": self.check,
+            "result": self.result,
+            "detail": self.detail,
+            "spec": self.spec,
+        }
 
 
 @dataclass(frozen=True)
@@ -237,4 +240,6 @@ def _response(value: object, name: str) -> ServerResponse:
             f"{name}.status",
             f"must be a final HTTP status from {MIN_STATUS} to {MAX_STATUS} (got {status})",
         )
-    return ServerResponse(status=status, headers=_headers(doc.get("headers", []), f"{name}.headers"))
+    return ServerResponse(
+        status=status, headers=_headers(doc.get("headers", []), f"{name}.headers")
+    )

@@ -1,0 +1,176 @@
+"""Origins and the CORS check: https://fetch.spec.whatwg.org/#cors-check"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from app.cors.headers import Header, get
+
+SPEC_CORS_CHECK = "https://fetch.spec.whatwg.org/#cors-check"
+SPEC_ORIGIN = (
+    "https://html.spec.whatwg.org/multipage/browsers.html#ascii-serialisation-of-an-origin"
+)
+
+DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443, "ftp": 21}
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
+_FORBIDDEN_HOST_CHARS = frozenset(" #%/:<>?@[\\]^|\t\n\r\x00")
+
+
+def serialize_origin(url: str) -> str | None:
+    """The ASCII serialization of a URL's origin (scheme://host[:port]), None if opaque.
+
+    https://html.spec.whatwg.org/multipage/browsers.html#ascii-serialisation-of-an-origin
+    """
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if scheme not in DEFAULT_PORTS or not host:
+        return None
+    if ":" in host:
+        host = f"[{host}]"
+    if port is None or port == DEFAULT_PORTS[scheme]:
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
+
+
+def same_origin(origin: str, url: str) -> bool:
+    """Whether the page's origin and the request URL's origin are the same origin.
+
+    https://html.spec.whatwg.org/multipage/browsers.html#same-origin
+    """
+    return serialize_origin(url) == (serialize_origin(origin) or origin)
+
+
+def parses_as_url(value: str) -> bool:
+    """Whether a header value parses as an absolute URL (Chromium's GURL validity, roughly):
+    a scheme, and for special schemes a host of allowed characters and a port up to 65535."""
+    if not _SCHEME.match(value):
+        return False
+    scheme, _, rest = value.partition(":")
+    if scheme.lower() not in DEFAULT_PORTS:
+        return True
+    authority = rest.lstrip("/\\")
+    authority = re.split(r"[/\\?#]", authority, maxsplit=1)[0]
+    authority = authority.rpartition("@")[2]
+    host, _, port = (
+        authority.partition(":")
+        if not authority.startswith("[")
+        else (
+            authority.partition("]")[0] + "]",
+            "",
+            authority.partition("]")[2].lstrip(":"),
+        )
+    )
+    if not host or any(c in _FORBIDDEN_HOST_CHARS for c in host.strip("[]")):
+        return False
+    return not port or (port.isdigit() and int(port) <= 65535)
+
+
+@dataclass(frozen=True)
+class CorsCheckResult:
+    """The CORS check's verdict, the DevTools name of the failure, and the offending value."""
+
+    ok: bool
+    reason: str
+    error: str | None = None
+    failed_parameter: str | None = None
+
+
+def cors_check(origin: str, credentials: str, headers: Sequence[Header]) -> CorsCheckResult:
+    """CORS check: may the page's origin read this response?
+
+    ``headers`` are the response headers as received. Failures are named as Chromium's
+    DevTools names them (corsErrorStatus.corsError).
+    https://fetch.spec.whatwg.org/#cors-check
+    """
+    include = credentials == "include"
+    allow_origin = get("Access-Control-Allow-Origin", headers)
+    # Step 2: "If origin is null, then return failure."
+    if allow_origin is None:
+        return CorsCheckResult(
+            False,
+            "the response has no Access-Control-Allow-Origin header, so the page may not read it",
+            "MissingAllowOriginHeader",
+            "",
+        )
+    if allow_origin == "*":
+        # Step 3: "If credentials mode is not "include" and origin is `*`, return success."
+        if not include:
+            return CorsCheckResult(True, "Access-Control-Allow-Origin: * lets any origin read it")
+        return CorsCheckResult(
+            False,
+            "Access-Control-Allow-Origin is *, but a request with credentials: 'include' needs "
+            f"the exact origin {origin}; the wildcard never works with credentials",
+            "WildcardOriginNotAllowed",
+            "",
+        )
+    # Step 4: "If the result of byte-serializing a request origin with request is not origin,
+    # then return failure."
+    if allow_origin != origin:
+        return _origin_mismatch(origin, allow_origin)
+    if not include:
+        return CorsCheckResult(True, f"Access-Control-Allow-Origin matches {origin} exactly")
+    # Step 7: "If credentials is `true`, then return success."
+    allow_credentials = get("Access-Control-Allow-Credentials", headers)
+    if allow_credentials == "true":
+        return CorsCheckResult(
+            True,
+            f"Access-Control-Allow-Origin matches {origin} and Access-Control-Allow-Credentials "
+            "is true, as credentials: 'include' requires",
+        )
+    if allow_credentials is None:
+        why = "there is no Access-Control-Allow-Credentials header"
+    else:
+        why = (
+            f"Access-Control-Allow-Credentials is {allow_credentials!r}; only the exact "
+            "lowercase value true counts"
+        )
+    return CorsCheckResult(
+        False,
+        f"the request was sent with credentials: 'include', but {why}",
+        "InvalidAllowCredentials",
+        allow_credentials or "",
+    )
+
+
+def _origin_mismatch(origin: str, allow_origin: str) -> CorsCheckResult:
+    if "," in allow_origin or " " in allow_origin:
+        return CorsCheckResult(
+            False,
+            f"Access-Control-Allow-Origin holds several values ({allow_origin!r}); it must "
+            "hold exactly one origin (two headers are combined into one list)",
+            "MultipleAllowOriginValues",
+            allow_origin,
+        )
+    if allow_origin == "null":
+        detail = (
+            f"Access-Control-Allow-Origin is 'null', which does not match {origin}; "
+            "trusting null also trusts sandboxed frames and file: pages"
+        )
+        return CorsCheckResult(False, detail, "AllowOriginMismatch", allow_origin)
+    if not parses_as_url(allow_origin):
+        return CorsCheckResult(
+            False,
+            f"Access-Control-Allow-Origin is {allow_origin!r}, which is not a valid origin",
+            "InvalidAllowOriginValue",
+            allow_origin,
+        )
+    hint = ""
+    if allow_origin.rstrip("/") == origin:
+        hint = " (an origin has no trailing slash)"
+    elif allow_origin.lower() == origin.lower():
+        hint = " (the comparison is case-sensitive)"
+    return CorsCheckResult(
+        False,
+        f"Access-Control-Allow-Origin is {allow_origin!r}, which is not the page's origin "
+        f"{origin}: the comparison is exact, character for character{hint}",
+        "AllowOriginMismatch",
+        allow_origin,
+    )
