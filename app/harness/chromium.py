@@ -1,0 +1,292 @@
+"""Drive headless Chromium through Playwright: run fetch() calls in a page, collect what it saw.
+
+Debian's ``chromium`` is used where it exists (env ``CHROMIUM_PATH`` first, then ``chromium``
+on ``PATH``); elsewhere Playwright's own downloaded build. Playwright is never asked to
+download anything. DevTools (``Network.loadingFailed`` → ``corsErrorStatus``) names the CORS
+check that failed; console messages are the browser's own words for the learner.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import shutil
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+CHROMIUM_ARGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+LAUNCH_TIMEOUT_MS = 30_000
+NAVIGATION_TIMEOUT_MS = 10_000
+FETCH_TIMEOUT_MS = 8_000
+# fetch() calls in flight at once in one page. Chromium opens at most 6 connections per
+# host anyway; more in flight only queues. Measured: 150 scenarios in about a second.
+CONCURRENCY = 16
+# After the page has its answers, DevTools events may still be on their way.
+SETTLE_TIMEOUT = 3.0
+SETTLE_POLL = 0.01
+MAX_CONSOLE_PER_KEY = 8
+
+# Runs in the page. Headers go as an array of pairs, exactly as given (duplicates included).
+FETCH_ALL_JS = """
+async ({specs, concurrency, timeoutMs}) => {
+  const results = new Array(specs.length);
+  let next = 0;
+  async function one(spec) {
+    const init = {method: spec.method, headers: spec.headers, credentials: spec.credentials,
+                  mode: spec.mode, signal: AbortSignal.timeout(timeoutMs)};
+    if (spec.body !== null) init.body = spec.body;
+    try {
+      const response = await fetch(spec.url, init);
+      const headers = [...response.headers.keys()];
+      try { await response.arrayBuffer(); } catch (e) { /* the outcome is already known */ }
+      return {ok: true, status: response.status, type: response.type, headers, error: null};
+    } catch (e) {
+      return {ok: false, status: null, type: null, headers: [], error: String(e)};
+    }
+  }
+  async function worker() {
+    while (next < specs.length) {
+      const index = next++;
+      results[index] = await one(specs[index]);
+    }
+  }
+  await Promise.all(Array.from({length: Math.min(concurrency, specs.length)}, worker));
+  return results;
+}
+"""
+
+
+class BrowserUnavailable(RuntimeError):
+    """The browser cannot be found or launched; the message says what to install."""
+
+
+def find_chromium() -> str | None:
+    """Chromium's executable: env CHROMIUM_PATH, else ``chromium`` on PATH, else None.
+
+    None means: let Playwright use its own downloaded build (``playwright install chromium``).
+    """
+    configured = os.environ.get("CHROMIUM_PATH")
+    if configured:
+        return configured
+    for name in ("chromium", "chromium-browser"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+@dataclass(frozen=True)
+class FetchSpec:
+    """One fetch() as the page runs it (already rewritten onto the harness ports)."""
+
+    key: str
+    url: str
+    method: str
+    headers: tuple[tuple[str, str], ...]
+    credentials: str
+    mode: str
+    body: str | None
+
+    def to_js(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "method": self.method,
+            "headers": [list(h) for h in self.headers],
+            "credentials": self.credentials,
+            "mode": self.mode,
+            "body": self.body,
+        }
+
+
+@dataclass
+class FetchResult:
+    """What JavaScript saw, plus what DevTools and the console said about the request."""
+
+    ok: bool
+    status: int | None
+    type: str | None
+    headers: list[str]
+    error: str | None
+    cors_error: str | None = None
+    failed_parameter: str | None = None
+    net_error: str | None = None
+    console: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Watch:
+    """DevTools and console events, collected by key while a batch runs."""
+
+    url_to_key: dict[str, str]
+    keys: frozenset[str] = frozenset()
+    request_keys: dict[str, str] = field(default_factory=dict)  # requestId -> key
+    sent: set[str] = field(default_factory=set)
+    failed: dict[str, tuple[str | None, str | None, str | None]] = field(default_factory=dict)
+    console: dict[str, list[str]] = field(default_factory=dict)
+
+
+_KEY_IN_TEXT = re.compile(r"/t/([A-Za-z0-9_-]+)")
+
+
+class ChromiumDriver:
+    """One headless Chromium; each batch runs in a fresh context (no cookies, no caches)."""
+
+    def __init__(self, executable_path: str | None = None, concurrency: int = CONCURRENCY) -> None:
+        self.executable_path = executable_path if executable_path is not None else find_chromium()
+        self.concurrency = concurrency
+        self._playwright: Any = None
+        self._browser: Any = None
+        self._watch: _Watch | None = None
+
+    @property
+    def version(self) -> str:
+        return f"Chromium {self._browser.version}" if self._browser else "Chromium"
+
+    async def start(self) -> None:
+        """Launch the browser; raise BrowserUnavailable with an install hint when it cannot."""
+        try:
+            from playwright.async_api import async_playwright
+        except ImportError as exc:  # pragma: no cover - playwright is a dependency
+            raise BrowserUnavailable("the playwright package is not installed") from exc
+        self._playwright = await async_playwright().start()
+        options: dict[str, Any] = {
+            "headless": True,
+            "args": list(CHROMIUM_ARGS),
+            "timeout": LAUNCH_TIMEOUT_MS,
+        }
+        if self.executable_path:
+            options["executable_path"] = self.executable_path
+        try:
+            self._browser = await self._playwright.chromium.launch(**options)
+        except Exception as exc:
+            await self.close()
+            where = self.executable_path or "Playwright's own Chromium build"
+            raise BrowserUnavailable(
+                f"cannot launch Chromium ({where}): {str(exc).splitlines()[0]}. Install it "
+                "(Debian: apt-get install chromium; elsewhere: python -m playwright install "
+                "chromium) or point CHROMIUM_PATH at the executable."
+            ) from exc
+
+    async def close(self) -> None:
+        if self._browser is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._browser.close(), 10)
+            self._browser = None
+        if self._playwright is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._playwright.stop(), 10)
+            self._playwright = None
+
+    async def run(self, page_origin: str, specs: list[FetchSpec]) -> list[FetchResult]:
+        """Run fetch() calls from a page at ``page_origin``; results in the order of ``specs``."""
+        if self._browser is None:
+            raise BrowserUnavailable("the browser is not running")
+        if not specs:
+            return []
+        watch = _Watch(
+            url_to_key={s.url: s.key for s in specs}, keys=frozenset(s.key for s in specs)
+        )
+        context = await self._browser.new_context()
+        try:
+            page = await context.new_page()
+            page.set_default_timeout(NAVIGATION_TIMEOUT_MS)
+            page.on("console", lambda message: self._on_console(watch, message.text))
+            cdp = await context.new_cdp_session(page)
+            cdp.on("Network.requestWillBeSent", lambda event: self._on_request(watch, event))
+            cdp.on("Network.loadingFailed", lambda event: self._on_failed(watch, event))
+            await cdp.send("Network.enable")
+            await page.goto(page_origin + "/", wait_until="load")
+            rounds = -(-len(specs) // self.concurrency)
+            deadline = FETCH_TIMEOUT_MS / 1000 * rounds + 10
+            raw = await asyncio.wait_for(
+                page.evaluate(
+                    FETCH_ALL_JS,
+                    {
+                        "specs": [s.to_js() for s in specs],
+                        "concurrency": self.concurrency,
+                        "timeoutMs": FETCH_TIMEOUT_MS,
+                    },
+                ),
+                deadline,
+            )
+            results = [
+                FetchResult(
+                    ok=bool(r["ok"]),
+                    status=r["status"],
+                    type=r["type"],
+                    headers=list(r["headers"]),
+                    error=r["error"],
+                )
+                for r in raw
+            ]
+            await self._settle(watch, specs, results)
+        finally:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(context.close(), 10)
+        for spec, result in zip(specs, results, strict=True):
+            cors_error, failed_parameter, net_error = watch.failed.get(spec.key, (None, None, None))
+            result.cors_error = cors_error
+            result.failed_parameter = failed_parameter
+            result.net_error = net_error
+            result.console = watch.console.get(spec.key, [])
+        return results
+
+    async def _settle(
+        self, watch: _Watch, specs: list[FetchSpec], results: list[FetchResult]
+    ) -> None:
+        """Wait (bounded) for the DevTools failure and console message of each failed fetch."""
+
+        def missing() -> bool:
+            for spec, result in zip(specs, results, strict=True):
+                if result.ok:
+                    continue
+                went_out = spec.key in watch.sent or (
+                    result.error is not None and "Failed to fetch" in result.error
+                )
+                if went_out and spec.key not in watch.failed:
+                    return True
+                if watch.failed.get(spec.key, (None,))[0] and spec.key not in watch.console:
+                    return True
+            return False
+
+        deadline = time.monotonic() + SETTLE_TIMEOUT
+        while missing() and time.monotonic() < deadline:
+            await asyncio.sleep(SETTLE_POLL)
+
+    @staticmethod
+    def _on_request(watch: _Watch, event: dict[str, Any]) -> None:
+        url = event.get("request", {}).get("url", "")
+        key = watch.url_to_key.get(url)
+        if key is not None:
+            watch.request_keys.setdefault(event.get("requestId", ""), key)
+            watch.sent.add(key)
+
+    @staticmethod
+    def _on_failed(watch: _Watch, event: dict[str, Any]) -> None:
+        key = watch.request_keys.get(event.get("requestId", ""))
+        if key is None:
+            return
+        status = event.get("corsErrorStatus") or {}
+        entry = (status.get("corsError"), status.get("failedParameter"), event.get("errorText"))
+        # The fetch's own failure names the CORS check; keep it over a bare network error.
+        if key not in watch.failed or (entry[0] and not watch.failed[key][0]):
+            watch.failed[key] = entry
+
+    @staticmethod
+    def _on_console(watch: _Watch, text: str) -> None:
+        keys = {k for k in _KEY_IN_TEXT.findall(text) if k in watch.keys}
+        for key in keys:
+            messages = watch.console.setdefault(key, [])
+            if len(messages) < MAX_CONSOLE_PER_KEY:
+                messages.append(text)
