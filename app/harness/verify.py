@@ -1,0 +1,193 @@
+"""Verify the engine against a real browser: run scenarios, compare predictions, report.
+
+``observe(scenarios)`` runs them in real headless Chromium (the browser starts once per
+process); ``compare(prediction, observation)`` lists where the engine and the browser disagree;
+``run_verify`` is ``cors-playground verify FILE [--browser chromium] [--json]``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from app.cors.scenario import Scenario
+from app.harness.chromium import BrowserUnavailable
+from app.harness.session import SUPPORTED_BROWSERS, HarnessError, shared_harness
+
+EXIT_AGREE, EXIT_DISAGREE, EXIT_UNAVAILABLE = 0, 1, 2
+ACRM = "access-control-request-method"
+ACRH = "access-control-request-headers"
+# The fields compared, in report order.
+FIELDS = (
+    "preflight",
+    ACRM,
+    ACRH,
+    "actual_request_sent",
+    "outcome",
+    "blocked_by",
+    "readable_headers",
+)
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """One field where the engine's prediction and the real browser differ."""
+
+    field: str
+    predicted: Any
+    observed: Any
+
+    def to_json(self) -> dict[str, Any]:
+        return {"field": self.field, "predicted": self.predicted, "observed": self.observed}
+
+    def __str__(self) -> str:
+        return f"{self.field}: engine {_show(self.predicted)}, browser {_show(self.observed)}"
+
+
+def observe(scenarios: Sequence[Scenario], browser: str = "chromium") -> list[dict[str, Any]]:
+    """Run scenarios in the real browser; one truth-shaped observation per scenario, in order.
+
+    Blocking. The browser and target server start on first use and stay up for the process
+    (so a pytest session pays for one launch); raises HarnessError or BrowserUnavailable.
+    """
+    return shared_harness(browser).observe(scenarios)
+
+
+def browser_version(browser: str = "chromium") -> str:
+    """The shared harness browser's product and version, e.g. ``Chromium 156.0.8078.108``."""
+    return shared_harness(browser).version
+
+
+def _preflight_header(prediction: dict[str, Any], name: str) -> str | None:
+    request = prediction.get("preflight_request")
+    if not request:
+        return None
+    for key, value in request.get("headers", []):
+        if key.lower() == name:
+            return str(value)
+    return None
+
+
+def compare(prediction: dict[str, Any], observation: dict[str, Any]) -> list[Disagreement]:
+    """Where a prediction (``Prediction.to_json()``) and a browser observation disagree.
+
+    The preflight's request headers are compared only when both sides have a preflight, and
+    readable headers (as sets) only when both agree the response was readable: a difference
+    there follows from an earlier one and would only repeat it.
+    """
+    found: list[Disagreement] = []
+
+    def check(name: str, predicted: Any, observed: Any) -> None:
+        if predicted != observed:
+            found.append(Disagreement(name, predicted, observed))
+
+    check("preflight", bool(prediction.get("preflight")), bool(observation.get("preflight")))
+    if prediction.get("preflight") and observation.get("preflight"):
+        seen = observation.get("preflight_request") or {}
+        check(ACRM, _preflight_header(prediction, ACRM), seen.get(ACRM))
+        check(ACRH, _preflight_header(prediction, ACRH), seen.get(ACRH))
+    check(
+        "actual_request_sent",
+        bool(prediction.get("actual_request_sent")),
+        bool(observation.get("actual_request_sent")),
+    )
+    check("outcome", prediction.get("outcome"), observation.get("outcome"))
+    check("blocked_by", prediction.get("blocked_by"), observation.get("blocked_by"))
+    readable = ("allowed", "opaque")
+    if prediction.get("outcome") in readable and observation.get("outcome") in readable:
+        check(
+            "readable_headers",
+            sorted({str(h).lower() for h in prediction.get("readable_headers") or []}),
+            sorted(observation.get("readable_headers") or []),
+        )
+    return found
+
+
+def verify(
+    scenarios: Sequence[Scenario], browser: str = "chromium"
+) -> tuple[str, list[dict[str, Any]]]:
+    """Predict and observe every scenario; return the browser version and one result each."""
+    from app.cors import predict
+
+    observations = observe(scenarios, browser)
+    version = browser_version(browser)
+    results = []
+    for index, (scenario, observation) in enumerate(zip(scenarios, observations, strict=True)):
+        prediction: dict[str, Any] | None = None
+        try:
+            prediction = predict(scenario, browser=browser).to_json()
+        except Exception as exc:  # the engine's bug is a finding, not a crash of the report
+            disagreements = [Disagreement("prediction", f"{type(exc).__name__}: {exc}", None)]
+        else:
+            disagreements = compare(prediction, observation)
+        results.append(
+            {
+                "id": scenario.id if scenario.id is not None else f"#{index}",
+                "agree": not disagreements,
+                "disagreements": [d.to_json() for d in disagreements],
+                "prediction": prediction,
+                "observation": observation,
+            }
+        )
+    return version, results
+
+
+def run_verify(
+    scenarios: Sequence[Scenario],
+    browser: str = "chromium",
+    as_json: bool = False,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """``cors-playground verify``: 0 when engine and browser agree on every scenario, 1 when
+    not, 2 when the browser is unknown or cannot run."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    if browser not in SUPPORTED_BROWSERS:
+        print(
+            f"cors-playground verify: unknown browser {browser!r}; "
+            f"supported: {', '.join(SUPPORTED_BROWSERS)}",
+            file=err,
+        )
+        return EXIT_UNAVAILABLE
+    try:
+        version, results = verify(scenarios, browser)
+    except (BrowserUnavailable, HarnessError) as exc:
+        print(f"cors-playground verify: {exc}", file=err)
+        return EXIT_UNAVAILABLE
+    disagree = sum(1 for r in results if not r["agree"])
+    summary = {"total": len(results), "agree": len(results) - disagree, "disagree": disagree}
+    if as_json:
+        doc = {"browser": version, "summary": summary, "results": results}
+        json.dump(doc, out, indent=2)
+        out.write("\n")
+    else:
+        _print_report(version, results, out)
+        print(
+            f"{summary['total']} scenario(s) in {version}: {summary['agree']} agree, "
+            f"{summary['disagree']} disagree",
+            file=out,
+        )
+    return EXIT_DISAGREE if disagree else EXIT_AGREE
+
+
+def _print_report(version: str, results: list[dict[str, Any]], out: TextIO) -> None:
+    for result in results:
+        if result["agree"]:
+            continue
+        observation = result["observation"]
+        what = observation.get("outcome", "?")
+        if observation.get("blocked_by"):
+            what += f" by {observation['blocked_by']}"
+        print(f"DISAGREE {result['id']}: {version} says {what}", file=out)
+        for item in result["disagreements"]:
+            print(f"    {Disagreement(**item)}", file=out)
+        for message in observation.get("console", [])[:2]:
+            print(f"    console: {message}", file=out)
+
+
+def _show(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
