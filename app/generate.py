@@ -1,0 +1,257 @@
+"""A seeded generator of scenarios that reach every CORS rule, for checking the engine
+against real browsers.
+
+Each scenario starts from a request drawn from the edges the Fetch Standard defines (method
+case, the 128-byte limit, Range forms, forbidden and invalid headers, no-cors, credentials)
+and a server policy built to let it through, then applies up to two near-miss mutations to the
+server's answers (a trailing slash, `True`, a second Allow-Origin line, `*` with credentials,
+a 404 preflight...). What the browser does with it is not decided here: the browser decides.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from typing import Any
+
+from app.cors.headers import Header, cors_unsafe_request_header_names, is_forbidden_request_header
+from app.cors.methods import is_cors_safelisted_method, normalize_method
+from app.cors.profiles import SPEC
+
+PAGE_ORIGIN = "http://localhost:8701"
+TARGET_ORIGIN = "http://localhost:8702"
+
+METHODS = [
+    "GET", "GET", "POST", "POST", "HEAD", "get", "post", "head",
+    "PUT", "put", "Put", "DELETE", "delete", "OPTIONS", "options",
+    "PATCH", "patch", "Patch", "FOO", "foo", "M-SEARCH",
+]  # fmt: skip
+# fetch() throws a TypeError: forbidden methods and methods that are not tokens
+BAD_METHODS = ["CONNECT", "trace", "Track", "BAD METHOD", "GET\t", ""]
+
+X128 = "x" * 128
+REQUEST_HEADERS: list[Header] = [
+    # Accept: CORS-unsafe bytes and the 128-byte limit
+    ("Accept", "application/json"), ("Accept", "*/*"), ("Accept", "text/html, */*;q=0.8"),
+    ("Accept", X128), ("Accept", X128 + "x"), ("Accept", 'a"b'), ("Accept", "text/html(1)"),
+    ("Accept", "a:b"), ("Accept", "<x>"), ("Accept", "a?b"), ("Accept", "a@b"),
+    ("Accept", "[x]"), ("Accept", "a\\b"), ("Accept", "{x}"), ("Accept", "a\x7fb"),
+    ("Accept", "a\x01b"), ("Accept", "a\tb"), ("Accept", "  text/plain  "),
+    # languages
+    ("Accept-Language", "en-US,en;q=0.9"), ("Accept-Language", "*"),
+    ("Accept-Language", "en_US"), ("Accept-Language", "de-DE/x"),
+    ("Accept-Language", "x" * 129), ("Content-Language", "de-DE"), ("Content-Language", "fr!"),
+    # Content-Type: parsed as a MIME type, three essences
+    ("Content-Type", "text/plain"), ("Content-Type", "TEXT/PLAIN"),
+    ("Content-Type", "text/plain;charset=UTF-8"), ("Content-Type", "application/json"),
+    ("Content-Type", "application/json; charset=utf-8"),
+    ("Content-Type", "multipart/form-data; boundary=x"),
+    ("Content-Type", "application/x-www-form-urlencoded"), ("Content-Type", "text/plainx"),
+    ("Content-Type", "text / plain"), ("Content-Type", "text /plain"),
+    ("Content-Type", "text/ plain"), ("Content-Type", "text/plain/x"), ("Content-Type", "text"),
+    ("Content-Type", 'text/plain; x="("'), ("Content-Type", "text/plain;" + "x" * 120),
+    ("Content-Type", "text/html"),
+    # Range: only a single bytes=start- range without whitespace
+    ("Range", "bytes=0-"), ("Range", "bytes=0-99"), ("Range", "bytes=-5"),
+    ("Range", "bytes= 0-5"), ("Range", "bytes =0-5"), ("Range", "bytes=5-2"),
+    ("Range", "bytes=0-1,3-4"), ("Range", "items=0-5"), ("Range", "Bytes=0-"),
+    ("Range", "bytes=7-7"),
+    # client hints (safelisted by some engines)
+    ("DPR", "2"), ("DPR", "1.5"), ("DPR", "x"), ("Device-Memory", "4"), ("Width", "100"),
+    ("Width", "1.5"), ("Viewport-Width", "800"), ("Save-Data", "on"), ("Save-Data", "off"),
+    ("Intervention", "x"), ("Lang", "en"),
+    # forbidden request-headers, silently dropped
+    ("Accept-Charset", "utf-8"), ("Accept-Encoding", "identity"), ("Connection", "close"),
+    ("Content-Length", "5"), ("Cookie", "a=b"), ("Cookie2", "x"), ("Date", "x"), ("DNT", "1"),
+    ("Expect", "100-continue"), ("Host", "evil.example"), ("Keep-Alive", "1"),
+    ("Origin", "http://evil.example"), ("Referer", "http://x.example/"), ("Set-Cookie", "a=b"),
+    ("TE", "trailers"), ("Trailer", "x"), ("Transfer-Encoding", "chunked"),
+    ("Upgrade", "h2c"), ("Via", "1.1 x"), ("Access-Control-Request-Method", "PUT"),
+    ("Access-Control-Request-Headers", "x-token"), ("Proxy-Authorization", "x"),
+    ("Sec-Custom", "1"), ("User-Agent", "playground"),
+    ("X-HTTP-Method-Override", "PUT"), ("X-HTTP-Method-Override", "TRACE"),
+    ("X-HTTP-Method-Override", "trace"), ("X-HTTP-Method-Override", "PUT, TRACE"),
+    ("X-HTTP-Method-Override", '"TRACE"'), ("X-HTTP-Method-Override", " track "),
+    ("X-HTTP-Method", "CONNECT"), ("X-Method-Override", "TRACK"),
+    ("X-Method-Override", "DELETE"),
+    # ordinary CORS-unsafe headers
+    ("X-Token", "abc"), ("x-token", "abc"), ("X-Requested-With", "XMLHttpRequest"),
+    ("Authorization", "Bearer t0ken"), ("Cache-Control", "no-cache"),
+    ("If-None-Match", '"abc"'), ("X-Api-Key", "k"), ("X-Empty", ""),
+]  # fmt: skip
+
+# fetch() throws a TypeError for these
+INVALID_HEADERS: list[Header] = [
+    ("Bad Header", "1"), ("X:Y", "1"), ("", "1"), ("X-Token", "a\nb"), ("X-Token", "a\x00b"),
+    ("X-Token", "a\rb"), ("X-Token", "caf\u20ac"), ("X-Ok\u00e9", "1"), ("X-Latin", "caf\u00e9"),
+    ("(x)", "1"),
+]  # fmt: skip
+
+RESPONSE_EXTRAS: list[Header] = [
+    ("X-Request-Id", "42"), ("X-Other", "2"), ("Content-Type", "text/plain"),
+    ("Cache-Control", "no-cache"), ("Pragma", "no-cache"), ("Expires", "0"),
+    ("Last-Modified", "Wed, 21 Oct 2015 07:28:00 GMT"), ("Content-Language", "en"),
+    ("ETag", '"v1"'), ("Set-Cookie", "s=1"), ("Server-Timing", "db;dur=1"), ("X-Custom", "c"),
+]  # fmt: skip
+
+
+def generate(count: int, seed: int = 1) -> list[dict[str, Any]]:
+    """``count`` scenarios in the shared JSON format, the same for the same seed."""
+    rng = random.Random(seed)
+    return [_scenario(rng, f"g{seed}-{index:04d}") for index in range(count)]
+
+
+def _scenario(rng: random.Random, scenario_id: str) -> dict[str, Any]:
+    method = rng.choice(BAD_METHODS if rng.random() < 0.03 else METHODS)
+    mode = "no-cors" if rng.random() < 0.1 else "cors"
+    credentials = rng.choice(["omit", "same-origin", "same-origin", "include"])
+    headers = _request_headers(rng)
+    body: str | None = None
+    takes_body = normalize_method(method) not in ("GET", "HEAD")
+    if rng.random() < (0.4 if takes_body else 0.03):
+        body = rng.choice(["hello", "", '{"a": 1}'])
+    preflight, response = _policy(rng, method, headers, credentials)
+    mutations = rng.sample(sorted(MUTATIONS), k=rng.choice([0, 0, 1, 1, 2]))
+    for name in mutations:
+        MUTATIONS[name](rng, preflight, response, credentials)
+    return {
+        "id": scenario_id,
+        "mutations": mutations,
+        "origin": PAGE_ORIGIN,
+        "url": f"{TARGET_ORIGIN}/t/{scenario_id}",
+        "request": {
+            "method": method,
+            "headers": [list(h) for h in headers],
+            "credentials": credentials,
+            "mode": mode,
+            "body": body,
+        },
+        "preflight_response": preflight,
+        "response": response,
+    }
+
+
+def _request_headers(rng: random.Random) -> list[Header]:
+    roll = rng.random()
+    if roll < 0.04:
+        return [rng.choice(INVALID_HEADERS)]
+    if roll < 0.08:  # repeated names: combined or checked one by one
+        name = rng.choice(["Accept", "Content-Type", "X-Token", "Accept-Language"])
+        value = rng.choice(["a", "text/plain", "en", "x" * 70, "application/json"])
+        return [(name, value), (name, rng.choice([value, "text/plain", "x" * 70]))]
+    if roll < 0.10:  # the 1024-byte total of safelisted values
+        return [("Accept", "x" * 120)] * rng.choice([8, 9])
+    count = rng.choice([0, 1, 1, 2, 2, 3])
+    return [rng.choice(REQUEST_HEADERS) for _ in range(count)]
+
+
+def _policy(
+    rng: random.Random, method: str, headers: list[Header], credentials: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Server answers built to allow the request: the starting point for mutations."""
+    include = credentials == "include"
+    normalized = normalize_method(method)
+    sent = [(n, v.strip()) for n, v in headers]
+    sent = [(n, v) for n, v in sent if not is_forbidden_request_header(n, v, SPEC)]
+    unsafe = cors_unsafe_request_header_names(sent, SPEC).names
+    wildcard = not include and rng.random() < 0.25
+    pf: list[Header] = [("Access-Control-Allow-Origin", "*" if wildcard else PAGE_ORIGIN)]
+    if include:
+        pf.append(("Access-Control-Allow-Credentials", "true"))
+    if not is_cors_safelisted_method(normalized) or rng.random() < 0.3:
+        pf.append(("Access-Control-Allow-Methods", "*" if wildcard else normalized))
+    if unsafe or rng.random() < 0.2:
+        names = [n.title() for n in unsafe] if rng.random() < 0.5 else list(unsafe)
+        pf.append(("Access-Control-Allow-Headers", "*" if wildcard else ", ".join(names)))
+    if rng.random() < 0.2:
+        pf.append(("Access-Control-Max-Age", rng.choice(["0", "5", "600", "86400", "-1", "x"])))
+    rs: list[Header] = [("Access-Control-Allow-Origin", "*" if wildcard else PAGE_ORIGIN)]
+    if include:
+        rs.append(("Access-Control-Allow-Credentials", "true"))
+    extras = rng.sample(RESPONSE_EXTRAS, k=rng.choice([0, 1, 2, 3]))
+    rs.extend(extras)
+    if extras and rng.random() < 0.5:
+        exposed = [n for n, _ in extras if rng.random() < 0.6]
+        rs.append(("Access-Control-Expose-Headers", ", ".join(exposed) or "X-Nothing"))
+    rng.shuffle(rs)
+    return {"status": rng.choice([200, 204, 204]), "headers": pf}, {"status": 200, "headers": rs}
+
+
+Mutation = Callable[[random.Random, dict[str, Any], dict[str, Any], str], None]
+
+
+def _set(answer: dict[str, Any], name: str, value: str | None) -> None:
+    """Replace every ``name`` line with one ``value`` line (none when value is None)."""
+    kept = [h for h in answer["headers"] if h[0].lower() != name.lower()]
+    if value is not None:
+        kept.append((name, value))
+    answer["headers"] = kept
+
+
+def _allow_origin_values() -> list[str | None]:
+    return [
+        None, "*", "null", PAGE_ORIGIN + "/", PAGE_ORIGIN + "0", "http://evil.example",
+        PAGE_ORIGIN.upper(), "http://localhost", f"{PAGE_ORIGIN}, {PAGE_ORIGIN}",
+        f" {PAGE_ORIGIN} ", "localhost:8701", "https://localhost:8701", "*, *",
+    ]  # fmt: skip
+
+
+def _acao(rng: random.Random, answer: dict[str, Any]) -> None:
+    if rng.random() < 0.2:
+        answer["headers"] = [*answer["headers"], ("Access-Control-Allow-Origin", PAGE_ORIGIN)]
+    else:
+        _set(answer, "Access-Control-Allow-Origin", rng.choice(_allow_origin_values()))
+
+
+def _acac(rng: random.Random, answer: dict[str, Any]) -> None:
+    value = rng.choice([None, "True", "TRUE", "false", " true ", "true, true", "1"])
+    _set(answer, "Access-Control-Allow-Credentials", value)
+
+
+def _acam(rng: random.Random, answer: dict[str, Any]) -> None:
+    current = next((v for n, v in answer["headers"] if n == "Access-Control-Allow-Methods"), "PUT")
+    value = rng.choice(
+        [None, current.lower(), current.upper(), "*", "GET, POST", f"GET, {current}",
+         f"{current};", f"{current} POST", f"{current},,GET", f"({current})", ""]
+    )  # fmt: skip
+    _set(answer, "Access-Control-Allow-Methods", value)
+
+
+def _acah(rng: random.Random, answer: dict[str, Any]) -> None:
+    current = next((v for n, v in answer["headers"] if n == "Access-Control-Allow-Headers"), "")
+    first = current.split(",")[0].strip() or "X-Token"
+    value = rng.choice(
+        [None, "*", "*, Authorization", first, first.upper(), f"{first};", f"{first} x",
+         f"{current}, , X-More", "Content-Type", ""]
+    )  # fmt: skip
+    _set(answer, "Access-Control-Allow-Headers", value)
+
+
+def _pf_status(rng: random.Random, preflight: dict[str, Any]) -> None:
+    preflight["status"] = rng.choice([200, 299, 300, 301, 302, 400, 403, 404, 500])
+    if preflight["status"] in (301, 302) and rng.random() < 0.5:
+        preflight["headers"] = [*preflight["headers"], ("Location", "/elsewhere")]
+
+
+def _aceh(rng: random.Random, response: dict[str, Any]) -> None:
+    names = [n for n, _ in response["headers"] if not n.startswith("Access-Control")]
+    value = rng.choice(
+        ["*", "*, X-Request-Id", ", ".join(names).lower() or "x-other", "Set-Cookie",
+         "X-Request-Id;", "X-Request-Id X-Other", None]
+    )  # fmt: skip
+    _set(response, "Access-Control-Expose-Headers", value)
+    if rng.random() < 0.5:
+        _set(response, "X-Request-Id", "42")
+
+
+MUTATIONS: dict[str, Mutation] = {
+    "pf_acao": lambda rng, pf, rs, cred: _acao(rng, pf),
+    "rs_acao": lambda rng, pf, rs, cred: _acao(rng, rs),
+    "pf_acac": lambda rng, pf, rs, cred: _acac(rng, pf),
+    "rs_acac": lambda rng, pf, rs, cred: _acac(rng, rs),
+    "pf_acam": lambda rng, pf, rs, cred: _acam(rng, pf),
+    "pf_acah": lambda rng, pf, rs, cred: _acah(rng, pf),
+    "pf_status": lambda rng, pf, rs, cred: _pf_status(rng, pf),
+    "rs_status": lambda rng, pf, rs, cred: rs.update(status=rng.choice([201, 204, 404, 500])),
+    "rs_aceh": lambda rng, pf, rs, cred: _aceh(rng, rs),
+}
