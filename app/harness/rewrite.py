@@ -25,7 +25,7 @@ class RewriteError(ValueError):
 
 
 def origin_of(url: str) -> str:
-    """The serialized origin (``scheme://host[:port]``) of an absolute http(s) URL, as written.
+    """The origin part (``scheme://host[:port]``) of an absolute http(s) URL, host as written.
 
     The host keeps its spelling; only the parts that name the origin are kept.
     """
