@@ -237,7 +237,7 @@ def _aceh(rng: random.Random, response: dict[str, Any]) -> None:
     names = [n for n, _ in response["headers"] if not n.startswith("Access-Control")]
     value = rng.choice(
         ["*", "*, X-Request-Id", ", ".join(names).lower() or "x-other", "Set-Cookie",
-         "X-Request-Id;", "X-Request-Id X-Other", None]
+         "X-Request-Id;", "X-Request-Id X-Other", "X-Other, X-Request-Id;", "x-other,,", None]
     )  # fmt: skip
     _set(response, "Access-Control-Expose-Headers", value)
     if rng.random() < 0.5:

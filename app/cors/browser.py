@@ -347,11 +347,8 @@ def _preflight(run: _Run, unsafe_names: Sequence[str]) -> Prediction | None:
         "preflight-status", "pass", f"the preflight status {answer.status} is ok", SPEC_OK_STATUS
     )
 
-    lenient = run.profile.lenient_allow_lists
-    methods = h.extract_header_list_values(
-        "Access-Control-Allow-Methods", received, lenient=lenient
-    )
-    names = h.extract_header_list_values("Access-Control-Allow-Headers", received, lenient=lenient)
+    methods = h.extract_header_list_values("Access-Control-Allow-Methods", received)
+    names = h.extract_header_list_values("Access-Control-Allow-Headers", received)
     for values, error, spec in (
         (methods, "InvalidAllowMethodsPreflightResponse", SPEC_ALLOW_METHODS),
         (names, "InvalidAllowHeadersPreflightResponse", SPEC_ALLOW_HEADERS),
@@ -484,9 +481,7 @@ def _actual_request(run: _Run) -> Prediction:
             actual_request_sent=True,
         )
     run.step("cors-check", "pass", check.reason, "https://fetch.spec.whatwg.org/#cors-check")
-    exposed = h.extract_header_list_values(
-        "Access-Control-Expose-Headers", received, lenient=run.profile.lenient_allow_lists
-    )
+    exposed = h.extract_header_list_values("Access-Control-Expose-Headers", received)
     exposed_names: tuple[str, ...] = exposed.values or ()
     if credentials != "include" and "*" in exposed_names:
         names = tuple(n for n, _ in received)

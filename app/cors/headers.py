@@ -177,7 +177,7 @@ def is_cors_safelisted_request_header(name: str, value: str, profile: Profile) -
             )
         return passed(f"{name} with a language-tag value is CORS-safelisted")
     if lower == "content-type":
-        return _is_safelisted_content_type(value, profile)
+        return _is_safelisted_content_type(value)
     if lower == "range":
         parsed = parse_single_range_header_value(value, allow_whitespace=False)
         if parsed is None:
@@ -199,13 +199,13 @@ def is_cors_safelisted_request_header(name: str, value: str, profile: Profile) -
     return failed(f"header {lower} is not a CORS-safelisted request-header")
 
 
-def _is_safelisted_content_type(value: str, profile: Profile) -> Verdict:
+def _is_safelisted_content_type(value: str) -> Verdict:
     unsafe = _first_unsafe_byte(value)
     if unsafe is not None:
         return failed(
             f"header content-type's value contains the CORS-unsafe byte {_describe_byte(unsafe)}"
         )
-    mime = parse_mime_type(value, lenient_whitespace=profile.lenient_mime_type_whitespace)
+    mime = parse_mime_type(value)
     if mime is None:
         return failed(f"header content-type's value {value!r} is not a valid MIME type")
     essence = f"{mime[0]}/{mime[1]}"
@@ -240,6 +240,8 @@ def _client_hint_verdict(lower: str, value: str, profile: Profile) -> Verdict | 
         if value.lower() == "on":
             return passed(f"{label} safelists Save-Data: on")
         return failed(f"{label} safelists save-data only with the value on")
+    if lower == "intervention":
+        return passed(f"{label} safelists Intervention, a header it adds itself")
     return None
 
 
@@ -377,9 +379,7 @@ class ListValues:
     failure: str | None = None
 
 
-def extract_header_list_values(
-    name: str, headers: Sequence[Header], *, lenient: bool = False
-) -> ListValues:
+def extract_header_list_values(name: str, headers: Sequence[Header]) -> ListValues:
     """Extract header list values for a `#token` list header (Allow-Methods/-Headers, Expose).
 
     https://fetch.spec.whatwg.org/#extract-header-list-values
@@ -393,7 +393,7 @@ def extract_header_list_values(
             item = item.strip(HTTP_TAB_OR_SPACE)
             if not item:
                 continue  # the #rule allows empty list elements
-            if not is_token(item) and not lenient:
+            if not is_token(item):
                 bad = next(c for c in item if c not in TOKEN_CHARS)
                 return ListValues(
                     None,
@@ -406,7 +406,7 @@ def extract_header_list_values(
 # --- parsers ------------------------------------------------------------------------------
 
 
-def parse_mime_type(value: str, *, lenient_whitespace: bool = False) -> tuple[str, str] | None:
+def parse_mime_type(value: str) -> tuple[str, str] | None:
     """Parse a MIME type down to (type, subtype), lowercased; None on failure.
 
     https://mimesniff.spec.whatwg.org/#parse-a-mime-type
@@ -419,10 +419,6 @@ def parse_mime_type(value: str, *, lenient_whitespace: bool = False) -> tuple[st
     semicolon = value.find(";", slash + 1)
     subtype = value[slash + 1 :] if semicolon < 0 else value[slash + 1 : semicolon]
     subtype = subtype.rstrip(HTTP_WHITESPACE)
-    if lenient_whitespace:
-        # Deviation (chromium): whitespace around "/" is trimmed (profile evidence).
-        mime_type = mime_type.rstrip(HTTP_TAB_OR_SPACE)
-        subtype = subtype.lstrip(HTTP_TAB_OR_SPACE)
     if not is_token(mime_type) or not is_token(subtype):
         return None
     return mime_type.lower(), subtype.lower()

@@ -31,11 +31,6 @@ class Profile:
     combines_duplicate_request_headers: bool = False
     # `Access-Control-Allow-Headers: *` also covers `Authorization`.
     wildcard_allows_authorization: bool = False
-    # Allow lists (Allow-Methods, Allow-Headers, Expose-Headers) are split on commas and
-    # trimmed; a malformed item never fails the preflight.
-    lenient_allow_lists: bool = False
-    # Content-Type's MIME type may have whitespace around the "/" (`text / plain`).
-    lenient_mime_type_whitespace: bool = False
     # Client-hint style request-headers the browser treats as CORS-safelisted.
     client_hints_safelisted: bool = False
     # A redirect answering a preflight is named PreflightDisallowedRedirect.
@@ -54,8 +49,6 @@ CHROMIUM = Profile(
     extra_forbidden_request_header_names=frozenset({"user-agent"}),
     combines_duplicate_request_headers=True,
     wildcard_allows_authorization=True,
-    lenient_allow_lists=True,
-    lenient_mime_type_whitespace=True,
     client_hints_safelisted=True,
     names_preflight_redirects=True,
     max_age_cap=7200,
@@ -81,21 +74,9 @@ CHROMIUM = Profile(
             "services/network/public/cpp/cors/preflight_result.cc",
         ),
         Deviation(
-            "lenient-allow-lists",
-            "Chromium splits Access-Control-Allow-Methods/-Headers/-Expose-Headers on commas and "
-            "ignores malformed items; the spec fails the preflight when the list does not parse.",
-            "tests/vectors: generated malformed allow-list scenarios; preflight_result.cc",
-        ),
-        Deviation(
-            "mime-type-whitespace",
-            "Chromium accepts whitespace around the '/' of a Content-Type (`text / plain` stays "
-            "CORS-safelisted); the spec's MIME type parser rejects it.",
-            "tests/vectors: generated Content-Type scenarios; cors.cc",
-        ),
-        Deviation(
             "client-hints-safelisted",
             "Chromium also safelists the client-hint request-headers DPR, Device-Memory, "
-            "Viewport-Width, Width (numeric values) and Save-Data: on.",
+            "Viewport-Width, Width (numeric values), Save-Data: on, and Intervention.",
             "tests/vectors: generated client-hint scenarios; "
             "services/network/public/cpp/cors/cors.cc",
         ),

@@ -228,11 +228,26 @@ def test_allow_headers_matches_names_case_insensitively() -> None:
     assert predict(scenario("GET", [("x-token", "1")], preflight=answer)).outcome == "allowed"
 
 
-def test_malformed_allow_methods_fails_the_spec_preflight() -> None:
-    answer = [*ALLOW_ALL, ("Access-Control-Allow-Methods", "PUT POST")]
-    assert predict(scenario("PUT", preflight=answer), "spec").blocked_by == (
+@pytest.mark.parametrize("browser", ["spec", "chromium"])
+@pytest.mark.parametrize("value", ["PUT POST", "(PUT)", "PUT;"])
+def test_malformed_allow_methods_fails_the_preflight(value: str, browser: str) -> None:
+    answer = [*ALLOW_ALL, ("Access-Control-Allow-Methods", value)]
+    assert predict(scenario("PUT", preflight=answer), browser).blocked_by == (
         "InvalidAllowMethodsPreflightResponse"
     )
+
+
+def test_malformed_allow_headers_fails_the_preflight_even_when_nothing_needs_it() -> None:
+    answer = [*ALLOW_ALL, ("Access-Control-Allow-Methods", "PUT"),
+              ("Access-Control-Allow-Headers", "X-Token x")]  # fmt: skip
+    assert predict(scenario("PUT", preflight=answer)).blocked_by == (
+        "InvalidAllowHeadersPreflightResponse"
+    )
+
+
+def test_empty_list_elements_are_allowed() -> None:
+    answer = [*ALLOW_ALL, ("Access-Control-Allow-Methods", "GET,, PUT ,")]
+    assert predict(scenario("PUT", preflight=answer)).outcome == "allowed"
 
 
 def test_actual_response_cors_check_blocks_after_the_request_was_sent() -> None:

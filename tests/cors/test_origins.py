@@ -47,7 +47,8 @@ def test_exact_origin_passes() -> None:
     ("value", "error"),
     [(ORIGIN + "/", "AllowOriginMismatch"), ("HTTP://LOCALHOST:8000", "AllowOriginMismatch"),
      ("http://localhost", "AllowOriginMismatch"), ("null", "AllowOriginMismatch"),
-     ("http://localhost:80000", "InvalidAllowOriginValue"), ("localhost:8000", "AllowOriginMismatch"),
+     ("http://localhost:80000", "InvalidAllowOriginValue"),
+     ("localhost:8000", "AllowOriginMismatch"),
      ("foo", "InvalidAllowOriginValue"), (f"{ORIGIN}, {ORIGIN}", "MultipleAllowOriginValues"),
      ("*, *", "MultipleAllowOriginValues")],
 )  # fmt: skip

@@ -107,8 +107,9 @@ def test_access_control_request_headers_is_lowercase_sorted_unique_and_unsafe_on
     method, headers, browser
 ) -> None:
     profile = get_profile(browser)
-    prediction = predict(Scenario.from_json(doc(method, [list(h) for h in headers], "omit",
-                                                "cors", None, (204, []), (200, []))), browser)  # fmt: skip
+    request_headers = [list(h) for h in headers]
+    document = doc(method, request_headers, "omit", "cors", None, (204, []), (200, []))
+    prediction = predict(Scenario.from_json(document), browser)
     if prediction.preflight_request is None:
         return
     value = prediction.preflight_request.header("Access-Control-Request-Headers")
