@@ -255,3 +255,296 @@ MUTATIONS: dict[str, Mutation] = {
     "rs_status": lambda rng, pf, rs, cred: rs.update(status=rng.choice([201, 204, 404, 500])),
     "rs_aceh": lambda rng, pf, rs, cred: _aceh(rng, rs),
 }
+
+
+def _edge(
+    scenario_id: str,
+    method: str = "PUT",
+    headers: list[Header] | None = None,
+    *,
+    credentials: str = "same-origin",
+    mode: str = "cors",
+    body: str | None = None,
+    preflight: tuple[int, list[Header]] = (204, []),
+    response: tuple[int, list[Header]] = (200, []),
+) -> dict[str, Any]:
+    return {
+        "id": f"edge-{scenario_id}",
+        "mutations": [],
+        "origin": PAGE_ORIGIN,
+        "url": f"{TARGET_ORIGIN}/t/edge-{scenario_id}",
+        "request": {
+            "method": method,
+            "headers": [list(h) for h in headers or []],
+            "credentials": credentials,
+            "mode": mode,
+            "body": body,
+        },
+        "preflight_response": {"status": preflight[0], "headers": [list(h) for h in preflight[1]]},
+        "response": {"status": response[0], "headers": [list(h) for h in response[1]]},
+    }
+
+
+def edge_cases() -> list[dict[str, Any]]:
+    """Hand-picked scenarios where two checks fail at once or a rule's boundary sits, so the
+    order of the checks and each boundary are settled by the browser too."""
+    acao = ("Access-Control-Allow-Origin", PAGE_ORIGIN)
+    acac = ("Access-Control-Allow-Credentials", "true")
+    put = ("Access-Control-Allow-Methods", "PUT")
+    ok = (200, [acao])
+    return [
+        _edge("pf-404-no-acao", preflight=(404, [put])),
+        _edge("pf-404-bad-acao", preflight=(404, [("Access-Control-Allow-Origin", "null"), put])),
+        _edge("pf-302-location-no-acao", preflight=(302, [("Location", "/elsewhere"), put])),
+        _edge("pf-302-location-ok", preflight=(302, [acao, put, ("Location", "/x")]), response=ok),
+        _edge("pf-307-no-location", preflight=(307, [acao, put]), response=ok),
+        _edge("pf-no-acac-no-acam", credentials="include", preflight=(204, [acao])),
+        _edge(
+            "pf-bad-acam-and-acah",
+            headers=[("X-Token", "1")],
+            preflight=(
+                204,
+                [
+                    acao,
+                    ("Access-Control-Allow-Methods", "PUT POST"),
+                    ("Access-Control-Allow-Headers", "x y"),
+                ],
+            ),
+        ),
+        _edge(
+            "pf-bad-acam-safelisted-method",
+            "GET",
+            [("X-Token", "1")],
+            preflight=(
+                204,
+                [
+                    acao,
+                    ("Access-Control-Allow-Methods", "GET;"),
+                    ("Access-Control-Allow-Headers", "x-token"),
+                ],
+            ),
+            response=ok,
+        ),
+        _edge("pf-method-and-header-missing", headers=[("X-Token", "1")], preflight=(204, [acao])),
+        _edge(
+            "pf-star-auth-include",
+            "GET",
+            [("Authorization", "Bearer x")],
+            credentials="include",
+            preflight=(204, [acao, acac, ("Access-Control-Allow-Headers", "*")]),
+            response=(200, [acao, acac]),
+        ),
+        _edge(
+            "pf-auth-listed",
+            "GET",
+            [("Authorization", "Bearer x")],
+            preflight=(204, [acao, ("Access-Control-Allow-Headers", "authorization")]),
+            response=ok,
+        ),
+        _edge(
+            "pf-star-auth",
+            "GET",
+            [("Authorization", "Bearer x"), ("X-Token", "1")],
+            preflight=(204, [acao, ("Access-Control-Allow-Headers", "*")]),
+            response=ok,
+        ),
+        _edge(
+            "pf-acao-tabs",
+            preflight=(204, [("Access-Control-Allow-Origin", f"\t{PAGE_ORIGIN}\t"), put]),
+            response=ok,
+        ),
+        _edge(
+            "pf-acac-twice",
+            credentials="include",
+            preflight=(204, [acao, acac, acac, put]),
+            response=(200, [acao, acac]),
+        ),
+        _edge("rs-empty-acao", "GET", response=(200, [("Access-Control-Allow-Origin", "")])),
+        _edge(
+            "rs-acao-and-empty", "GET", response=(200, [acao, ("Access-Control-Allow-Origin", "")])
+        ),
+        _edge("rs-star-spaces", "GET", response=(200, [("Access-Control-Allow-Origin", " * ")])),
+        _edge(
+            "rs-star-acac-omit",
+            "GET",
+            credentials="omit",
+            response=(200, [("Access-Control-Allow-Origin", "*"), acac]),
+        ),
+        _edge("rs-204", "GET", response=(204, [acao, ("X-A", "1")])),
+        _edge("rs-500-readable", "GET", response=(500, [acao, ("Content-Type", "text/plain")])),
+        _edge(
+            "rs-aceh-bad-then-good",
+            "GET",
+            response=(
+                200,
+                [acao, ("X-A", "1"), ("X-B", "2"), ("Access-Control-Expose-Headers", "X-A;, X-B")],
+            ),
+        ),
+        _edge(
+            "rs-aceh-two-lines",
+            "GET",
+            response=(
+                200,
+                [
+                    acao,
+                    ("X-A", "1"),
+                    ("X-B", "2"),
+                    ("Access-Control-Expose-Headers", "X-A"),
+                    ("Access-Control-Expose-Headers", "X-B"),
+                ],
+            ),
+        ),
+        _edge(
+            "rs-aceh-star-include",
+            "GET",
+            credentials="include",
+            response=(200, [acao, acac, ("X-A", "1"), ("Access-Control-Expose-Headers", "*")]),
+        ),
+        _edge(
+            "rs-aceh-set-cookie",
+            "GET",
+            response=(
+                200,
+                [
+                    acao,
+                    ("Set-Cookie", "a=b"),
+                    ("Set-Cookie2", "c"),
+                    ("Access-Control-Expose-Headers", "Set-Cookie, Set-Cookie2, *"),
+                ],
+            ),
+        ),
+        _edge("accept-latin1", "GET", [("Accept", "caf\u00e9")], response=ok),
+        _edge(
+            "content-language-latin1",
+            "GET",
+            [("Content-Language", "caf\u00e9")],
+            preflight=(204, [acao]),
+            response=ok,
+        ),
+        _edge(
+            "content-type-quoted-charset",
+            "POST",
+            [("Content-Type", 'text/plain; charset="utf-8"')],
+            body="x",
+            preflight=(204, [acao]),
+            response=ok,
+        ),
+        _edge(
+            "content-type-empty",
+            "POST",
+            [("Content-Type", "")],
+            body="x",
+            preflight=(204, [acao]),
+            response=ok,
+        ),
+        _edge("accept-language-empty", "GET", [("Accept-Language", "")], response=ok),
+        _edge("accept-128-after-trim", "GET", [("Accept", " " + "x" * 128 + " ")], response=ok),
+        _edge(
+            "accept-twice-no-cors",
+            "GET",
+            [("Accept", "x" * 64), ("Accept", "x" * 64)],
+            mode="no-cors",
+        ),
+        _edge(
+            "content-type-twice",
+            "POST",
+            [("Content-Type", "application/json"), ("Content-Type", "text/plain")],
+            body="x",
+            preflight=(204, [acao]),
+            response=ok,
+        ),
+        _edge(
+            "content-type-twice-plain",
+            "POST",
+            [("Content-Type", "text/plain"), ("Content-Type", "text/plain")],
+            body="x",
+            preflight=(204, [acao, ("Access-Control-Allow-Headers", "content-type")]),
+            response=ok,
+        ),
+        _edge("range-no-cors", "GET", [("Range", "bytes=0-")], mode="no-cors"),
+        _edge(
+            "override-connect-lower", "GET", [("X-HTTP-Method-Override", "connect")], response=ok
+        ),
+        _edge("override-empty-items", "GET", [("X-HTTP-Method-Override", ",TRACK,")], response=ok),
+        _edge("head-with-body", "HEAD", body="x"),
+        _edge(
+            "options-cors",
+            "OPTIONS",
+            preflight=(204, [acao, ("Access-Control-Allow-Methods", "OPTIONS")]),
+            response=ok,
+        ),
+        _edge("options-no-cors", "OPTIONS", mode="no-cors"),
+        _edge(
+            "post-no-cors-json",
+            "POST",
+            [("Content-Type", "application/json")],
+            body="{}",
+            mode="no-cors",
+        ),
+        _edge(
+            "delete-star-include",
+            "DELETE",
+            credentials="include",
+            preflight=(204, [acao, acac, ("Access-Control-Allow-Methods", "*")]),
+        ),
+        _edge(
+            "delete-star-omit",
+            "DELETE",
+            credentials="omit",
+            preflight=(
+                204,
+                [("Access-Control-Allow-Origin", "*"), ("Access-Control-Allow-Methods", "*")],
+            ),
+            response=(200, [("Access-Control-Allow-Origin", "*")]),
+        ),
+        _edge(
+            "patch-upper-allowed-lower",
+            "patch",
+            preflight=(204, [acao, ("Access-Control-Allow-Methods", "PATCH")]),
+            response=ok,
+        ),
+        _edge(
+            "acam-empty-items",
+            preflight=(204, [acao, ("Access-Control-Allow-Methods", ",PUT,")]),
+            response=ok,
+        ),
+        _edge("acam-empty-value", preflight=(204, [acao, ("Access-Control-Allow-Methods", "")])),
+        _edge(
+            "acam-two-lines",
+            preflight=(204, [acao, ("Access-Control-Allow-Methods", "GET"), put]),
+            response=ok,
+        ),
+        _edge("dpr-fraction-dot", "GET", [("DPR", "2.")], preflight=(204, [acao]), response=ok),
+        _edge("width-zero", "GET", [("Width", "0")], response=ok),
+        _edge(
+            "device-memory-leading-dot",
+            "GET",
+            [("Device-Memory", ".5")],
+            preflight=(204, [acao]),
+            response=ok,
+        ),
+        _edge("save-data-upper", "GET", [("Save-Data", "ON")], response=ok),
+        _edge("user-agent-lower", "GET", [("user-agent", "x")], response=ok),
+        _edge("total-1024", "GET", [("Accept", "x" * 128)] * 8, response=ok),
+        _edge(
+            "total-1025",
+            "GET",
+            [("Accept", "x" * 128)] * 7 + [("Accept", "x" * 129)],
+            preflight=(204, [acao, ("Access-Control-Allow-Headers", "accept")]),
+            response=ok,
+        ),
+        _edge(
+            "safelisted-mix-1025",
+            "GET",
+            [
+                ("Accept", "x" * 128),
+                ("Accept-Language", "x" * 128),
+                ("Content-Language", "x" * 128),
+                ("Content-Type", "text/plain;" + "x" * 117),
+            ]
+            * 2
+            + [("Range", "bytes=0-")],
+            preflight=(204, [acao, ("Access-Control-Allow-Headers", "*")]),
+            response=ok,
+        ),
+    ]

@@ -1,0 +1,58 @@
+"""The engine agrees with real Chromium on every field, for every scenario.
+
+Truth comes from the browser at test time (app.harness runs each scenario in headless
+Chromium against a target answering exactly the declared headers): the shared sample, a
+seeded generator that reaches every rule, and hand-picked edges where checks collide. A
+disagreement is a bug in the engine or a deviation to record in app/cors/profiles.py.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.cors import Scenario, predict
+from app.generate import edge_cases, generate
+from app.harness.verify import compare, observe
+
+SHARED = Path(__file__).resolve().parents[2] / ".." / "shared"
+SAMPLE = json.loads((SHARED / "vectors" / "sample-scenarios.json").read_text(encoding="utf-8"))
+GENERATED_COUNT = 600
+DOCUMENTS: list[dict[str, Any]] = [*SAMPLE, *generate(GENERATED_COUNT, seed=1), *edge_cases()]
+SCENARIOS = {doc["id"]: Scenario.from_json(doc) for doc in DOCUMENTS}
+
+
+@pytest.fixture(scope="module")
+def chromium_truth() -> dict[str, dict[str, Any]]:
+    """What headless Chromium did with every scenario, run once for the module."""
+    observations = observe(list(SCENARIOS.values()), "chromium")
+    return dict(zip(SCENARIOS, observations, strict=True))
+
+
+def test_the_corpus_reaches_every_outcome_and_named_failure() -> None:
+    predictions = [predict(s) for s in SCENARIOS.values()]
+    assert {p.outcome for p in predictions} == {"allowed", "blocked", "opaque", "error"}
+    named = {p.blocked_by for p in predictions if p.blocked_by}
+    for error in ["MissingAllowOriginHeader", "MultipleAllowOriginValues",
+                  "InvalidAllowOriginValue", "AllowOriginMismatch", "WildcardOriginNotAllowed",
+                  "InvalidAllowCredentials", "PreflightInvalidStatus", "PreflightWildcardOriginNotAllowed",
+                  "PreflightDisallowedRedirect", "PreflightMissingAllowOriginHeader",
+                  "PreflightMultipleAllowOriginValues", "PreflightAllowOriginMismatch",
+                  "PreflightInvalidAllowCredentials", "MethodDisallowedByPreflightResponse",
+                  "HeaderDisallowedByPreflightResponse", "InvalidAllowMethodsPreflightResponse",
+                  "InvalidAllowHeadersPreflightResponse"]:  # fmt: skip
+        assert error in named, error
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("scenario_id", list(SCENARIOS))
+def test_engine_agrees_with_chromium(
+    scenario_id: str, chromium_truth: dict[str, dict[str, Any]]
+) -> None:
+    prediction = predict(SCENARIOS[scenario_id], "chromium")
+    observation = chromium_truth[scenario_id]
+    disagreements = compare(prediction.to_json(), observation)
+    assert not disagreements, "\n".join([*map(str, disagreements), *observation.get("console", [])])
