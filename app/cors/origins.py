@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from app.cors.headers import Header, get
@@ -19,6 +20,7 @@ _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 _FORBIDDEN_HOST_CHARS = frozenset(" #%/:<>?@[\\]^|\t\n\r\x00")
 
 
+@lru_cache(maxsize=1024)
 def serialize_origin(url: str) -> str | None:
     """The ASCII serialization of a URL's origin (scheme://host[:port]), None if opaque.
 

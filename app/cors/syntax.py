@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 # https://httpwg.org/specs/rfc9110.html#tokens: tchar
 TOKEN_CHARS = frozenset(
     "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 )
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_BYTE_STRING = re.compile(r"[\x00-\xff]*")
 # https://fetch.spec.whatwg.org/#http-whitespace-byte
 HTTP_WHITESPACE = "\t\n\r "
 # https://fetch.spec.whatwg.org/#http-tab-or-space-byte
@@ -14,7 +18,7 @@ HTTP_TAB_OR_SPACE = "\t "
 
 def is_token(value: str) -> bool:
     """A non-empty string of tchar: https://httpwg.org/specs/rfc9110.html#tokens"""
-    return bool(value) and all(c in TOKEN_CHARS for c in value)
+    return _TOKEN.fullmatch(value) is not None
 
 
 def is_byte_string(value: str) -> bool:
@@ -22,7 +26,7 @@ def is_byte_string(value: str) -> bool:
 
     https://webidl.spec.whatwg.org/#es-ByteString
     """
-    return all(ord(c) <= 0xFF for c in value)
+    return _BYTE_STRING.fullmatch(value) is not None
 
 
 def byte_length(value: str) -> int:
