@@ -12,7 +12,9 @@ One observation per scenario, keys in this order (absent keys are absent, not nu
 - ``readable_headers`` and ``status`` (when resolved): the declared response header names
   JavaScript could read (lowercased, in the browser's sorted order) and the status JS saw;
 - ``error`` (when rejected), ``blocked_by`` and ``failed_parameter`` (when blocked);
-- ``console``: the browser's console messages that name this request.
+- ``console``: the browser's console messages that name this request;
+- ``exchanges`` (only when asked for): every request the target received for the scenario,
+  with its raw headers and the response sent, origins mapped back.
 
 Origins, URLs and messages read as if the scenario ran on its own ports.
 """
@@ -20,6 +22,7 @@ Origins, URLs and messages read as if the scenario ran on its own ports.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from app.harness.chromium import FetchResult
 from app.harness.rewrite import PreparedScenario
@@ -30,7 +33,11 @@ ACRH = "access-control-request-headers"
 
 
 def build_observation(
-    prepared: PreparedScenario, result: FetchResult, records: list[RecordedRequest]
+    prepared: PreparedScenario,
+    result: FetchResult,
+    records: list[RecordedRequest],
+    *,
+    exchanges: bool = False,
 ) -> dict[str, Any]:
     """Combine the page's result, DevTools' verdict and the target's records for one scenario."""
     back = prepared.origins.to_scenario
@@ -56,4 +63,17 @@ def build_observation(
                 None if result.failed_parameter is None else back(result.failed_parameter)
             )
     obs["console"] = [back(message) for message in result.console]
+    if exchanges:
+        obs["exchanges"] = [_exchange(prepared, record) for record in records]
     return obs
+
+
+def _exchange(prepared: PreparedScenario, record: RecordedRequest) -> dict[str, Any]:
+    back = prepared.origins.to_scenario
+    doc = record.to_json()
+    if record.path == urlsplit(prepared.url).path:
+        parts = urlsplit(prepared.scenario.url)
+        doc["path"] = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    doc["headers"] = [[name, back(value)] for name, value in record.headers]
+    doc["response"]["headers"] = [[name, back(value)] for name, value in record.response_headers]
+    return doc

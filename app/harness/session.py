@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import secrets
 import threading
 from collections.abc import Coroutine, Sequence
@@ -21,7 +22,7 @@ from concurrent.futures import Future
 from typing import Any, TypeVar
 
 from app.cors.scenario import Scenario
-from app.harness.chromium import BrowserUnavailable, ChromiumDriver, FetchSpec
+from app.harness.chromium import BrowserUnavailable, ChromiumDriver, ChromiumSession, FetchSpec
 from app.harness.observation import build_observation
 from app.harness.rewrite import PreparedScenario, RewriteError, prepare
 from app.harness.target import PATH_PREFIX, TargetServer
@@ -120,16 +121,30 @@ class Harness:
 
     # -- observing -----------------------------------------------------------------------------
 
-    def observe(self, scenarios: Sequence[Scenario]) -> list[dict[str, Any]]:
-        """Run each scenario in the real browser; one observation per scenario, in order."""
+    def observe(
+        self, scenarios: Sequence[Scenario], *, exchanges: bool = False
+    ) -> list[dict[str, Any]]:
+        """Run each scenario in the real browser; one observation per scenario, in order.
+
+        One call is one fresh browsing session (cookies carry from scenario to scenario, as
+        in a browser; nothing carries over from an earlier call). With ``exchanges``, each
+        observation also lists the raw requests the target received.
+        """
         if self._loop is None:
             self.start()
         prepared = self.prepare(scenarios)
         observations: list[dict[str, Any]] = []
         with self._lock:
-            for start in range(0, len(prepared), BATCH_SIZE):
-                batch = prepared[start : start + BATCH_SIZE]
-                observations.extend(self._call(self._observe_batch(batch), BATCH_TIMEOUT))
+            session = self._call(self._driver.new_session(), START_TIMEOUT)
+            try:
+                for start in range(0, len(prepared), BATCH_SIZE):
+                    batch = prepared[start : start + BATCH_SIZE]
+                    observations.extend(
+                        self._call(self._observe_batch(session, batch, exchanges), BATCH_TIMEOUT)
+                    )
+            finally:
+                with contextlib.suppress(HarnessError):
+                    self._call(session.close(), CLOSE_TIMEOUT)
         return observations
 
     def prepare(self, scenarios: Sequence[Scenario]) -> list[PreparedScenario]:
@@ -152,7 +167,9 @@ class Harness:
                 raise HarnessError(f"scenario {name}: {exc}") from exc
         return prepared
 
-    async def _observe_batch(self, batch: list[PreparedScenario]) -> list[dict[str, Any]]:
+    async def _observe_batch(
+        self, session: ChromiumSession, batch: list[PreparedScenario], exchanges: bool
+    ) -> list[dict[str, Any]]:
         for item in batch:
             self._server.register(item.key, item.preflight_response, item.response)
         try:
@@ -162,11 +179,11 @@ class Harness:
             observations: list[dict[str, Any]] = [{} for _ in batch]
             for page_origin, indexes in by_page.items():
                 specs = [_spec(batch[i]) for i in indexes]
-                results = await self._driver.run(page_origin, specs)
+                results = await session.run(page_origin, specs)
                 for i, result in zip(indexes, results, strict=True):
                     item = batch[i]
                     observations[i] = build_observation(
-                        item, result, self._server.records(item.key)
+                        item, result, self._server.records(item.key), exchanges=exchanges
                     )
             return observations
         finally:

@@ -47,13 +47,16 @@ class Disagreement:
         return f"{self.field}: engine {_show(self.predicted)}, browser {_show(self.observed)}"
 
 
-def observe(scenarios: Sequence[Scenario], browser: str = "chromium") -> list[dict[str, Any]]:
+def observe(
+    scenarios: Sequence[Scenario], browser: str = "chromium", *, exchanges: bool = False
+) -> list[dict[str, Any]]:
     """Run scenarios in the real browser; one truth-shaped observation per scenario, in order.
 
     Blocking. The browser and target server start on first use and stay up for the process
     (so a pytest session pays for one launch); raises HarnessError or BrowserUnavailable.
+    With ``exchanges``, each observation also lists the raw requests the target received.
     """
-    return shared_harness(browser).observe(scenarios)
+    return shared_harness(browser).observe(scenarios, exchanges=exchanges)
 
 
 def browser_version(browser: str = "chromium") -> str:

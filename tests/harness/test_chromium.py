@@ -131,6 +131,39 @@ def test_declared_status_without_content_reaches_javascript(harness: Harness) ->
 
 
 @pytest.mark.browser
+def test_cookies_carry_within_one_run_but_not_into_the_next(harness: Harness) -> None:
+    setter = scenario(
+        request={"method": "GET", "headers": [], "credentials": "include"},
+        response={
+            "status": 200,
+            "headers": [
+                ["Access-Control-Allow-Origin", PAGE],
+                ["Access-Control-Allow-Credentials", "true"],
+                ["Set-Cookie", "harness=1"],
+            ],
+        },
+    )
+    first, second = harness.observe([setter, setter])
+    (third,) = harness.observe([setter])
+    assert "cookie" not in first["actual_request_headers"]
+    assert "cookie" in second["actual_request_headers"]
+    assert "cookie" not in third["actual_request_headers"]
+
+
+@pytest.mark.browser
+def test_exchanges_show_raw_requests_with_origins_mapped_back(harness: Harness) -> None:
+    (obs,) = harness.observe([scenario()], exchanges=True)
+    preflight, actual = obs["exchanges"]
+    assert (preflight["kind"], preflight["method"]) == ("preflight", "OPTIONS")
+    assert ["Origin", PAGE] in preflight["headers"]
+    assert ["Access-Control-Request-Headers", "x-a"] in preflight["headers"]
+    assert preflight["response"]["status"] == 204
+    assert ["Access-Control-Allow-Origin", PAGE] in preflight["response"]["headers"]
+    assert (actual["kind"], actual["method"], actual["path"]) == ("actual", "PUT", "/t/x")
+    assert ["X-A", "1"] in actual["headers"]
+
+
+@pytest.mark.browser
 def test_module_level_observe_uses_one_shared_browser() -> None:
     (obs,) = observe([scenario()])
     assert obs["outcome"] == "allowed"
