@@ -1,0 +1,30 @@
+# syntax=docker/dockerfile:1
+# Build: docker build -t cors-playground .
+# Run:   docker run --rm -p 8000:8000 -p 8001:8001 cors-playground
+
+FROM node:20-bookworm-slim AS assets
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund \
+ && mkdir -p vendor \
+ && cp node_modules/htmx.org/dist/htmx.min.js node_modules/htmx.org/dist/ext/hx-sse.min.js vendor/
+
+FROM python:3.11-slim-bookworm AS build
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY app ./app
+COPY templates ./templates
+COPY static ./static
+COPY --from=assets /src/vendor ./static/vendor
+RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+
+FROM python:3.11-slim-bookworm
+RUN useradd --create-home --uid 10001 playground
+COPY --from=build /wheels /wheels
+RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
+USER playground
+EXPOSE 8000 8001
+# Listen on every interface inside the container; the page derives the API origin from the
+# host name the browser used, so http://localhost:8000 on the host works as expected.
+ENV CORS_PLAYGROUND_HOST=0.0.0.0
+CMD ["cors-playground", "serve"]
