@@ -80,11 +80,7 @@ def find_chromium() -> str | None:
     configured = os.environ.get("CHROMIUM_PATH")
     if configured:
         return configured
-    for name in ("chromium", "chromium-browser"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
+    return shutil.which("chromium")
 
 
 @dataclass(frozen=True)
