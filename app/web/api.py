@@ -1,0 +1,198 @@
+"""The API origin: the recording target and its live server console.
+
+``/r/<run_id>`` answers the browser's preflight (an OPTIONS request carrying
+``Access-Control-Request-Method``) and the actual request with exactly the status and headers
+the learner configured, plus only the ``Content-Length`` that HTTP framing needs. Each leg is
+recorded as received (method, every header, body size) and as sent, then published to the
+session's page and console before the answer leaves, so the page never misses a leg.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+from fastapi.staticfiles import StaticFiles
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from app.web import views
+from app.web.events import Subscription, TooManySubscribers, console_topic
+from app.web.main import Playground
+from app.web.runs import Exchange, RecordedRequest, RecordedResponse, Run
+
+MAX_TARGET_BODY = 1024 * 1024
+NO_BODY_STATUSES = frozenset({204, 205, 304})
+
+
+def playground(request: Request) -> Playground:
+    pg: Playground = request.app.state.playground
+    return pg
+
+
+PG = Annotated[Playground, Depends(playground)]
+
+
+async def _read_body(receive: Receive, limit: int) -> tuple[int, bool]:
+    """Count the request body's bytes (kept no longer than needed); True if over ``limit``."""
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return size, False
+        size += len(message.get("body", b""))
+        if size > limit:
+            return size, True
+        if not message.get("more_body", False):
+            return size, False
+
+
+def answer_body(run: Run, method: str, status: int, preflight: bool) -> bytes:
+    if preflight or status in NO_BODY_STATUSES:
+        return b""
+    return f"Hello from the API origin: run {run.id} answered {method} with {status}.\n".encode()
+
+
+class Target:
+    """ASGI endpoint for ``/r/{run_id}``: any method, answered from the run's scenario."""
+
+    def __init__(self, pg: Playground) -> None:
+        self.pg = pg
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        received_at = time.time()
+        pg = self.pg
+        run = pg.store.run(scope["path_params"]["run_id"])
+        method: str = scope["method"]
+        headers = tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"])
+        body_size, too_large = await _read_body(receive, MAX_TARGET_BODY)
+        if run is None:
+            await _plain(send, 404, b"No such run: it expired or never existed.\n")
+            return
+        if too_large:
+            await _plain(send, 413, b"Request body too large for the playground.\n")
+            return
+        preflight = method == "OPTIONS" and any(
+            k.lower() == "access-control-request-method" for k, _ in headers
+        )
+        answer = run.scenario.preflight_response if preflight else run.scenario.response
+        body = answer_body(run, method, answer.status, preflight)
+        sent_headers = list(answer.headers)
+        if answer.status not in NO_BODY_STATUSES:
+            sent_headers.append(("Content-Length", str(len(body))))
+        path = scope.get("raw_path", scope["path"].encode()).decode("latin-1")
+        if scope.get("query_string"):
+            path += "?" + scope["query_string"].decode("latin-1")
+        exchange = Exchange(
+            kind="preflight" if preflight else "actual",
+            request=RecordedRequest(method, path, headers, body_size),
+            response=RecordedResponse(answer.status, tuple(sent_headers), len(body)),
+            at=received_at,
+            run_id=run.id,
+        )
+        pg.store.record(run, exchange)
+        pg.publish_run(run)
+        pg.bus.publish(
+            console_topic(run.session_id),
+            "exchange",
+            lambda: views.exchange_html(pg.templates, run, exchange),
+        )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": answer.status,
+                "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in sent_headers],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+async def _plain(send: Send, status: int, body: bytes) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+async def index(request: Request, pg: PG) -> HTMLResponse:
+    return pg.templates.TemplateResponse(
+        request, "pages/api_index.html", {"site_url": pg.site_origin(request.url.hostname)}
+    )
+
+
+async def console(request: Request, session_id: str, pg: PG) -> HTMLResponse:
+    session = pg.store.session(session_id, create=True)
+    if session is None:
+        raise HTTPException(404, "No such session")
+    exchanges = [(run, e) for run in session.runs.values() for e in run.exchanges]
+    exchanges.sort(key=lambda pair: pair[1].at, reverse=True)
+    return pg.templates.TemplateResponse(
+        request,
+        "pages/console.html",
+        {
+            "session_id": session_id,
+            "exchanges": exchanges,
+            "site_url": pg.site_origin(request.url.hostname),
+        },
+    )
+
+
+async def console_subscription(session_id: str, pg: PG) -> AsyncIterator[Subscription]:
+    if pg.store.session(session_id, create=True) is None:
+        raise HTTPException(404, "No such session")
+    try:
+        sub = pg.bus.subscribe(console_topic(session_id))
+    except TooManySubscribers:
+        raise HTTPException(429, "Too many open consoles for this session") from None
+    try:
+        yield sub
+    finally:
+        pg.bus.unsubscribe(sub)
+
+
+async def console_events(
+    sub: Annotated[Subscription, Depends(console_subscription)],
+) -> AsyncIterator[ServerSentEvent]:
+    yield ServerSentEvent(comment="connected", retry=2000)
+    while (event := await sub.get()) is not None:
+        yield ServerSentEvent(raw_data=event.html, id=str(event.id))
+
+
+async def not_found(request: Request) -> Response:
+    return Response("Not found\n", status_code=404, media_type="text/plain")
+
+
+def build(pg: Playground) -> FastAPI:
+    """The API origin's application. Routes, sorted by path:"""
+    app = FastAPI(
+        title="CORS playground: API origin",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.playground = pg
+    # One sorted route table.
+    app.add_api_route("/", index, methods=["GET"], response_class=HTMLResponse)
+    app.add_api_route(
+        "/console/{session_id}", console, methods=["GET"], response_class=HTMLResponse
+    )
+    app.add_api_route(
+        "/console/{session_id}/events",
+        console_events,
+        methods=["GET"],
+        response_class=EventSourceResponse,
+    )
+    app.router.routes.append(Route("/r/{run_id}", Target(pg)))
+    app.mount("/static", StaticFiles(directory=pg.static_dir), name="static")
+    return app

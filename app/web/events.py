@@ -1,0 +1,138 @@
+"""Per-session event bus: each subscriber has its own bounded queue.
+
+Publishing never waits: when a subscriber's queue is full (a slow or stalled tab), the event is
+dropped for that subscriber only and counted. ``close()`` ends every stream at shutdown, so a
+first Ctrl-C does not wait for open server-sent event streams. The interface (``subscribe``,
+``publish``, ``close``) is small enough for a Redis-backed bus to replace this one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+DEFAULT_QUEUE_SIZE = 64
+DEFAULT_SUBSCRIBERS_PER_TOPIC = 16
+
+
+@dataclass(frozen=True)
+class Event:
+    """One message for subscribers: an SSE event name, an HTML payload and a sequence id."""
+
+    name: str
+    html: str
+    id: int
+
+
+# Sentinel placed in a queue to end its stream.
+_END: Event = Event("end", "", -1)
+
+
+def runs_topic(session_id: str) -> str:
+    """The session's page: run cards as they change."""
+    return f"runs:{session_id}"
+
+
+def console_topic(session_id: str) -> str:
+    """The session's server console: each exchange as the API origin handles it."""
+    return f"console:{session_id}"
+
+
+class TooManySubscribers(RuntimeError):
+    """A topic already has its maximum number of live streams."""
+
+
+@dataclass(eq=False)
+class Subscription:
+    """A bounded queue of events for one stream; ``get()`` returns None once the bus closes."""
+
+    topic: str
+    queue: asyncio.Queue[Event] = field(repr=False)
+    dropped: int = 0
+
+    async def get(self) -> Event | None:
+        event = await self.queue.get()
+        return None if event is _END else event
+
+    def offer(self, event: Event) -> bool:
+        try:
+            self.queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self.dropped += 1
+            return False
+        return True
+
+    def end(self) -> None:
+        """Make room if needed and queue the end marker (it must never be dropped)."""
+        while True:
+            try:
+                self.queue.put_nowait(_END)
+                return
+            except asyncio.QueueFull:
+                self.queue.get_nowait()
+                self.dropped += 1
+
+
+class EventBus:
+    """Topics (one per session and view) with bounded subscriber queues."""
+
+    def __init__(
+        self,
+        *,
+        queue_size: int = DEFAULT_QUEUE_SIZE,
+        subscribers_per_topic: int = DEFAULT_SUBSCRIBERS_PER_TOPIC,
+    ) -> None:
+        self.queue_size = queue_size
+        self.subscribers_per_topic = subscribers_per_topic
+        self._topics: dict[str, set[Subscription]] = {}
+        self._ids = itertools.count(1)
+        self.closed = False
+
+    def subscribe(self, topic: str) -> Subscription:
+        """A new stream for ``topic``; already ended if the bus is closed."""
+        subscribers = self._topics.setdefault(topic, set())
+        if len(subscribers) >= self.subscribers_per_topic:
+            if not subscribers:
+                del self._topics[topic]
+            raise TooManySubscribers(topic)
+        sub = Subscription(topic, asyncio.Queue(maxsize=self.queue_size))
+        if self.closed:
+            sub.end()
+        subscribers.add(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        subscribers = self._topics.get(sub.topic)
+        if subscribers is None:
+            return
+        subscribers.discard(sub)
+        if not subscribers:
+            del self._topics[sub.topic]
+
+    def has_subscribers(self, topic: str) -> bool:
+        return bool(self._topics.get(topic))
+
+    def subscriber_count(self, topic: str | None = None) -> int:
+        if topic is not None:
+            return len(self._topics.get(topic, ()))
+        return sum(len(s) for s in self._topics.values())
+
+    def publish(self, topic: str, name: str, render: Callable[[], str]) -> int:
+        """Offer one event to every subscriber of ``topic``; render it only if someone listens.
+
+        Returns how many subscribers took it. Never blocks: a full queue drops the event.
+        """
+        subscribers = self._topics.get(topic)
+        if not subscribers or self.closed:
+            return 0
+        event = Event(name, render(), next(self._ids))
+        return sum(1 for sub in list(subscribers) if sub.offer(event))
+
+    def close(self) -> None:
+        """End every stream (called from the server's exit handler)."""
+        self.closed = True
+        for subscribers in self._topics.values():
+            for sub in subscribers:
+                sub.end()

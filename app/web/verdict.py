@@ -1,0 +1,137 @@
+"""Compare what the learner's browser did with what the engine predicted.
+
+Sources: the exchanges the API origin recorded (did a preflight arrive, with which
+``Access-Control-Request-*`` values; did the actual request arrive) and the result the page's
+script reported (outcome, status, readable headers, error). A difference is a finding, shown
+to the learner in words, never an error.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from app.cors import PROFILES, Prediction
+from app.web.runs import BrowserResult, Exchange, Run
+
+OUTCOME_WORDS = {
+    "allowed": "fetch() resolves and JavaScript can read the response",
+    "blocked": "fetch() rejects with a TypeError after the request went out: a CORS check failed",
+    "opaque": "fetch() resolves with an opaque response (no-cors): status 0, nothing readable",
+    "error": "fetch() rejects before anything is sent",
+}
+PREFLIGHT_HEADERS = ("Access-Control-Request-Method", "Access-Control-Request-Headers")
+
+
+@dataclass(frozen=True)
+class BrowserInfo:
+    """A browser named from its User-Agent, and the engine profile that models it."""
+
+    label: str
+    family: str
+
+    @property
+    def profile(self) -> str:
+        return self.family if self.family in PROFILES else "spec"
+
+
+_UA_RULES: Sequence[tuple[str, str, str]] = (
+    (r"Edg/(\d+)", "Edge", "chromium"),
+    (r"OPR/(\d+)", "Opera", "chromium"),
+    (r"HeadlessChrome/(\d+)", "Chromium (headless)", "chromium"),
+    (r"Chromium/(\d+)", "Chromium", "chromium"),
+    (r"Chrome/(\d+)", "Chrome", "chromium"),
+    (r"Firefox/(\d+)", "Firefox", "firefox"),
+    (r"Version/([\d.]+).*Safari/", "Safari", "webkit"),
+    (r"AppleWebKit/([\d.]+)", "WebKit", "webkit"),
+)
+
+
+def browser_from_user_agent(user_agent: str) -> BrowserInfo:
+    """Name the browser and its major version from a User-Agent string."""
+    for pattern, name, family in _UA_RULES:
+        match = re.search(pattern, user_agent)
+        if match:
+            version = match.group(1)
+            if name.startswith("Chromium (headless)"):
+                return BrowserInfo(f"Chromium {version} (headless)", family)
+            return BrowserInfo(f"{name} {version}", family)
+    return BrowserInfo("an unrecognised browser", "unknown")
+
+
+def _legs(exchanges: Sequence[Exchange], kind: str) -> list[Exchange]:
+    return [e for e in exchanges if e.kind == kind]
+
+
+def differences(
+    prediction: Prediction, exchanges: Sequence[Exchange], result: BrowserResult
+) -> tuple[str, ...]:
+    """Every way the browser's behaviour differs from the prediction, in words."""
+    found: list[str] = []
+    preflights = _legs(exchanges, "preflight")
+    actuals = _legs(exchanges, "actual")
+    if prediction.outcome != result.outcome:
+        found.append(
+            f"the engine predicted “{prediction.outcome}” ({OUTCOME_WORDS[prediction.outcome]}), "
+            f"but the browser's outcome was “{result.outcome}”"
+        )
+    if prediction.preflight and not preflights:
+        found.append("the engine predicted a preflight, but none reached the API origin")
+    elif preflights and not prediction.preflight:
+        found.append("a preflight reached the API origin, but the engine predicted none")
+    if prediction.actual_request_sent and not actuals:
+        found.append("the engine predicted the actual request, but it never reached the API origin")
+    elif actuals and not prediction.actual_request_sent:
+        found.append(
+            "the actual request reached the API origin, but the engine predicted it would not"
+        )
+    if prediction.preflight_request is not None and preflights:
+        received = preflights[0].request
+        for name in PREFLIGHT_HEADERS:
+            expected = prediction.preflight_request.header(name)
+            got = received.header(name)
+            if expected != got:
+                found.append(
+                    f"{name}: the engine predicted {_show(expected)}, "
+                    f"the API origin received {_show(got)}"
+                )
+    if prediction.outcome == result.outcome == "allowed":
+        expected_names = sorted(set(prediction.readable_headers))
+        got_names = sorted(set(result.readable_headers))
+        if expected_names != got_names:
+            found.append(
+                f"readable headers: the engine predicted {_names(expected_names)}, "
+                f"JavaScript could read {_names(got_names)}"
+            )
+    return tuple(found)
+
+
+def _show(value: str | None) -> str:
+    return "no header" if value is None else f"“{value}”"
+
+
+def _names(names: Sequence[str]) -> str:
+    return ", ".join(names) if names else "none"
+
+
+def observed(run: Run) -> dict[str, Any]:
+    """What the app observed, shaped like the browser truth vectors in ../shared/vectors."""
+    preflights = _legs(run.exchanges, "preflight")
+    actuals = _legs(run.exchanges, "actual")
+    doc: dict[str, Any] = {"preflight": bool(preflights), "actual_request_sent": bool(actuals)}
+    if preflights:
+        received = preflights[0].request
+        doc["preflight_request"] = {n.lower(): received.header(n) for n in PREFLIGHT_HEADERS}
+    if actuals:
+        doc["actual_request_headers"] = sorted({k.lower() for k, _ in actuals[0].request.headers})
+    result = run.browser_result
+    if result is not None:
+        doc["outcome"] = result.outcome
+        if result.error is not None:
+            doc["error"] = result.error
+        if result.outcome in ("allowed", "opaque"):
+            doc["readable_headers"] = list(result.readable_headers)
+            doc["status"] = result.status
+    return doc
