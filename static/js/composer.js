@@ -1,0 +1,132 @@
+// The composer: header rows (add, remove, renumber), the policy builder, and field messages.
+// The live prediction itself is htmx (hx-post on the form); this script only keeps the form's
+// field ids in step with the server's field paths so messages land next to their fields.
+(() => {
+  "use strict";
+  const form = document.getElementById("composer");
+  const template = document.getElementById("row-template");
+  const prediction = document.getElementById("prediction");
+  if (!form || !template || !prediction) return;
+
+  const domId = (path) =>
+    "f-" + path.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "");
+
+  const refresh = () => form.dispatchEvent(new Event("refresh"));
+
+  function renumber(fieldset) {
+    const prefix = fieldset.dataset.rows;
+    const path = fieldset.dataset.path;
+    fieldset.querySelectorAll("li.row").forEach((row, index) => {
+      const inputs = row.querySelectorAll("input");
+      const labels = row.querySelectorAll("label");
+      const slots = row.querySelectorAll(".msg");
+      ["name", "value"].forEach((part, i) => {
+        const id = domId(`${path}[${index}].${part}`);
+        inputs[i].id = id;
+        inputs[i].name = `${prefix}_${part}`;
+        inputs[i].setAttribute("aria-describedby", "m-" + id);
+        labels[i].htmlFor = id;
+        slots[i].id = "m-" + id;
+      });
+    });
+  }
+
+  function newRow(name, value) {
+    const row = template.content.firstElementChild.cloneNode(true);
+    const inputs = row.querySelectorAll("input");
+    inputs[0].value = name || "";
+    inputs[1].value = value || "";
+    return row;
+  }
+
+  function setPolicyRows(prefix, rows) {
+    const fieldset = form.querySelector(`fieldset[data-rows="${prefix}"]`);
+    fieldset.querySelectorAll("li.row").forEach((row) => {
+      const name = row.querySelector("input.name").value.trim().toLowerCase();
+      if (name.startsWith("access-control-")) row.remove();
+    });
+    const list = fieldset.querySelector("ol.rows");
+    rows.forEach(([name, value]) => list.append(newRow(name, value)));
+    renumber(fieldset);
+  }
+
+  function applyPolicy() {
+    const value = (id) => document.getElementById(id).value.trim();
+    const choice = value("p-origin");
+    const allowOrigin = {
+      none: null,
+      star: "*",
+      this: window.location.origin,
+      other: value("p-origin-other"),
+      null: "null",
+    }[choice];
+    const common = [];
+    if (allowOrigin !== null && allowOrigin !== undefined) {
+      common.push(["Access-Control-Allow-Origin", allowOrigin]);
+    }
+    if (document.getElementById("p-credentials").checked) {
+      common.push(["Access-Control-Allow-Credentials", "true"]);
+    }
+    const preflight = [...common];
+    if (value("p-methods")) preflight.push(["Access-Control-Allow-Methods", value("p-methods")]);
+    if (value("p-headers")) preflight.push(["Access-Control-Allow-Headers", value("p-headers")]);
+    if (value("p-max-age")) preflight.push(["Access-Control-Max-Age", value("p-max-age")]);
+    const response = [...common];
+    if (value("p-expose")) response.push(["Access-Control-Expose-Headers", value("p-expose")]);
+    setPolicyRows("pf", preflight);
+    setPolicyRows("rs", response);
+    refresh();
+  }
+
+  form.addEventListener("click", (event) => {
+    const target = event.target instanceof Element ? event.target : null;
+    if (!target) return;
+    const add = target.closest("[data-add-row]");
+    if (add) {
+      const fieldset = add.closest("fieldset");
+      const row = newRow();
+      fieldset.querySelector("ol.rows").append(row);
+      renumber(fieldset);
+      row.querySelector("input").focus();
+      refresh();
+      return;
+    }
+    const remove = target.closest("[data-remove-row]");
+    if (remove) {
+      const fieldset = remove.closest("fieldset");
+      const row = remove.closest("li");
+      const neighbour = row.nextElementSibling || row.previousElementSibling;
+      row.remove();
+      renumber(fieldset);
+      (neighbour ? neighbour.querySelector("input") : fieldset.querySelector("[data-add-row]")).focus();
+      refresh();
+      return;
+    }
+    if (target.closest("[data-apply-policy]")) applyPolicy();
+  });
+
+  // Typing a body means sending one.
+  const body = document.getElementById("f-request-body");
+  const hasBody = document.getElementById("f-has-body");
+  if (body && hasBody) body.addEventListener("input", () => { hasBody.checked = true; });
+
+  // Put each message from the prediction fragment next to its field.
+  function placeMessages() {
+    form.querySelectorAll(".msg").forEach((slot) => {
+      slot.textContent = "";
+      slot.className = "msg";
+    });
+    form.querySelectorAll("[aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
+    prediction.querySelectorAll(".field-messages li[data-field]").forEach((item) => {
+      const id = item.dataset.field;
+      const kind = item.dataset.kind;
+      const slot = document.getElementById("m-" + id);
+      if (!slot || (kind === "note" && slot.classList.contains("error"))) return;
+      slot.textContent = item.querySelector(".text").textContent;
+      slot.className = "msg " + kind;
+      const input = document.getElementById(id);
+      if (kind === "error" && input) input.setAttribute("aria-invalid", "true");
+    });
+  }
+  new MutationObserver(placeMessages).observe(prediction, { childList: true, subtree: true });
+})();
