@@ -59,7 +59,8 @@ REQUEST_HEADERS: list[Header] = [
     # client hints (safelisted by some engines)
     ("DPR", "2"), ("DPR", "1.5"), ("DPR", "x"), ("Device-Memory", "4"), ("Width", "100"),
     ("Width", "1.5"), ("Viewport-Width", "800"), ("Save-Data", "on"), ("Save-Data", "off"),
-    ("Intervention", "x"), ("Lang", "en"),
+    ("Intervention", "x"), ("Lang", "en"), ("RTT", "50"), ("RTT", "0.5"), ("Downlink", "10"),
+    ("ECT", "4g"), ("ECT", "5g"),
     # forbidden request-headers, silently dropped
     ("Accept-Charset", "utf-8"), ("Accept-Encoding", "identity"), ("Connection", "close"),
     ("Content-Length", "5"), ("Cookie", "a=b"), ("Cookie2", "x"), ("Date", "x"), ("DNT", "1"),
@@ -524,6 +525,13 @@ def edge_cases() -> list[dict[str, Any]]:
             response=ok,
         ),
         _edge("save-data-upper", "GET", [("Save-Data", "ON")], response=ok),
+        _edge("rtt-50", "GET", [("RTT", "50")], preflight=(204, [acao]), response=ok),
+        _edge("rtt-fraction", "GET", [("RTT", "1.5")], preflight=(204, [acao]), response=ok),
+        _edge("downlink-fraction", "GET", [("Downlink", "1.5")], response=ok),
+        _edge("ect-4g", "GET", [("ECT", "4g")], preflight=(204, [acao]), response=ok),
+        _edge("ect-slow-2g", "GET", [("ECT", "slow-2g")], response=ok),
+        _edge("ect-5g", "GET", [("ECT", "5g")], preflight=(204, [acao]), response=ok),
+        _edge("intervention-quote", "GET", [("Intervention", 'a"b')], response=ok),
         _edge("user-agent-lower", "GET", [("user-agent", "x")], response=ok),
         _edge("total-1024", "GET", [("Accept", "x" * 128)] * 8, response=ok),
         _edge(

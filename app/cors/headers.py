@@ -76,6 +76,8 @@ CORS_SAFELISTED_RESPONSE_HEADER_NAMES = frozenset(
 )
 FORBIDDEN_RESPONSE_HEADER_NAMES = frozenset({"set-cookie", "set-cookie2"})
 CORS_UNSAFE_BYTES = frozenset('"():<>?@[\\]{}\x7f')
+# https://wicg.github.io/netinfo/#ect-request-header-field
+EFFECTIVE_CONNECTION_TYPES = frozenset({"slow-2g", "2g", "3g", "4g"})
 LANGUAGE_BYTES = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz *,-.;=")
 
 
@@ -228,11 +230,11 @@ def _is_decimal(value: str, fraction: bool) -> bool:
 
 def _client_hint_verdict(lower: str, value: str, profile: Profile) -> Verdict | None:
     label = profile.label
-    if lower in ("dpr", "device-memory"):
+    if lower in ("dpr", "device-memory", "downlink"):
         if _is_decimal(value, fraction=True):
             return passed(f"{label} safelists the client hint {lower} with a number")
         return failed(f"{label} safelists {lower} only with a number such as 2 or 0.5")
-    if lower in ("width", "viewport-width"):
+    if lower in ("width", "viewport-width", "rtt"):
         if _is_decimal(value, fraction=False):
             return passed(f"{label} safelists the client hint {lower} with a whole number")
         return failed(f"{label} safelists {lower} only with a whole number")
@@ -240,6 +242,10 @@ def _client_hint_verdict(lower: str, value: str, profile: Profile) -> Verdict | 
         if value.lower() == "on":
             return passed(f"{label} safelists Save-Data: on")
         return failed(f"{label} safelists save-data only with the value on")
+    if lower == "ect":
+        if value in EFFECTIVE_CONNECTION_TYPES:
+            return passed(f"{label} safelists the client hint ECT with {value}")
+        return failed(f"{label} safelists ECT only with slow-2g, 2g, 3g or 4g")
     if lower == "intervention":
         return passed(f"{label} safelists Intervention, a header it adds itself")
     return None

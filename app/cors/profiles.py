@@ -81,8 +81,10 @@ CHROMIUM = Profile(
         Deviation(
             "client-hints-safelisted",
             "Chromium also safelists the client-hint request-headers DPR, Device-Memory, "
-            "Viewport-Width, Width (numeric values), Save-Data: on, and Intervention.",
-            "tests/vectors/test_chromium_agreement.py: edge-width-zero, edge-save-data-upper; "
+            "Downlink, RTT, Viewport-Width, Width (numeric values), ECT (slow-2g to 4g), "
+            "Save-Data: on, and Intervention.",
+            "tests/vectors/test_chromium_agreement.py: edge-width-zero, edge-save-data-upper, "
+            "edge-rtt-50, edge-ect-4g; "
             "services/network/public/cpp/cors/cors.cc",
         ),
         Deviation(

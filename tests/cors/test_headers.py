@@ -117,6 +117,9 @@ def test_client_hints_deviation_chromium() -> None:
     assert not safelisted("Save-Data", "off", CHROMIUM)
     assert not safelisted("Width", "1.5", CHROMIUM)
     assert safelisted("Intervention", "anything", CHROMIUM)
+    assert safelisted("RTT", "50", CHROMIUM) and not safelisted("RTT", "1.5", CHROMIUM)
+    assert safelisted("Downlink", "1.5", CHROMIUM)
+    assert safelisted("ECT", "slow-2g", CHROMIUM) and not safelisted("ECT", "5g", CHROMIUM)
 
 
 # --- CORS-unsafe request-header names -----------------------------------------------------

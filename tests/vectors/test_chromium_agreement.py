@@ -36,14 +36,16 @@ def test_the_corpus_reaches_every_outcome_and_named_failure() -> None:
     predictions = [predict(s) for s in SCENARIOS.values()]
     assert {p.outcome for p in predictions} == {"allowed", "blocked", "opaque", "error"}
     named = {p.blocked_by for p in predictions if p.blocked_by}
-    for error in ["MissingAllowOriginHeader", "MultipleAllowOriginValues",
-                  "InvalidAllowOriginValue", "AllowOriginMismatch", "WildcardOriginNotAllowed",
-                  "InvalidAllowCredentials", "PreflightInvalidStatus", "PreflightWildcardOriginNotAllowed",
-                  "PreflightDisallowedRedirect", "PreflightMissingAllowOriginHeader",
-                  "PreflightMultipleAllowOriginValues", "PreflightAllowOriginMismatch",
-                  "PreflightInvalidAllowCredentials", "MethodDisallowedByPreflightResponse",
-                  "HeaderDisallowedByPreflightResponse", "InvalidAllowMethodsPreflightResponse",
-                  "InvalidAllowHeadersPreflightResponse"]:  # fmt: skip
+    for error in [
+        "MissingAllowOriginHeader", "MultipleAllowOriginValues", "InvalidAllowOriginValue",
+        "AllowOriginMismatch", "WildcardOriginNotAllowed", "InvalidAllowCredentials",
+        "PreflightInvalidStatus", "PreflightWildcardOriginNotAllowed",
+        "PreflightDisallowedRedirect", "PreflightMissingAllowOriginHeader",
+        "PreflightMultipleAllowOriginValues", "PreflightAllowOriginMismatch",
+        "PreflightInvalidAllowCredentials", "MethodDisallowedByPreflightResponse",
+        "HeaderDisallowedByPreflightResponse", "InvalidAllowMethodsPreflightResponse",
+        "InvalidAllowHeadersPreflightResponse",
+    ]:  # fmt: skip
         assert error in named, error
 
 
