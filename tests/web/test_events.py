@@ -1,0 +1,83 @@
+"""app/web/events.py: bounded subscriber queues; a slow subscriber drops, never blocks."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from app.web.events import EventBus, TooManySubscribers
+
+
+def test_a_slow_subscriber_drops_events_and_the_publisher_never_waits() -> None:
+    async def scenario() -> None:
+        bus = EventBus(queue_size=4)
+        slow = bus.subscribe("t")
+        fast = bus.subscribe("t")
+        delivered = []
+        for i in range(10):
+            bus.publish("t", "e", lambda i=i: f"<p>{i}</p>")
+            event = await fast.get()
+            assert event is not None
+            delivered.append(event.html)
+        assert len(delivered) == 10
+        assert slow.queue.qsize() == 4 and slow.dropped == 6
+
+    asyncio.run(scenario())
+
+
+def test_events_render_once_and_only_with_subscribers() -> None:
+    async def scenario() -> None:
+        bus = EventBus()
+        calls = []
+
+        def render() -> str:
+            calls.append(1)
+            return "x"
+
+        assert bus.publish("t", "e", render) == 0 and calls == []
+        a, b = bus.subscribe("t"), bus.subscribe("t")
+        assert bus.publish("t", "e", render) == 2 and calls == [1]
+        first, second = await a.get(), await b.get()
+        assert first is second
+
+    asyncio.run(scenario())
+
+
+def test_topics_are_isolated() -> None:
+    async def scenario() -> None:
+        bus = EventBus()
+        mine, other = bus.subscribe("runs:a"), bus.subscribe("runs:b")
+        bus.publish("runs:a", "e", lambda: "mine")
+        assert (await mine.get()).html == "mine"  # type: ignore[union-attr]
+        assert other.queue.empty()
+
+    asyncio.run(scenario())
+
+
+def test_close_ends_every_stream_even_a_full_one() -> None:
+    async def scenario() -> None:
+        bus = EventBus(queue_size=2)
+        full = bus.subscribe("t")
+        for _ in range(5):
+            bus.publish("t", "e", lambda: "x")
+        bus.close()
+        seen = [await full.get(), await full.get()]
+        assert seen[-1] is None
+        late = bus.subscribe("t")
+        assert await late.get() is None
+
+    asyncio.run(scenario())
+
+
+def test_subscribers_per_topic_are_bounded() -> None:
+    async def scenario() -> None:
+        bus = EventBus(subscribers_per_topic=2)
+        subs = [bus.subscribe("t"), bus.subscribe("t")]
+        with pytest.raises(TooManySubscribers):
+            bus.subscribe("t")
+        bus.unsubscribe(subs[0])
+        bus.subscribe("t")
+        assert bus.subscriber_count("t") == 2
+
+    asyncio.run(scenario())
