@@ -192,6 +192,9 @@ class ChromiumDriver:
             raise BrowserUnavailable("the browser is not running")
         return ChromiumSession(await self._browser.new_context(), self.concurrency)
 
+    def classify(self, result: FetchResult, records: object) -> None:
+        """Nothing to add: DevTools already named the failed check while the batch ran."""
+
     async def run(self, page_origin: str, specs: list[FetchSpec]) -> list[FetchResult]:
         """Run fetch() calls in a fresh context from a page at ``page_origin``."""
         session = await self.new_session()

@@ -1,5 +1,8 @@
 """The harness session: target server plus real browser, on a private event-loop thread.
 
+The browser is Chromium (Playwright), Firefox (WebDriver BiDi) or WebKitGTK (WebDriver, under
+a private Xvfb display); each driver gives the same ``FetchResult`` per fetch.
+
 ``Harness`` is blocking and thread-safe to call, so tests, the CLI and a running web app (which
 already has an event loop) can all use it. Start it once, observe many times::
 
@@ -19,17 +22,17 @@ import secrets
 import threading
 from collections.abc import Coroutine, Sequence
 from concurrent.futures import Future
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from app.cors.scenario import Scenario
-from app.harness.chromium import BrowserUnavailable, ChromiumDriver, ChromiumSession, FetchSpec
+from app.harness.chromium import BrowserUnavailable, ChromiumDriver, FetchResult, FetchSpec
 from app.harness.observation import build_observation
 from app.harness.rewrite import PreparedScenario, RewriteError, prepare
-from app.harness.target import PATH_PREFIX, TargetServer
+from app.harness.target import PATH_PREFIX, RecordedRequest, TargetServer
 
 T = TypeVar("T")
 
-SUPPORTED_BROWSERS = ("chromium",)
+SUPPORTED_BROWSERS = ("chromium", "firefox", "webkit")
 BATCH_SIZE = 256
 START_TIMEOUT = 60.0
 # Per batch: navigation, BATCH_SIZE fetches (FETCH_TIMEOUT each, 16 in flight), settling.
@@ -41,18 +44,54 @@ class HarnessError(RuntimeError):
     """A harness problem the user can act on (unknown browser, scenario it cannot run)."""
 
 
+class BrowserSession(Protocol):
+    """One fresh browsing session (own cookies and caches) in a started browser."""
+
+    async def run(self, page_origin: str, specs: list[FetchSpec]) -> list[FetchResult]: ...
+
+    async def close(self) -> None: ...
+
+
+class BrowserDriver(Protocol):
+    """A real browser the harness drives: Chromium, Firefox or WebKit."""
+
+    @property
+    def version(self) -> str: ...
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def new_session(self) -> BrowserSession: ...
+
+    def classify(self, result: FetchResult, records: Sequence[RecordedRequest]) -> None:
+        """Fill in ``result.cors_error`` / ``failed_parameter`` where the driver names them
+        only once it knows what the target saw (Firefox: the stage of a console reason)."""
+
+
+def make_driver(browser: str, executable_path: str | None = None) -> BrowserDriver:
+    """The driver for a supported browser name (HarnessError for any other)."""
+    if browser == "chromium":
+        return ChromiumDriver(executable_path)
+    if browser == "firefox":
+        from app.harness.firefox import FirefoxDriver
+
+        return FirefoxDriver(executable_path)
+    if browser == "webkit":
+        from app.harness.webkit import WebKitDriver
+
+        return WebKitDriver(executable_path)
+    raise HarnessError(
+        f"unknown browser {browser!r}: the harness drives {', '.join(SUPPORTED_BROWSERS)}"
+    )
+
+
 class Harness:
     """A started target server and browser; ``observe()`` runs scenarios and reports back."""
 
     def __init__(self, browser: str = "chromium", *, executable_path: str | None = None) -> None:
-        if browser not in SUPPORTED_BROWSERS:
-            raise HarnessError(
-                f"unknown browser {browser!r}: the harness drives {', '.join(SUPPORTED_BROWSERS)} "
-                "(Playwright needs its own patched Firefox and WebKit builds, which this "
-                "machine does not have)"
-            )
         self.browser = browser
-        self._driver = ChromiumDriver(executable_path)
+        self._driver = make_driver(browser, executable_path)
         self._server = TargetServer()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -108,7 +147,8 @@ class Harness:
 
     @property
     def version(self) -> str:
-        """The browser's product and version, e.g. ``Chromium 156.0.8078.108``."""
+        """The browser's product and version, e.g. ``Chromium 156.0.8078.108``,
+        ``Firefox 153.7.0``, ``WebKitGTK 2.50.6``."""
         return self._driver.version
 
     @property
@@ -168,7 +208,7 @@ class Harness:
         return prepared
 
     async def _observe_batch(
-        self, session: ChromiumSession, batch: list[PreparedScenario], exchanges: bool
+        self, session: BrowserSession, batch: list[PreparedScenario], exchanges: bool
     ) -> list[dict[str, Any]]:
         for item in batch:
             self._server.register(item.key, item.preflight_response, item.response)
@@ -182,9 +222,9 @@ class Harness:
                 results = await session.run(page_origin, specs)
                 for i, result in zip(indexes, results, strict=True):
                     item = batch[i]
-                    observations[i] = build_observation(
-                        item, result, self._server.records(item.key), exchanges=exchanges
-                    )
+                    records = self._server.records(item.key)
+                    self._driver.classify(result, records)
+                    observations[i] = build_observation(item, result, records, exchanges=exchanges)
             return observations
         finally:
             for item in batch:
@@ -240,9 +280,12 @@ atexit.register(close_shared)
 
 __all__ = [
     "SUPPORTED_BROWSERS",
+    "BrowserDriver",
+    "BrowserSession",
     "BrowserUnavailable",
     "Harness",
     "HarnessError",
     "close_shared",
+    "make_driver",
     "shared_harness",
 ]

@@ -1,8 +1,9 @@
 """Verify the engine against a real browser: run scenarios, compare predictions, report.
 
-``observe(scenarios)`` runs them in real headless Chromium (the browser starts once per
-process); ``compare(prediction, observation)`` lists where the engine and the browser disagree;
-``run_verify`` is ``cors-playground verify FILE [--browser chromium] [--json]``.
+``observe(scenarios, browser)`` runs them in real headless Chromium, Firefox or WebKitGTK (the
+browser starts once per process); ``compare(prediction, observation, browser=...)`` lists where
+the engine and the browser disagree; ``run_verify`` is
+``cors-playground verify FILE [--browser chromium|firefox|webkit] [--json]``.
 """
 
 from __future__ import annotations
@@ -30,6 +31,19 @@ FIELDS = (
     "blocked_by",
     "readable_headers",
 )
+# How each browser names the CORS check that failed, and so when ``blocked_by`` is compared:
+# - "always": Chromium's DevTools names every CORS failure (``corsErrorStatus.corsError``);
+#   its null is a claim too ("no CORS check failed"), so it is always compared.
+# - "named": Firefox names the check only in its console message, mapped to the same name
+#   where the check is the same one; a reason with no sure mapping (or no message) leaves it
+#   null. Compared when Firefox named a check; a null from Firefox is no disagreement.
+# - "never": WebKitGTK gives WebDriver no console messages or network events; its
+#   ``blocked_by`` is always null and is not compared (outcome and what the target saw are).
+BLOCKED_BY_REPORTING: dict[str, str] = {
+    "chromium": "always",
+    "firefox": "named",
+    "webkit": "never",
+}
 
 
 @dataclass(frozen=True)
@@ -74,12 +88,16 @@ def _preflight_header(prediction: dict[str, Any], name: str) -> str | None:
     return None
 
 
-def compare(prediction: dict[str, Any], observation: dict[str, Any]) -> list[Disagreement]:
+def compare(
+    prediction: dict[str, Any], observation: dict[str, Any], *, browser: str = "chromium"
+) -> list[Disagreement]:
     """Where a prediction (``Prediction.to_json()``) and a browser observation disagree.
 
     The preflight's request headers are compared only when both sides have a preflight, and
     readable headers (as sets) only when both agree the response was readable: a difference
-    there follows from an earlier one and would only repeat it.
+    there follows from an earlier one and would only repeat it. ``blocked_by`` is compared as
+    far as ``browser`` reports it (``BLOCKED_BY_REPORTING``): a null from a browser that could
+    not name the check is no disagreement.
     """
     found: list[Disagreement] = []
 
@@ -98,7 +116,8 @@ def compare(prediction: dict[str, Any], observation: dict[str, Any]) -> list[Dis
         bool(observation.get("actual_request_sent")),
     )
     check("outcome", prediction.get("outcome"), observation.get("outcome"))
-    check("blocked_by", prediction.get("blocked_by"), observation.get("blocked_by"))
+    if _blocked_by_compared(browser, observation.get("blocked_by")):
+        check("blocked_by", prediction.get("blocked_by"), observation.get("blocked_by"))
     readable = ("allowed", "opaque")
     if prediction.get("outcome") in readable and observation.get("outcome") in readable:
         check(
@@ -109,10 +128,25 @@ def compare(prediction: dict[str, Any], observation: dict[str, Any]) -> list[Dis
     return found
 
 
+def _blocked_by_compared(browser: str, observed: Any) -> bool:
+    reporting = BLOCKED_BY_REPORTING.get(browser)
+    if reporting is None:
+        raise ValueError(
+            f"unknown browser {browser!r}: choose one of {sorted(BLOCKED_BY_REPORTING)}"
+        )
+    if reporting == "always":
+        return True
+    return observed is not None
+
+
 def verify(
-    scenarios: Sequence[Scenario], browser: str = "chromium"
+    scenarios: Sequence[Scenario], browser: str = "chromium", *, profile: str | None = None
 ) -> tuple[str, list[dict[str, Any]]]:
-    """Predict and observe every scenario; return the browser version and one result each."""
+    """Predict and observe every scenario; return the browser version and one result each.
+
+    The engine predicts with ``profile`` (default: the profile named like the browser), so a
+    browser can be checked against another profile, e.g. ``spec``.
+    """
     from app.cors import predict
 
     observations = observe(scenarios, browser)
@@ -121,11 +155,11 @@ def verify(
     for index, (scenario, observation) in enumerate(zip(scenarios, observations, strict=True)):
         prediction: dict[str, Any] | None = None
         try:
-            prediction = predict(scenario, browser=browser).to_json()
+            prediction = predict(scenario, browser=profile or browser).to_json()
         except Exception as exc:  # the engine's bug is a finding, not a crash of the report
             disagreements = [Disagreement("prediction", f"{type(exc).__name__}: {exc}", None)]
         else:
-            disagreements = compare(prediction, observation)
+            disagreements = compare(prediction, observation, browser=browser)
         results.append(
             {
                 "id": scenario.id if scenario.id is not None else f"#{index}",
@@ -144,9 +178,12 @@ def run_verify(
     as_json: bool = False,
     out: TextIO | None = None,
     err: TextIO | None = None,
+    *,
+    profile: str | None = None,
 ) -> int:
     """``cors-playground verify``: 0 when engine and browser agree on every scenario, 1 when
-    not, 2 when the browser is unknown or cannot run."""
+    not, 2 when the browser is unknown or cannot run. ``profile``: the engine profile to
+    predict with (default: the browser's own)."""
     out = out or sys.stdout
     err = err or sys.stderr
     if browser not in SUPPORTED_BROWSERS:
@@ -157,7 +194,7 @@ def run_verify(
         )
         return EXIT_UNAVAILABLE
     try:
-        version, results = verify(scenarios, browser)
+        version, results = verify(scenarios, browser, profile=profile)
     except (BrowserUnavailable, HarnessError) as exc:
         print(f"cors-playground verify: {exc}", file=err)
         return EXIT_UNAVAILABLE
