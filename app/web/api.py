@@ -99,7 +99,7 @@ class Target:
         pg.bus.publish(
             console_topic(run.session_id),
             "exchange",
-            lambda: views.exchange_html(pg.templates, run, exchange),
+            lambda: views.console_entry_html(pg.templates, run, exchange),
         )
         await send(
             {

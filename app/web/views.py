@@ -11,7 +11,7 @@ from app.web.validation import dom_id
 from app.web.verdict import OUTCOME_WORDS
 
 CARD = "partials/run_card.html"
-EXCHANGE = "partials/exchange.html"
+CONSOLE_ENTRY = "partials/console_entry.html"
 
 
 def setup(templates: Jinja2Templates) -> None:
@@ -33,5 +33,6 @@ def card_html(templates: Jinja2Templates, run: Run) -> str:
     return templates.get_template(CARD).render(card_context(run))
 
 
-def exchange_html(templates: Jinja2Templates, run: Run, exchange: Exchange) -> str:
-    return templates.get_template(EXCHANGE).render(run=run, exchange=exchange)
+def console_entry_html(templates: Jinja2Templates, run: Run, exchange: Exchange) -> str:
+    """One exchange as the server console lists it (the page and the live event)."""
+    return templates.get_template(CONSOLE_ENTRY).render(run=run, exchange=exchange)

@@ -1,0 +1,55 @@
+"""Real-browser fixtures: the playground on free ports and headless Chromium via Playwright."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.harness.chromium import CHROMIUM_ARGS, find_chromium
+from app.web.main import BackgroundServer
+
+# The repository is cloned with shared/ beside it: <parent>/main and <parent>/shared.
+REPO = Path(__file__).resolve().parents[2]
+VECTORS = REPO.parent / "shared" / "vectors"
+VENDOR = REPO / "static" / "vendor" / "htmx.min.js"
+
+
+@pytest.fixture(scope="session")
+def live() -> Iterator[BackgroundServer]:
+    assert VENDOR.is_file(), "htmx is missing: run ./dev test (it installs static/vendor)"
+    with BackgroundServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    options: dict[str, Any] = {"headless": True, "args": list(CHROMIUM_ARGS)}
+    executable = find_chromium()
+    if executable:
+        options["executable_path"] = executable
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(**options)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def context(browser: Any) -> Iterator[Any]:
+    """A fresh browsing context: no cookies or caches from other tests."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    ctx.set_default_timeout(10_000)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def page(context: Any) -> Any:
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    return page
