@@ -208,6 +208,7 @@ def _new_remote(url: str) -> Any:
     from selenium import webdriver
     from selenium.webdriver.common.proxy import Proxy, ProxyType
     from selenium.webdriver.remote.client_config import ClientConfig
+    from selenium.webdriver.remote.remote_connection import RemoteConnection
     from selenium.webdriver.webkitgtk.options import Options
 
     options = Options()
@@ -217,7 +218,8 @@ def _new_remote(url: str) -> Any:
         timeout=int(BATCH_DEADLINE + 10),
         proxy=Proxy({"proxyType": ProxyType.DIRECT}),
     )
-    remote = webdriver.Remote(command_executor=url, options=options, client_config=config)
+    connection = RemoteConnection(client_config=config)
+    remote = webdriver.Remote(command_executor=connection, options=options)
     remote.set_page_load_timeout(NAVIGATION_TIMEOUT)
     return remote
 
