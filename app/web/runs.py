@@ -91,6 +91,7 @@ class Exchange:
             "kind": self.kind,
             "request": self.request.to_json(),
             "response": self.response.to_json(),
+            "received_at": self.at,
         }
 
 

@@ -1,0 +1,126 @@
+"""Benchmark: from the API origin receiving a request to the event reaching a subscriber.
+
+Run: .venv/bin/python -m tests.bench.bench_events [ROUNDS]
+Starts the playground in its own process on free ports, opens one session stream per session
+(1, then 200 concurrent sessions), and in each round sends every session's run target one
+request at once. The latency is the subscriber's arrival time minus the ``received_at`` the API
+origin recorded for that request (same machine, same wall clock). Not a timed test: it prints
+figures (p50, p95, p99, max).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def start_server() -> tuple[subprocess.Popen[str], str, str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1",
+         "--site-port", "0", "--api-port", "0"],
+        stdout=subprocess.PIPE, text=True, env=env, cwd=REPO,
+    )  # fmt: skip
+    assert process.stdout is not None
+    banner = "".join(process.stdout.readline() for _ in range(4))
+    site = re.search(r"site origin.*?(http://\S+)", banner)
+    api = re.search(r"API origin.*?(http://\S+)", banner)
+    if not (site and api):
+        process.kill()
+        raise SystemExit(f"the playground did not start: {banner}")
+    return process, site.group(1), api.group(1)
+
+
+class Subscriber:
+    """One session's event stream; records when each run's card arrives."""
+
+    def __init__(self, client: httpx.AsyncClient, url: str) -> None:
+        self.client = client
+        self.url = url
+        self.connected = asyncio.Event()
+        self.waiting: dict[str, asyncio.Future[float]] = {}
+
+    async def run(self) -> None:
+        async with self.client.stream("GET", self.url) as stream:
+            async for line in stream.aiter_lines():
+                if line.startswith(": connected"):
+                    self.connected.set()
+                elif line.startswith('data: <article class="run"'):
+                    arrived = time.time()
+                    run_id = line.split('data-run-id="', 1)[1].split('"', 1)[0]
+                    future = self.waiting.pop(run_id, None)
+                    if future is not None and not future.done():
+                        future.set_result(arrived)
+
+
+async def measure(site: str, sessions: int, rounds: int) -> list[float]:
+    limits = httpx.Limits(max_connections=2 * sessions + 20, max_keepalive_connections=sessions)
+    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+        sids = []
+        for _ in range(sessions):
+            response = await client.get(f"{site}/")
+            sids.append(response.headers["location"].split("/sessions/")[1])
+        subscribers = [Subscriber(client, f"{site}/sessions/{sid}/events") for sid in sids]
+        tasks = [asyncio.create_task(s.run()) for s in subscribers]
+        await asyncio.wait_for(asyncio.gather(*(s.connected.wait() for s in subscribers)), 30)
+        latencies: list[float] = []
+        for _ in range(rounds):
+            runs = await asyncio.gather(*(
+                client.post(f"{site}/api/runs", params={"session": sid}, json={}) for sid in sids
+            ))  # fmt: skip
+            created = [r.json() for r in runs]
+            arrivals = []
+            for subscriber, run in zip(subscribers, created, strict=True):
+                future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+                subscriber.waiting[run["run_id"]] = future
+                arrivals.append(future)
+            await asyncio.gather(*(client.get(run["target"]) for run in created))
+            arrived = await asyncio.wait_for(asyncio.gather(*arrivals), 30)
+            details = await asyncio.gather(*(client.get(f"{site}{run['run']}") for run in created))
+            for when, detail in zip(arrived, details, strict=True):
+                received = detail.json()["exchanges"][0]["received_at"]
+                latencies.append(when - received)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    return latencies
+
+
+def report(sessions: int, latencies: list[float]) -> str:
+    ms = sorted(x * 1000 for x in latencies)
+
+    def pct(p: float) -> float:
+        return ms[min(len(ms) - 1, round(p * (len(ms) - 1)))]
+
+    return (
+        f"{sessions:>4} concurrent sessions, {len(ms):>5} events: "
+        f"p50 {statistics.median(ms):6.2f} ms  p95 {pct(0.95):6.2f} ms  "
+        f"p99 {pct(0.99):6.2f} ms  max {ms[-1]:6.2f} ms"
+    )
+
+
+def main() -> None:
+    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 20
+    process, site, _ = start_server()
+    try:
+        print("API origin receives a request -> the session's subscriber has the event")
+        for sessions in (1, 200):
+            latencies = asyncio.run(measure(site, sessions, rounds if sessions == 1 else 10))
+            print(report(sessions, latencies), flush=True)
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+if __name__ == "__main__":
+    main()
