@@ -391,3 +391,25 @@ def test_sessions_and_streams_are_bounded() -> None:
             assert first.status_code == 200
             second = c.get(f"{live.site_url}/sessions/{sids[-1]}/events")
             assert second.status_code == 429
+
+
+def test_the_cross_site_target_uses_the_other_loopback_name(
+    client: httpx.Client, live: BackgroundServer
+) -> None:
+    sid = new_session(client, live)
+    form = {"method": "GET", "target": "cross"}
+    created = client.post(
+        f"http://localhost:{live.settings.site_port}/sessions/{sid}/runs", data=form
+    )
+    assert created.status_code == 201
+    assert created.json()["target"].startswith(f"http://127.0.0.1:{live.settings.api_port}/r/")
+
+
+def test_the_api_page_and_openapi_document_the_json_api(
+    client: httpx.Client, live: BackgroundServer
+) -> None:
+    page = client.get(f"{live.site_url}/api").text
+    for path in ("/api/explain", "/api/runs", "/api/runs/{run_id}", "/r/{run_id}"):
+        assert f"<code>{path}</code>" in page
+    schema = client.get(f"{live.site_url}/openapi.json").json()
+    assert {"/api/explain", "/api/runs", "/api/runs/{run_id}"} <= set(schema["paths"])
