@@ -17,15 +17,17 @@ VECTORS = REPO.parent / "shared" / "vectors"
 VENDOR = REPO / "static" / "vendor" / "htmx.min.js"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def live() -> Iterator[BackgroundServer]:
     assert VENDOR.is_file(), "htmx is missing: run ./dev test (it installs static/vendor)"
     with BackgroundServer() as server:
         yield server
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
+    # Package scope: Playwright's sync API keeps an event loop running in this thread, which
+    # other tests' asyncio.run() must not meet.
     from playwright.sync_api import sync_playwright
 
     options: dict[str, Any] = {"headless": True, "args": list(CHROMIUM_ARGS)}
