@@ -193,6 +193,15 @@ def run_verify(
             file=err,
         )
         return EXIT_UNAVAILABLE
+    from app.cors import PROFILES
+
+    if (profile or browser) not in PROFILES:
+        print(
+            f"cors-playground verify: the engine has no {profile or browser!r} profile to "
+            f"compare with (it has {', '.join(sorted(PROFILES))})",
+            file=err,
+        )
+        return EXIT_UNAVAILABLE
     try:
         version, results = verify(scenarios, browser, profile=profile)
     except (BrowserUnavailable, HarnessError) as exc:

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import io
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from app.cors.scenario import Scenario
-from app.harness import BrowserUnavailable, Harness, compare, observe, shared_harness
+from app.harness import (
+    BrowserUnavailable,
+    Harness,
+    compare,
+    observe,
+    run_verify,
+    shared_harness,
+)
 from app.harness.firefox import (
     USER_PREFS,
     classify,
@@ -348,3 +357,28 @@ def live_processes_in_group(pgid: int) -> list[str]:
         if int(group) == pgid and state != "Z":
             found.append(f"{stat.parent.name} {name}")
     return found
+
+
+@pytest.mark.browser
+def test_verify_runs_firefox_against_an_engine_profile() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    agreeing = scenario(request={"method": "PUT", "headers": [["X-A", "1"]]})
+    status = run_verify([agreeing], browser="firefox", out=out, err=err, profile="spec")
+    assert (status, err.getvalue()) == (0, "")
+    assert out.getvalue().startswith("1 scenario(s) in Firefox 153.")
+    # Firefox lists a header once per entry in Access-Control-Request-Headers.
+    twice = scenario(request={"method": "PUT", "headers": [["X-A", "1"], ["X-A", "2"]]})
+    out = io.StringIO()
+    status = run_verify([twice], browser="firefox", as_json=True, out=out, profile="spec")
+    report = json.loads(out.getvalue())
+    assert (status, report["browser"].split()[0]) == (1, "Firefox")
+    assert report["results"][0]["disagreements"] == [
+        {"field": "access-control-request-headers", "predicted": "x-a", "observed": "x-a,x-a"}
+    ]
+
+
+def test_verify_without_an_engine_profile_says_so() -> None:
+    err = io.StringIO()
+    status = run_verify([scenario()], browser="firefox", err=err, profile="netscape")
+    assert status == 2
+    assert "no 'netscape' profile" in err.getvalue()
