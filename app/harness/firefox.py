@@ -37,6 +37,7 @@ from app.harness.chromium import (
     FetchResult,
     FetchSpec,
 )
+from app.harness.session import HarnessError
 from app.harness.target import RecordedRequest
 
 LAUNCH_TIMEOUT = 30.0
@@ -254,7 +255,7 @@ def classify(
 # -- the BiDi connection -----------------------------------------------------------------------
 
 
-class BidiError(RuntimeError):
+class BidiError(HarnessError):
     """A BiDi command failed (the browser's error and message) or did not answer in time."""
 
 

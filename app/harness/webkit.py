@@ -32,6 +32,7 @@ from app.harness.chromium import (
     FetchSpec,
 )
 from app.harness.firefox import stop_process_group
+from app.harness.session import HarnessError
 from app.harness.target import RecordedRequest
 
 T = TypeVar("T")
@@ -271,8 +272,14 @@ class WebKitSession:
 
 
 async def _blocking(call: Callable[[], T], timeout: float) -> T:
-    """Run a blocking Selenium call on a worker thread, bounded."""
-    return await asyncio.wait_for(asyncio.to_thread(call), timeout)
+    """Run a blocking Selenium call on a worker thread, bounded; its failure a HarnessError."""
+    from selenium.common.exceptions import WebDriverException
+
+    try:
+        return await asyncio.wait_for(asyncio.to_thread(call), timeout)
+    except WebDriverException as exc:
+        message = (exc.msg or type(exc).__name__).strip().splitlines()[0]
+        raise HarnessError(f"WebKitGTK: {message}") from exc
 
 
 def _free_port() -> int:
