@@ -123,7 +123,13 @@ CALL_JS = f"async (json) => JSON.stringify(await ({FETCH_ALL_JS.strip()})(JSON.p
 
 _KEY_IN_TEXT = re.compile(r"/t/([A-Za-z0-9_-]+)")
 _REASON = re.compile(r"\(Reason: (.*?)\)(?:\. Status code: (.*?))?\.?\s*$", re.DOTALL)
-_QUOTED = re.compile(r"[‘'`](.*?)[’'`]")
+# The value a reason quotes: the ACAO value that did not match, the header or token named. The
+# value itself may hold quotes, so the match runs to the words that follow it.
+_PARAMETER = re.compile(
+    r"does not match ‘(.*)’$|^(?:header|missing token|invalid token) ‘(.*)’ "
+    r"(?:is not allowed according to|in CORS header)",
+    re.DOTALL,
+)
 
 
 def find_firefox() -> str | None:
@@ -223,10 +229,8 @@ def classify_reason(reason: str, *, preflight_stage: bool) -> tuple[str | None, 
             name = preflight if preflight_stage else actual
             if name is None:
                 return None, None
-            quoted = _QUOTED.findall(reason)
-            parameter: str | None = None
-            if "does not match" in reason or "token" in reason or reason.startswith("header "):
-                parameter = quoted[-1] if "does not match" in reason else quoted[0]
+            found = _PARAMETER.search(reason)
+            parameter = None if found is None else next(g for g in found.groups() if g is not None)
             return name, parameter
     return None, None
 

@@ -152,6 +152,17 @@ def test_the_reason_and_its_parameter_are_read_from_the_message() -> None:
         "AllowOriginMismatch",
         "http://a:1, http://b",
     )
+    assert classify_reason(
+        "header ‘x-’a’ is not allowed according to header ‘Access-Control-Allow-Headers’ from "
+        "CORS preflight response",
+        preflight_stage=True,
+    ) == ("HeaderDisallowedByPreflightResponse", "x-’a")
+    assert classify_reason(
+        "invalid token ‘a b’ in CORS header ‘Access-Control-Allow-Methods’", preflight_stage=True
+    ) == ("InvalidAllowMethodsPreflightResponse", "a b")
+    assert classify_reason(
+        "CORS header ‘Access-Control-Allow-Origin’ does not match ‘it’s’", preflight_stage=False
+    ) == ("AllowOriginMismatch", "it’s")
     status = f"{BLOCKED}at u. (Reason: CORS request did not succeed). Status code: (null)."
     assert console_reason(status) == "CORS request did not succeed"
     assert console_reason("Cross-Origin Request Warning: … (Reason: `*` …).") is None
