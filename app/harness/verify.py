@@ -74,7 +74,8 @@ def observe(
 
 
 def browser_version(browser: str = "chromium") -> str:
-    """The shared harness browser's product and version, e.g. ``Chromium 156.0.8078.108``."""
+    """The shared harness browser's product and version, e.g. ``Chromium 156.0.8078.108``,
+    ``Firefox 153.7.0`` or ``WebKitGTK 2.50.6``."""
     return shared_harness(browser).version
 
 
