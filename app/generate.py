@@ -313,6 +313,12 @@ def edge_cases() -> list[dict[str, Any]]:
             ),
         ),
         _edge(
+            "pf-no-acam-bad-acah",
+            "patch",
+            [("X-Token", "1")],
+            preflight=(200, [acao, ("Access-Control-Allow-Headers", "x-token x")]),
+        ),
+        _edge(
             "pf-bad-acam-safelisted-method",
             "GET",
             [("X-Token", "1")],
@@ -525,6 +531,23 @@ def edge_cases() -> list[dict[str, Any]]:
             response=ok,
         ),
         _edge("save-data-upper", "GET", [("Save-Data", "ON")], response=ok),
+        _edge(
+            "duplicate-x-token",
+            headers=[("X-Token", "1"), ("x-token", "2")],
+            preflight=(204, [acao, put, ("Access-Control-Allow-Headers", "x-token")]),
+            response=ok,
+        ),
+        _edge(
+            "range-unit-case", "GET", [("Range", "Bytes=0-")], preflight=(204, [acao]), response=ok
+        ),
+        _edge(
+            "content-type-latin1",
+            "POST",
+            [("Content-Type", "text/plain; charset=\u00e9")],
+            body="x",
+            preflight=(204, [acao]),
+            response=ok,
+        ),
         _edge("rtt-50", "GET", [("RTT", "50")], preflight=(204, [acao]), response=ok),
         _edge("rtt-fraction", "GET", [("RTT", "1.5")], preflight=(204, [acao]), response=ok),
         _edge("downlink-fraction", "GET", [("Downlink", "1.5")], response=ok),

@@ -144,8 +144,12 @@ def is_cors_unsafe_request_header_byte(char: str) -> bool:
     return (code < 0x20 and code != 0x09) or char in CORS_UNSAFE_BYTES
 
 
-def _first_unsafe_byte(value: str) -> str | None:
-    return next((c for c in value if is_cors_unsafe_request_header_byte(c)), None)
+def _first_unsafe_byte(value: str, profile: Profile) -> str | None:
+    unsafe = next((c for c in value if is_cors_unsafe_request_header_byte(c)), None)
+    if unsafe is None and profile.non_ascii_is_cors_unsafe:
+        # Deviation (firefox): bytes 0x80 and above are unsafe too (profile evidence).
+        unsafe = next((c for c in value if ord(c) >= 0x80), None)
+    return unsafe
 
 
 def _describe_byte(char: str) -> str:
@@ -164,7 +168,7 @@ def is_cors_safelisted_request_header(name: str, value: str, profile: Profile) -
             "limit for CORS-safelisted request-headers"
         )
     if lower == "accept":
-        unsafe = _first_unsafe_byte(value)
+        unsafe = _first_unsafe_byte(value, profile)
         if unsafe is not None:
             return failed(
                 f"header accept's value contains the CORS-unsafe byte {_describe_byte(unsafe)}"
@@ -179,9 +183,14 @@ def is_cors_safelisted_request_header(name: str, value: str, profile: Profile) -
             )
         return passed(f"{name} with a language-tag value is CORS-safelisted")
     if lower == "content-type":
-        return _is_safelisted_content_type(value)
+        return _is_safelisted_content_type(value, profile)
     if lower == "range":
-        parsed = parse_single_range_header_value(value, allow_whitespace=False)
+        parsed = parse_single_range_header_value(
+            value,
+            allow_whitespace=False,
+            # Deviation (webkit): the unit matches case-insensitively (profile evidence).
+            unit_case_insensitive=profile.range_unit_case_insensitive,
+        )
         if parsed is None:
             return failed(
                 f"header range's value {value!r} is not a single bytes=start-end range "
@@ -201,8 +210,8 @@ def is_cors_safelisted_request_header(name: str, value: str, profile: Profile) -
     return failed(f"header {lower} is not a CORS-safelisted request-header")
 
 
-def _is_safelisted_content_type(value: str) -> Verdict:
-    unsafe = _first_unsafe_byte(value)
+def _is_safelisted_content_type(value: str, profile: Profile) -> Verdict:
+    unsafe = _first_unsafe_byte(value, profile)
     if unsafe is not None:
         return failed(
             f"header content-type's value contains the CORS-unsafe byte {_describe_byte(unsafe)}"
@@ -290,13 +299,16 @@ def cors_unsafe_request_header_names(headers: Sequence[Header], profile: Profile
         else:
             potentially_unsafe.append(name)
             safelist_value_size += len(value)
-    if safelist_value_size > SAFELIST_TOTAL_MAX:
+    if profile.safelist_total_limit and safelist_value_size > SAFELIST_TOTAL_MAX:
         unsafe.extend(potentially_unsafe)
         also = ", ".join(sorted_lowercase_set(potentially_unsafe))
         reasons.append(
             f"the safelisted headers' values add up to {safelist_value_size} bytes, over the "
             f"{SAFELIST_TOTAL_MAX}-byte total, so {also} count as unsafe too"
         )
+    if profile.repeats_request_header_names:
+        # Deviation (firefox): one name per header entry, not a set (profile evidence).
+        return UnsafeHeaders(tuple(sorted(n.lower() for n in unsafe)), tuple(reasons))
     return UnsafeHeaders(sorted_lowercase_set(unsafe), tuple(reasons))
 
 
@@ -431,13 +443,14 @@ def parse_mime_type(value: str) -> tuple[str, str] | None:
 
 
 def parse_single_range_header_value(
-    value: str, *, allow_whitespace: bool
+    value: str, *, allow_whitespace: bool, unit_case_insensitive: bool = False
 ) -> tuple[int | None, int | None] | None:
     """Parse a single range header value: (start, end), either may be None; None on failure.
 
     https://fetch.spec.whatwg.org/#simple-range-header-value
     """
-    if not value.startswith("bytes"):
+    unit = value[:5].lower() if unit_case_insensitive else value[:5]
+    if unit != "bytes":
         return None
     position = 5
 

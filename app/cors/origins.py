@@ -85,11 +85,18 @@ class CorsCheckResult:
     failed_parameter: str | None = None
 
 
-def cors_check(origin: str, credentials: str, headers: Sequence[Header]) -> CorsCheckResult:
+def cors_check(
+    origin: str,
+    credentials: str,
+    headers: Sequence[Header],
+    *,
+    names_each_error: bool = True,
+) -> CorsCheckResult:
     """CORS check: may the page's origin read this response?
 
     ``headers`` are the response headers as received. Failures are named as Chromium's
-    DevTools names them (corsErrorStatus.corsError).
+    DevTools names them (corsErrorStatus.corsError); with ``names_each_error`` false, a wrong
+    single Access-Control-Allow-Origin line is always a mismatch (Firefox's one message).
     https://fetch.spec.whatwg.org/#cors-check
     """
     include = credentials == "include"
@@ -116,7 +123,11 @@ def cors_check(origin: str, credentials: str, headers: Sequence[Header]) -> Cors
     # Step 4: "If the result of byte-serializing a request origin with request is not origin,
     # then return failure."
     if allow_origin != origin:
-        return _origin_mismatch(origin, allow_origin)
+        mismatch = _origin_mismatch(origin, allow_origin)
+        lines = sum(1 for n, _ in headers if n.lower() == "access-control-allow-origin")
+        if names_each_error or lines > 1 or mismatch.error == "AllowOriginMismatch":
+            return mismatch
+        return CorsCheckResult(False, mismatch.reason, "AllowOriginMismatch", allow_origin)
     if not include:
         return CorsCheckResult(True, f"Access-Control-Allow-Origin matches {origin} exactly")
     # Step 7: "If credentials is `true`, then return success."

@@ -33,8 +33,23 @@ class Profile:
     wildcard_allows_authorization: bool = False
     # Client-hint style request-headers the browser treats as CORS-safelisted.
     client_hints_safelisted: bool = False
-    # A redirect answering a preflight is named PreflightDisallowedRedirect.
-    names_preflight_redirects: bool = False
+    # A redirect answering a preflight is named PreflightDisallowedRedirect, checked before
+    # the CORS check ("first") or right after it ("after-cors-check"); None: it is just not
+    # an ok status, as in the spec.
+    preflight_redirect_check: str | None = None
+    # Access-Control-Allow-Headers is parsed after the method check, not with Allow-Methods.
+    parses_allow_headers_after_method_check: bool = False
+    # Access-Control-Request-Headers lists a name once per header entry (`x-a,x-a`).
+    repeats_request_header_names: bool = False
+    # The 1024-byte total of CORS-safelisted header values is enforced.
+    safelist_total_limit: bool = True
+    # Bytes 0x80 and above count as CORS-unsafe in Accept and Content-Type values.
+    non_ascii_is_cors_unsafe: bool = False
+    # The Range unit `bytes` matches case-insensitively (`Bytes=0-`).
+    range_unit_case_insensitive: bool = False
+    # The CORS check's failures are told apart (several values, invalid value, mismatch);
+    # when false, every wrong single Access-Control-Allow-Origin line is a mismatch.
+    names_each_allow_origin_error: bool = True
     # CORS-preflight cache: seconds without Access-Control-Max-Age, and the cap.
     max_age_default: int = 5
     max_age_cap: int | None = None
@@ -53,14 +68,14 @@ CHROMIUM = Profile(
     combines_duplicate_request_headers=True,
     wildcard_allows_authorization=True,
     client_hints_safelisted=True,
-    names_preflight_redirects=True,
+    preflight_redirect_check="first",
     max_age_cap=7200,
     deviations=(
         Deviation(
             "user-agent-forbidden",
             "Chromium silently drops a User-Agent header set by fetch(); the spec lets pages "
             "set it (it is then CORS-unsafe and needs a preflight).",
-            "tests/vectors/test_chromium_agreement.py: s42-0089, edge-user-agent-lower; "
+            "tests/vectors/test_browser_agreement.py: s42-0089, edge-user-agent-lower; "
             "https://crbug.com/571722",
         ),
         Deviation(
@@ -68,14 +83,14 @@ CHROMIUM = Profile(
             "Chromium combines repeated request headers into one value ('a, b') before the "
             "CORS-safelisted checks, so two short Accept values can exceed 128 bytes together; "
             "the spec checks each header separately.",
-            "tests/vectors/test_chromium_agreement.py: edge-total-1024, "
+            "tests/vectors/test_browser_agreement.py: edge-total-1024, "
             "edge-content-type-twice-plain, edge-safelisted-mix-1025",
         ),
         Deviation(
             "wildcard-authorization",
             "Chromium lets `Access-Control-Allow-Headers: *` cover Authorization; the spec says "
             "the wildcard never does.",
-            "tests/vectors/test_chromium_agreement.py: edge-pf-star-auth; "
+            "tests/vectors/test_browser_agreement.py: edge-pf-star-auth; "
             "services/network/public/cpp/cors/preflight_result.cc",
         ),
         Deviation(
@@ -83,7 +98,7 @@ CHROMIUM = Profile(
             "Chromium also safelists the client-hint request-headers DPR, Device-Memory, "
             "Downlink, RTT, Viewport-Width, Width (numeric values), ECT (slow-2g to 4g), "
             "Save-Data: on, and Intervention.",
-            "tests/vectors/test_chromium_agreement.py: edge-width-zero, edge-save-data-upper, "
+            "tests/vectors/test_browser_agreement.py: edge-width-zero, edge-save-data-upper, "
             "edge-rtt-50, edge-ect-4g; "
             "services/network/public/cpp/cors/cors.cc",
         ),
@@ -91,12 +106,103 @@ CHROMIUM = Profile(
             "preflight-redirect-named",
             "Chromium refuses a redirected preflight before any other check and names it "
             "PreflightDisallowedRedirect; in the spec a 3xx is simply not an ok status.",
-            "tests/vectors/test_chromium_agreement.py: edge-pf-302-location-no-acao",
+            "tests/vectors/test_browser_agreement.py: edge-pf-302-location-no-acao",
         ),
     ),
 )
 
-PROFILES: dict[str, Profile] = {p.name: p for p in (CHROMIUM, SPEC)}
+FIREFOX = Profile(
+    name="firefox",
+    label="Firefox",
+    wildcard_allows_authorization=True,
+    preflight_redirect_check="after-cors-check",
+    parses_allow_headers_after_method_check=True,
+    repeats_request_header_names=True,
+    safelist_total_limit=False,
+    non_ascii_is_cors_unsafe=True,
+    names_each_allow_origin_error=False,
+    max_age_cap=86400,
+    deviations=(
+        Deviation(
+            "repeated-request-header-names",
+            "Firefox lists a header name in Access-Control-Request-Headers once for every "
+            "header entry (two X-Token headers give `x-token,x-token`); the spec sends a set.",
+            "tests/vectors/test_browser_agreement.py: edge-duplicate-x-token",
+        ),
+        Deviation(
+            "no-safelist-total",
+            "Firefox does not apply the 1024-byte total to CORS-safelisted header values: eight "
+            "128-byte Accept headers and a text/plain Content-Type need no preflight.",
+            "tests/vectors/test_browser_agreement.py: edge-total-1025",
+        ),
+        Deviation(
+            "non-ascii-unsafe",
+            "Firefox treats bytes 0x80 and above in Accept and Content-Type as CORS-unsafe "
+            "(`Accept: café` is preflighted); the spec lists only ASCII delimiters.",
+            "tests/vectors/test_browser_agreement.py: edge-accept-latin1, edge-content-type-latin1",
+        ),
+        Deviation(
+            "wildcard-authorization",
+            "Firefox lets `Access-Control-Allow-Headers: *` cover Authorization; the spec says "
+            "the wildcard never does.",
+            "tests/vectors/test_browser_agreement.py: edge-pf-star-auth",
+        ),
+        Deviation(
+            "preflight-redirect-named",
+            "Firefox refuses a redirected preflight right after the preflight's CORS check "
+            "('CORS request external redirect not allowed'); in the spec a 3xx is simply not "
+            "an ok status.",
+            "tests/vectors/test_browser_agreement.py: edge-pf-302-location-no-acao, "
+            "edge-pf-302-location-ok",
+        ),
+        Deviation(
+            "allow-headers-parsed-late",
+            "Firefox checks the method before it parses Access-Control-Allow-Headers, so a "
+            "method missing from Allow-Methods is reported before a malformed header list; "
+            "the spec parses both lists first.",
+            "tests/vectors/test_browser_agreement.py: edge-pf-no-acam-bad-acah",
+        ),
+        Deviation(
+            "allow-origin-messages",
+            "Firefox reports any wrong single Access-Control-Allow-Origin value (a list, an "
+            "invalid origin, null) as 'does not match'; only two header lines are 'multiple'. "
+            "The outcome is the same; only the named check differs.",
+            "tests/vectors/test_browser_agreement.py: s42-0000 (an invalid port)",
+        ),
+    ),
+)
+
+WEBKIT = Profile(
+    name="webkit",
+    label="WebKit",
+    combines_duplicate_request_headers=True,
+    wildcard_allows_authorization=True,
+    range_unit_case_insensitive=True,
+    max_age_cap=600,
+    deviations=(
+        Deviation(
+            "duplicate-headers-combined",
+            "WebKit combines repeated request headers into one value ('a, b') before the "
+            "CORS-safelisted checks, as Chromium does; the spec checks each separately.",
+            "tests/vectors/test_browser_agreement.py: edge-total-1024, "
+            "edge-content-type-twice-plain",
+        ),
+        Deviation(
+            "range-unit-case",
+            "WebKit accepts the Range unit in any case (`Bytes=0-` needs no preflight); the "
+            "spec requires lowercase `bytes`.",
+            "tests/vectors/test_browser_agreement.py: edge-range-unit-case",
+        ),
+        Deviation(
+            "wildcard-authorization",
+            "WebKit lets `Access-Control-Allow-Headers: *` cover Authorization; the spec says "
+            "the wildcard never does.",
+            "tests/vectors/test_browser_agreement.py: edge-pf-star-auth",
+        ),
+    ),
+)
+
+PROFILES: dict[str, Profile] = {p.name: p for p in (CHROMIUM, FIREFOX, WEBKIT, SPEC)}
 
 
 def get_profile(name: str) -> Profile:

@@ -1,9 +1,10 @@
-"""The engine agrees with real Chromium on every field, for every scenario.
+"""The engine agrees with real Chromium, Firefox and WebKit on every field, for every scenario.
 
-Truth comes from the browser at test time (app.harness runs each scenario in headless
-Chromium against a target answering exactly the declared headers): the shared sample, a
-seeded generator that reaches every rule, and hand-picked edges where checks collide. A
-disagreement is a bug in the engine or a deviation to record in app/cors/profiles.py.
+Truth comes from the browsers at test time (app.harness runs each scenario in the real
+engine against a target answering exactly the declared headers): the shared sample, a seeded
+generator that reaches every rule, and hand-picked edges where checks collide. Each browser is
+compared with its own profile. A disagreement is a bug in the engine or a deviation to record
+in app/cors/profiles.py.
 """
 
 from __future__ import annotations
@@ -25,11 +26,16 @@ DOCUMENTS: list[dict[str, Any]] = [*SAMPLE, *generate(GENERATED_COUNT, seed=1), 
 SCENARIOS = {doc["id"]: Scenario.from_json(doc) for doc in DOCUMENTS}
 
 
-@pytest.fixture(scope="module")
-def chromium_truth() -> dict[str, dict[str, Any]]:
-    """What headless Chromium did with every scenario, run once for the module."""
-    observations = observe(list(SCENARIOS.values()), "chromium")
-    return dict(zip(SCENARIOS, observations, strict=True))
+BROWSERS = ("chromium", "firefox", "webkit")
+_truth: dict[str, dict[str, dict[str, Any]]] = {}
+
+
+def truth(browser: str) -> dict[str, dict[str, Any]]:
+    """What the real browser did with every scenario, run once per browser and module."""
+    if browser not in _truth:
+        observations = observe(list(SCENARIOS.values()), browser)
+        _truth[browser] = dict(zip(SCENARIOS, observations, strict=True))
+    return _truth[browser]
 
 
 def test_the_corpus_reaches_every_outcome_and_named_failure() -> None:
@@ -50,11 +56,10 @@ def test_the_corpus_reaches_every_outcome_and_named_failure() -> None:
 
 
 @pytest.mark.browser
+@pytest.mark.parametrize("browser", BROWSERS)
 @pytest.mark.parametrize("scenario_id", list(SCENARIOS))
-def test_engine_agrees_with_chromium(
-    scenario_id: str, chromium_truth: dict[str, dict[str, Any]]
-) -> None:
-    prediction = predict(SCENARIOS[scenario_id], "chromium")
-    observation = chromium_truth[scenario_id]
-    disagreements = compare(prediction.to_json(), observation)
+def test_engine_agrees_with_the_browser(scenario_id: str, browser: str) -> None:
+    prediction = predict(SCENARIOS[scenario_id], browser)
+    observation = truth(browser)[scenario_id]
+    disagreements = compare(prediction.to_json(), observation, browser=browser)
     assert not disagreements, "\n".join([*map(str, disagreements), *observation.get("console", [])])
