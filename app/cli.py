@@ -52,13 +52,22 @@ def build_parser() -> argparse.ArgumentParser:
         "explain", help="predict what a browser does with scenarios (JSON in, JSON out)"
     )
     explain.add_argument("file", help="scenario JSON file (one object or an array), - for stdin")
-    explain.add_argument("--browser", choices=browsers, default="chromium")
+    explain.add_argument(
+        "--browser",
+        choices=browsers,
+        default="chromium",
+        help="whose behaviour to predict: a browser engine, or spec for the Fetch Standard",
+    )
 
     verify = sub.add_parser(
         "verify", help="run scenarios in a real headless browser and compare with the engine"
     )
     verify.add_argument("file", help="scenario JSON file (one object or an array), - for stdin")
-    verify.add_argument("--browser", default="chromium", help="real browser to run (chromium)")
+    verify.add_argument(
+        "--browser",
+        default="chromium",
+        help="real browser to run: chromium, firefox or webkit (compared with its own profile)",
+    )
     verify.add_argument("--json", action="store_true", help="print the full report as JSON")
     return parser
 
