@@ -105,9 +105,10 @@ class _Run:
         )
 
 
-def predict(scenario: Scenario, browser: str = "chromium") -> Prediction:
-    """Predict what ``browser`` does with ``scenario``: outcome, preflight, steps and reasons."""
-    run = _Run(scenario, get_profile(browser))
+def predict(scenario: Scenario, browser: str | Profile = "chromium") -> Prediction:
+    """Predict what ``browser`` (a profile or its name) does with ``scenario``: outcome,
+    preflight, steps and reasons."""
+    run = _Run(scenario, browser if isinstance(browser, Profile) else get_profile(browser))
     problem = _construct_request(run)
     if problem is not None:
         return problem

@@ -15,6 +15,8 @@ class Deviation:
     """One place where a browser does not do what the Fetch Standard says."""
 
     key: str
+    # The Profile field that carries it, so a difference can be traced to its deviation.
+    switch: str
     summary: str
     evidence: str
 
@@ -73,6 +75,7 @@ CHROMIUM = Profile(
     deviations=(
         Deviation(
             "user-agent-forbidden",
+            "extra_forbidden_request_header_names",
             "Chromium silently drops a User-Agent header set by fetch(); the spec lets pages "
             "set it (it is then CORS-unsafe and needs a preflight).",
             "tests/vectors/test_browser_agreement.py: s42-0089, edge-user-agent-lower; "
@@ -80,6 +83,7 @@ CHROMIUM = Profile(
         ),
         Deviation(
             "duplicate-headers-combined",
+            "combines_duplicate_request_headers",
             "Chromium combines repeated request headers into one value ('a, b') before the "
             "CORS-safelisted checks, so two short Accept values can exceed 128 bytes together; "
             "the spec checks each header separately.",
@@ -88,6 +92,7 @@ CHROMIUM = Profile(
         ),
         Deviation(
             "wildcard-authorization",
+            "wildcard_allows_authorization",
             "Chromium lets `Access-Control-Allow-Headers: *` cover Authorization; the spec says "
             "the wildcard never does.",
             "tests/vectors/test_browser_agreement.py: edge-pf-star-auth; "
@@ -95,6 +100,7 @@ CHROMIUM = Profile(
         ),
         Deviation(
             "client-hints-safelisted",
+            "client_hints_safelisted",
             "Chromium also safelists the client-hint request-headers DPR, Device-Memory, "
             "Downlink, RTT, Viewport-Width, Width (numeric values), ECT (slow-2g to 4g), "
             "Save-Data: on, and Intervention.",
@@ -104,6 +110,7 @@ CHROMIUM = Profile(
         ),
         Deviation(
             "preflight-redirect-named",
+            "preflight_redirect_check",
             "Chromium refuses a redirected preflight before any other check and names it "
             "PreflightDisallowedRedirect; in the spec a 3xx is simply not an ok status.",
             "tests/vectors/test_browser_agreement.py: edge-pf-302-location-no-acao",
@@ -125,30 +132,35 @@ FIREFOX = Profile(
     deviations=(
         Deviation(
             "repeated-request-header-names",
+            "repeats_request_header_names",
             "Firefox lists a header name in Access-Control-Request-Headers once for every "
             "header entry (two X-Token headers give `x-token,x-token`); the spec sends a set.",
             "tests/vectors/test_browser_agreement.py: edge-duplicate-x-token",
         ),
         Deviation(
             "no-safelist-total",
+            "safelist_total_limit",
             "Firefox does not apply the 1024-byte total to CORS-safelisted header values: eight "
             "CORS-safelisted headers of 1,100 bytes in all need no preflight.",
             "tests/vectors/test_browser_agreement.py: edge-safelisted-mix-1025",
         ),
         Deviation(
             "non-ascii-unsafe",
+            "non_ascii_is_cors_unsafe",
             "Firefox treats bytes 0x80 and above in Accept and Content-Type as CORS-unsafe "
             "(`Accept: café` is preflighted); the spec lists only ASCII delimiters.",
             "tests/vectors/test_browser_agreement.py: edge-accept-latin1, edge-content-type-latin1",
         ),
         Deviation(
             "wildcard-authorization",
+            "wildcard_allows_authorization",
             "Firefox lets `Access-Control-Allow-Headers: *` cover Authorization; the spec says "
             "the wildcard never does.",
             "tests/vectors/test_browser_agreement.py: edge-pf-star-auth",
         ),
         Deviation(
             "preflight-redirect-named",
+            "preflight_redirect_check",
             "Firefox refuses a redirected preflight right after the preflight's CORS check "
             "('CORS request external redirect not allowed'); in the spec a 3xx is simply not "
             "an ok status.",
@@ -156,6 +168,7 @@ FIREFOX = Profile(
         ),
         Deviation(
             "allow-headers-parsed-late",
+            "parses_allow_headers_after_method_check",
             "Firefox checks the method before it parses Access-Control-Allow-Headers, so a "
             "method missing from Allow-Methods is reported before a malformed header list; "
             "the spec parses both lists first.",
@@ -163,6 +176,7 @@ FIREFOX = Profile(
         ),
         Deviation(
             "allow-origin-messages",
+            "names_each_allow_origin_error",
             "Firefox reports any wrong single Access-Control-Allow-Origin value (a list, an "
             "invalid origin, null) as 'does not match'; only two header lines are 'multiple'. "
             "The outcome is the same; only the named check differs.",
@@ -181,6 +195,7 @@ WEBKIT = Profile(
     deviations=(
         Deviation(
             "duplicate-headers-combined",
+            "combines_duplicate_request_headers",
             "WebKit combines repeated request headers into one value ('a, b') before the "
             "CORS-safelisted checks, as Chromium does; the spec checks each separately.",
             "tests/vectors/test_browser_agreement.py: edge-total-1024, "
@@ -188,12 +203,14 @@ WEBKIT = Profile(
         ),
         Deviation(
             "range-unit-case",
+            "range_unit_case_insensitive",
             "WebKit accepts the Range unit in any case (`Bytes=0-` needs no preflight); the "
             "spec requires lowercase `bytes`.",
             "tests/vectors/test_browser_agreement.py: edge-range-unit-case",
         ),
         Deviation(
             "wildcard-authorization",
+            "wildcard_allows_authorization",
             "WebKit lets `Access-Control-Allow-Headers: *` cover Authorization; the spec says "
             "the wildcard never does.",
             "tests/vectors/test_browser_agreement.py: edge-pf-star-auth",
