@@ -20,6 +20,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from fastapi.staticfiles import StaticFiles
 
 from app.cors import Scenario, ScenarioError, predict
+from app.cors.engines import EngineDifference, compare_engines
 from app.web import views
 from app.web.events import Subscription, TooManySubscribers, runs_topic
 from app.web.main import Playground, origin
@@ -316,11 +317,12 @@ async def page(request: Request, session_id: str, pg: PG) -> HTMLResponse:
         status, share_error, checked, values = _restore(share, origins, values)
     autorun = request.query_params.get("run") == "1" and checked.ok
     prediction = None
+    other_engines: tuple[EngineDifference, ...] = ()
     scenario = checked.scenario or default_scenario(origins.page)
     if checked.ok or share is None:
-        prediction = predict(
-            _with_target(scenario, origins.page, origins.api), browser=_browser_profile(request)
-        )
+        targeted = _with_target(scenario, origins.page, origins.api)
+        prediction = predict(targeted, browser=_browser_profile(request))
+        other_engines = compare_engines(targeted, prediction.browser)
     runs = list(reversed(session.runs.values()))
     return pg.templates.TemplateResponse(
         request,
@@ -334,6 +336,8 @@ async def page(request: Request, session_id: str, pg: PG) -> HTMLResponse:
             "notes": checked.notes_by_field(),
             "share_error": share_error,
             "prediction": prediction,
+            "engine_differences": other_engines,
+            "browser_label": browser_from_user_agent(request.headers.get("user-agent", "")).label,
             "share": share_url(checked.scenario or (None if share else scenario)),
             "runs": runs,
             "autorun": autorun,
@@ -385,16 +389,18 @@ async def explain_fragment(request: Request, session_id: str, pg: PG) -> HTMLRes
     target = form.get("target", "same")
     origins = Origins(pg, request, target if target in TARGET_CHOICES else "same")
     checked = scenario_from_form(form, origin=origins.page, url=f"{origins.target}/r/preview")
-    prediction = (
-        predict(checked.scenario, browser=_browser_profile(request))
-        if checked.scenario is not None
-        else None
-    )
+    prediction = None
+    other_engines: tuple[EngineDifference, ...] = ()
+    if checked.scenario is not None:
+        chosen = _browser_profile(request, form.get("engine") or None)
+        prediction = predict(checked.scenario, browser=chosen)
+        other_engines = compare_engines(checked.scenario, chosen)
     return pg.templates.TemplateResponse(
         request,
         "partials/prediction.html",
         {
             "prediction": prediction,
+            "engine_differences": other_engines,
             "checked": checked,
             "origins": origins,
             "share": share_url(checked.scenario),
@@ -544,7 +550,11 @@ async def api_explain(request: Request, pg: PG, browser: str | None = None) -> J
                     )
             return _error_json(checked)
         assert checked.scenario is not None
-        predictions.append(predict(checked.scenario, browser=profile).to_json())
+        chosen = item.get("browser") if isinstance(item, dict) else None
+        if chosen is not None and not isinstance(chosen, str):
+            raise BadRequest(422, "browser must be a string", "browser")
+        item_profile = _browser_profile(request, chosen) if chosen else profile
+        predictions.append(predict(checked.scenario, browser=item_profile).to_json())
     return JSONResponse(predictions if many else predictions[0])
 
 

@@ -6,6 +6,8 @@ from typing import Any
 
 from starlette.templating import Jinja2Templates
 
+from app.cors import PROFILES
+from app.cors.engines import ENGINES, compare_engines
 from app.web.runs import Exchange, Run
 from app.web.validation import dom_id
 from app.web.verdict import OUTCOME_WORDS
@@ -19,6 +21,7 @@ def setup(templates: Jinja2Templates) -> None:
     env = templates.env
     env.filters["dom_id"] = dom_id
     env.globals["OUTCOME_WORDS"] = OUTCOME_WORDS
+    env.globals["engine_choices"] = [(name, PROFILES[name].label) for name in ENGINES]
     env.trim_blocks = True
     env.lstrip_blocks = True
 
@@ -26,7 +29,13 @@ def setup(templates: Jinja2Templates) -> None:
 def card_context(run: Run) -> dict[str, Any]:
     preflights = [e for e in run.exchanges if e.kind == "preflight"]
     actuals = [e for e in run.exchanges if e.kind == "actual"]
-    return {"run": run, "prediction": run.prediction, "preflights": preflights, "actuals": actuals}
+    return {
+        "run": run,
+        "prediction": run.prediction,
+        "preflights": preflights,
+        "actuals": actuals,
+        "engine_differences": compare_engines(run.scenario, run.prediction.browser),
+    }
 
 
 def card_html(templates: Jinja2Templates, run: Run) -> str:
