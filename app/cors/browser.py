@@ -17,7 +17,7 @@ from app.cors.methods import (
     is_method,
     normalize_method,
 )
-from app.cors.origins import cors_check, same_origin, serialize_origin
+from app.cors.origins import CorsCheckResult, cors_check, same_origin, serialize_origin
 from app.cors.profiles import Profile, get_profile
 from app.cors.scenario import Outcome, Prediction, PreflightRequest, Scenario, Step, StepResult
 from app.cors.syntax import is_byte_string
@@ -78,6 +78,15 @@ class _Run:
             steps=tuple(self.steps),
             request_headers=tuple(self.header_list),
             failed_parameter=failed_parameter,
+        )
+
+    def cors_check(self, received: Sequence[h.Header]) -> CorsCheckResult:
+        """The CORS check of a response, its failures named as this profile names them."""
+        return cors_check(
+            self.scenario.origin,
+            self.scenario.request.credentials,
+            received,
+            names_each_error=self.profile.names_each_allow_origin_error,
         )
 
     def error(self, check: str, detail: str, spec: str) -> Prediction:
@@ -305,19 +314,13 @@ def _preflight(run: _Run, unsafe_names: Sequence[str]) -> Prediction | None:
     """Run the preflight's checks; a blocked Prediction, or None when the preflight passed."""
     answer = run.scenario.preflight_response
     received = h.received_header_list(answer.headers)
-    credentials = run.scenario.request.credentials
-    include = credentials == "include"
+    include = run.scenario.request.credentials == "include"
 
     redirected = answer.status in REDIRECT_STATUSES and h.get("Location", received) is not None
     redirect_check = run.profile.preflight_redirect_check if redirected else None
     if redirect_check == "first":
         return _preflight_redirected(run, answer.status)
-    check = cors_check(
-        run.scenario.origin,
-        credentials,
-        received,
-        names_each_error=run.profile.names_each_allow_origin_error,
-    )
+    check = run.cors_check(received)
     if not check.ok:
         return run.blocked(
             "preflight-cors-check",
@@ -499,12 +502,7 @@ def _actual_request(run: _Run) -> Prediction:
             "this prediction does not model",
             SPEC_REDIRECT_STATUS,
         )
-    check = cors_check(
-        run.scenario.origin,
-        credentials,
-        received,
-        names_each_error=run.profile.names_each_allow_origin_error,
-    )
+    check = run.cors_check(received)
     if not check.ok:
         return run.blocked(
             "cors-check",
