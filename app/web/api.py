@@ -5,6 +5,7 @@
 the learner configured, plus only the ``Content-Length`` that HTTP framing needs. Each leg is
 recorded as received (method, every header, body size) and as sent, then published to the
 session's page and console before the answer leaves, so the page never misses a leg.
+``/r/<run_id>/<n>`` answers the run's n-th follow-up hop (where its redirects point).
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def answer_body(run: Run, method: str, status: int, preflight: bool) -> bytes:
 
 
 class Target:
-    """ASGI endpoint for ``/r/{run_id}``: any method, answered from the run's scenario."""
+    """ASGI endpoint for ``/r/{run_id}`` and its hops: any method, answered from the run."""
 
     def __init__(self, pg: Playground) -> None:
         self.pg = pg
@@ -66,12 +67,16 @@ class Target:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         received_at = time.time()
         pg = self.pg
-        run = pg.store.run(scope["path_params"]["run_id"])
+        run = pg.store.target(scope["path_params"]["run_id"])
+        hop: int = scope["path_params"].get("hop", 0)
         method: str = scope["method"]
         headers = tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"])
         body_size, too_large = await _read_body(receive, MAX_TARGET_BODY)
         if run is None:
             await _plain(send, 404, b"No such run: it expired or never existed.\n")
+            return
+        if not 0 <= hop <= len(run.hops):
+            await _plain(send, 404, b"No such hop in this run.\n")
             return
         if too_large:
             await _plain(send, 413, b"Request body too large for the playground.\n")
@@ -79,7 +84,10 @@ class Target:
         preflight = method == "OPTIONS" and any(
             k.lower() == "access-control-request-method" for k, _ in headers
         )
-        answer = run.scenario.preflight_response if preflight else run.scenario.response
+        if preflight:
+            answer = run.scenario.preflight_response
+        else:
+            answer = run.hops[hop - 1] if hop else run.scenario.response
         body = answer_body(run, method, answer.status, preflight)
         sent_headers = list(answer.headers)
         if answer.status not in NO_BODY_STATUSES:
@@ -194,5 +202,6 @@ def build(pg: Playground) -> FastAPI:
         response_class=EventSourceResponse,
     )
     app.router.routes.append(Route("/r/{run_id}", Target(pg)))
+    app.router.routes.append(Route("/r/{run_id}/{hop:int}", Target(pg)))
     app.mount("/static", StaticFiles(directory=pg.static_dir), name="static")
     return app

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from app.cors import Prediction, Scenario
+from app.cors import Prediction, Scenario, ServerResponse
 
 ExchangeKind = Literal["preflight", "actual"]
 Header = tuple[str, str]
@@ -26,6 +26,8 @@ DEFAULT_MAX_SESSIONS = 1000
 DEFAULT_RUNS_PER_SESSION = 50
 DEFAULT_EXCHANGES_PER_RUN = 16
 DEFAULT_SESSION_TTL = 6 * 3600.0
+# Follow-up answers a run may declare (redirect hops); browsers follow at most 20 redirects.
+MAX_HOPS = 4
 
 
 def new_id() -> str:
@@ -137,6 +139,15 @@ class Run:
     browser_result: BrowserResult | None = None
     differences: tuple[str, ...] = ()
     version: int = 0
+    # Answers for the follow-up URLs ``/r/<url_id>/1``, ``/2``...: a redirect in ``response``
+    # (or in a hop) points the browser at the next one, and each is recorded as its own leg.
+    hops: tuple[ServerResponse, ...] = ()
+    # The id in the run's URL: its own id, or an earlier run's when a lab reuses a URL on
+    # purpose (the preflight cache is keyed by URL).
+    url_id: str = ""
+
+    def __post_init__(self) -> None:
+        self.url_id = self.url_id or self.id
 
     @property
     def state(self) -> str:
@@ -177,6 +188,7 @@ class RunStore:
         self.clock = clock
         self._sessions: OrderedDict[str, Session] = OrderedDict()
         self._runs: dict[str, Run] = {}
+        self._targets: dict[str, Run] = {}  # URL id -> the newest run answering there
 
     def __len__(self) -> int:
         return len(self._sessions)
@@ -215,13 +227,19 @@ class RunStore:
         run_id: str,
         target: str,
         notes: tuple[str, ...] = (),
+        hops: tuple[ServerResponse, ...] = (),
+        url_id: str = "",
     ) -> Run:
-        run = Run(run_id, session.id, scenario, prediction, target, notes)
+        """Keep a new run; with ``url_id`` it answers at that earlier run's URL from now on."""
+        if len(hops) > MAX_HOPS:
+            raise ValueError(f"at most {MAX_HOPS} hops per run")
+        run = Run(run_id, session.id, scenario, prediction, target, notes, hops=hops, url_id=url_id)
         while len(session.runs) >= self.runs_per_session:
             _, oldest = session.runs.popitem(last=False)
-            self._runs.pop(oldest.id, None)
+            self._forget(oldest)
         session.runs[run.id] = run
         self._runs[run.id] = run
+        self._targets[run.url_id] = run
         return run
 
     def run(self, run_id: str) -> Run | None:
@@ -231,6 +249,11 @@ class RunStore:
         if self.session(run.session_id) is None:  # expired meanwhile
             return None
         return run
+
+    def target(self, url_id: str) -> Run | None:
+        """The run answering at ``/r/<url_id>``: the newest one that uses this URL."""
+        run = self._targets.get(url_id)
+        return None if run is None else self.run(run.id)
 
     def record(self, run: Run, exchange: Exchange) -> bool:
         """Keep a leg of the run; False when the run already holds its maximum."""
@@ -250,6 +273,11 @@ class RunStore:
             self._forget_runs(oldest)
 
     def _forget_runs(self, session: Session) -> None:
-        for run_id in session.runs:
-            self._runs.pop(run_id, None)
+        for run in session.runs.values():
+            self._forget(run)
         session.runs.clear()
+
+    def _forget(self, run: Run) -> None:
+        self._runs.pop(run.id, None)
+        if self._targets.get(run.url_id) is run:
+            del self._targets[run.url_id]
