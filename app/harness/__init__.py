@@ -7,7 +7,8 @@ private Xvfb display); ``compare`` lists where an engine prediction disagrees; `
 browser starts.
 """
 
-from app.harness.chromium import BrowserUnavailable, find_chromium
+from app.harness.chromium import find_chromium
+from app.harness.driver import BrowserUnavailable
 from app.harness.firefox import find_firefox
 from app.harness.session import SUPPORTED_BROWSERS, Harness, HarnessError, shared_harness
 from app.harness.verify import BLOCKED_BY_REPORTING, Disagreement, compare, observe, run_verify

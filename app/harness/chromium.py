@@ -10,12 +10,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import re
-import shutil
 import time
 from dataclasses import dataclass, field
 from typing import Any
+
+from app.harness.driver import (
+    FETCH_ALL_JS,
+    BrowserUnavailable,
+    FetchResult,
+    FetchSpec,
+    batch_deadline,
+    collect_console,
+    fetch_argument,
+    fetch_results,
+    find_executable,
+)
 
 CHROMIUM_ARGS = (
     "--no-sandbox",
@@ -28,9 +37,6 @@ CHROMIUM_ARGS = (
 )
 LAUNCH_TIMEOUT_MS = 30_000
 NAVIGATION_TIMEOUT_MS = 10_000
-FETCH_TIMEOUT_MS = 8_000
-# A whole batch in the page, however many fetches time out (the harness's own bound is 180 s).
-BATCH_DEADLINE = 150.0
 # fetch() calls in flight at once in one page. One at a time is as fast as 4 to 32 in flight
 # (measured: 150 scenarios in about 0.9 s, 650 in about 3.5 s, on 2 cores) and deterministic:
 # cookies set by one scenario's response reach exactly the later ones, as in the truth files.
@@ -38,40 +44,6 @@ CONCURRENCY = 1
 # After the page has its answers, DevTools events may still be on their way.
 SETTLE_TIMEOUT = 3.0
 SETTLE_POLL = 0.01
-MAX_CONSOLE_PER_KEY = 8
-
-# Runs in the page. Headers go as an array of pairs, exactly as given (duplicates included).
-FETCH_ALL_JS = """
-async ({specs, concurrency, timeoutMs}) => {
-  const results = new Array(specs.length);
-  let next = 0;
-  async function one(spec) {
-    const init = {method: spec.method, headers: spec.headers, credentials: spec.credentials,
-                  mode: spec.mode, signal: AbortSignal.timeout(timeoutMs)};
-    if (spec.body !== null) init.body = spec.body;
-    try {
-      const response = await fetch(spec.url, init);
-      const headers = [...response.headers.keys()];
-      try { await response.arrayBuffer(); } catch (e) { /* the outcome is already known */ }
-      return {ok: true, status: response.status, type: response.type, headers, error: null};
-    } catch (e) {
-      return {ok: false, status: null, type: null, headers: [], error: String(e)};
-    }
-  }
-  async function worker() {
-    while (next < specs.length) {
-      const index = next++;
-      results[index] = await one(specs[index]);
-    }
-  }
-  await Promise.all(Array.from({length: Math.min(concurrency, specs.length)}, worker));
-  return results;
-}
-"""
-
-
-class BrowserUnavailable(RuntimeError):
-    """The browser cannot be found or launched; the message says what to install."""
 
 
 def find_chromium() -> str | None:
@@ -79,48 +51,7 @@ def find_chromium() -> str | None:
 
     None means: let Playwright use its own downloaded build (``playwright install chromium``).
     """
-    configured = os.environ.get("CHROMIUM_PATH")
-    if configured:
-        return configured
-    return shutil.which("chromium")
-
-
-@dataclass(frozen=True)
-class FetchSpec:
-    """One fetch() as the page runs it (already rewritten onto the harness ports)."""
-
-    key: str
-    url: str
-    method: str
-    headers: tuple[tuple[str, str], ...]
-    credentials: str
-    mode: str
-    body: str | None
-
-    def to_js(self) -> dict[str, Any]:
-        return {
-            "url": self.url,
-            "method": self.method,
-            "headers": [list(h) for h in self.headers],
-            "credentials": self.credentials,
-            "mode": self.mode,
-            "body": self.body,
-        }
-
-
-@dataclass
-class FetchResult:
-    """What JavaScript saw, plus what DevTools and the console said about the request."""
-
-    ok: bool
-    status: int | None
-    type: str | None
-    headers: list[str]
-    error: str | None
-    cors_error: str | None = None
-    failed_parameter: str | None = None
-    net_error: str | None = None
-    console: list[str] = field(default_factory=list)
+    return find_executable("CHROMIUM_PATH", "chromium")
 
 
 @dataclass
@@ -133,9 +64,6 @@ class _Watch:
     sent: set[str] = field(default_factory=set)
     failed: dict[str, tuple[str | None, str | None, str | None]] = field(default_factory=dict)
     console: dict[str, list[str]] = field(default_factory=dict)
-
-
-_KEY_IN_TEXT = re.compile(r"/t/([A-Za-z0-9_-]+)")
 
 
 class ChromiumDriver:
@@ -250,29 +178,11 @@ class ChromiumSession:
             url_to_key={s.url: s.key for s in specs}, keys=frozenset(s.key for s in specs)
         )
         state.watch = watch
-        rounds = -(-len(specs) // self.concurrency)
-        deadline = min(FETCH_TIMEOUT_MS / 1000 * rounds + 10, BATCH_DEADLINE)
         raw = await asyncio.wait_for(
-            state.page.evaluate(
-                FETCH_ALL_JS,
-                {
-                    "specs": [s.to_js() for s in specs],
-                    "concurrency": self.concurrency,
-                    "timeoutMs": FETCH_TIMEOUT_MS,
-                },
-            ),
-            deadline,
+            state.page.evaluate(FETCH_ALL_JS, fetch_argument(specs, self.concurrency)),
+            batch_deadline(specs, self.concurrency),
         )
-        results = [
-            FetchResult(
-                ok=bool(r["ok"]),
-                status=r["status"],
-                type=r["type"],
-                headers=list(r["headers"]),
-                error=r["error"],
-            )
-            for r in raw
-        ]
+        results = fetch_results(raw)
         await _settle(watch, specs, results)
         for spec, result in zip(specs, results, strict=True):
             cors_error, failed_parameter, net_error = watch.failed.get(spec.key, (None, None, None))
@@ -324,8 +234,4 @@ def _on_failed(watch: _Watch, event: dict[str, Any]) -> None:
 
 
 def _on_console(watch: _Watch, text: str) -> None:
-    keys = {k for k in _KEY_IN_TEXT.findall(text) if k in watch.keys}
-    for key in keys:
-        messages = watch.console.setdefault(key, [])
-        if len(messages) < MAX_CONSOLE_PER_KEY:
-            messages.append(text)
+    collect_console(watch.console, watch.keys, text)

@@ -21,8 +21,6 @@ import json
 import os
 import re
 import shutil
-import signal
-import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -30,12 +28,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.harness.chromium import (
+from app.harness.driver import (
     FETCH_ALL_JS,
-    FETCH_TIMEOUT_MS,
     BrowserUnavailable,
     FetchResult,
     FetchSpec,
+    batch_deadline,
+    collect_console,
+    fetch_argument,
+    fetch_results,
+    find_executable,
+    launch,
+    start_process_group,
+    stop_process_group,
 )
 from app.harness.session import HarnessError
 from app.harness.target import RecordedRequest
@@ -44,8 +49,6 @@ LAUNCH_TIMEOUT = 30.0
 COMMAND_TIMEOUT = 15.0
 CLOSE_TIMEOUT = 10.0
 NAVIGATION_TIMEOUT = 10.0
-# A whole batch in the page, however many fetches time out (the harness's own bound is 180 s).
-BATCH_DEADLINE = 150.0
 # One fetch at a time, as for Chromium: deterministic, and cookies reach exactly the later ones.
 CONCURRENCY = 1
 # After the page has its answers, console messages may still be on their way: wait (bounded)
@@ -53,7 +56,6 @@ CONCURRENCY = 1
 SETTLE_TIMEOUT = 3.0
 SETTLE_QUIET = 0.15
 SETTLE_POLL = 0.01
-MAX_CONSOLE_PER_KEY = 8
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 
 # Preferences for a quiet, deterministic browser: no update checks, telemetry, captive-portal
@@ -121,7 +123,6 @@ USER_PREFS: dict[str, bool | int | str] = {
 # Runs in the page: the shared fetch loop, taking and giving JSON text (no BiDi value trees).
 CALL_JS = f"async (json) => JSON.stringify(await ({FETCH_ALL_JS.strip()})(JSON.parse(json)))"
 
-_KEY_IN_TEXT = re.compile(r"/t/([A-Za-z0-9_-]+)")
 _REASON = re.compile(r"\(Reason: (.*?)\)(?:\. Status code: (.*?))?\.?\s*$", re.DOTALL)
 # The value a reason quotes: the ACAO value that did not match, the header or token named. The
 # value itself may hold quotes, so the match runs to the words that follow it.
@@ -134,10 +135,7 @@ _PARAMETER = re.compile(
 
 def find_firefox() -> str | None:
     """Firefox's executable: env FIREFOX_PATH, else ``firefox-esr`` or ``firefox`` on PATH."""
-    configured = os.environ.get("FIREFOX_PATH")
-    if configured:
-        return configured
-    return shutil.which("firefox-esr") or shutil.which("firefox")
+    return find_executable("FIREFOX_PATH", "firefox-esr", "firefox")
 
 
 def user_js(prefs: dict[str, bool | int | str] = USER_PREFS) -> str:
@@ -381,18 +379,16 @@ class FirefoxDriver:
                 "cannot find Firefox: install it (Debian: apt-get install firefox-esr) or point "
                 "FIREFOX_PATH at the executable."
             )
-        try:
-            await asyncio.wait_for(self._launch(self.executable_path), LAUNCH_TIMEOUT)
-        except BaseException as exc:
-            await self.close()
-            if isinstance(exc, asyncio.CancelledError):
-                raise
-            detail = "no answer in time" if isinstance(exc, TimeoutError) else str(exc)
-            raise BrowserUnavailable(
-                f"cannot launch Firefox ({self.executable_path}): {detail.splitlines()[0]}. "
+        executable = self.executable_path
+        await launch(
+            asyncio.wait_for(self._launch(executable), LAUNCH_TIMEOUT),
+            self.close,
+            lambda detail, exc: (
+                f"cannot launch Firefox ({executable}): {detail.splitlines()[0]}. "
                 "Install it (Debian: apt-get install firefox-esr) or point FIREFOX_PATH at the "
                 "executable."
-            ) from exc
+            ),
+        )
 
     async def _launch(self, executable: str) -> None:
         profile = tempfile.mkdtemp(prefix="cors-harness-firefox-")
@@ -404,7 +400,8 @@ class FirefoxDriver:
             MOZ_DISABLE_AUTO_SAFE_MODE="1",
             MOZ_HEADLESS="1",
         )
-        self._process = await asyncio.create_subprocess_exec(
+        # Its own process group: closing ends every child too.
+        self._process = await start_process_group(
             executable,
             "--headless",
             "--no-remote",
@@ -413,11 +410,7 @@ class FirefoxDriver:
             "--profile",
             profile,
             "about:blank",
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
             env=env,
-            start_new_session=True,  # its own process group: closing ends every child too
         )
         port = await self._bidi_port(Path(profile, "WebDriverBiDiServer.json"))
         self._bidi = await BidiConnection.open(
@@ -456,11 +449,7 @@ class FirefoxDriver:
         console = self._console
         if method != "log.entryAdded" or console is None:
             return
-        text = str(params.get("text") or "")
-        for key in {k for k in _KEY_IN_TEXT.findall(text) if k in console.keys}:
-            messages = console.messages.setdefault(key, [])
-            if len(messages) < MAX_CONSOLE_PER_KEY:
-                messages.append(text)
+        if collect_console(console.messages, console.keys, str(params.get("text") or "")):
             console.last = time.monotonic()
 
     @property
@@ -483,38 +472,22 @@ class FirefoxDriver:
         console = _Console(keys=frozenset(s.key for s in specs), messages={}, last=time.monotonic())
         self._console = console
         try:
-            rounds = -(-len(specs) // self.concurrency)
-            deadline = min(FETCH_TIMEOUT_MS / 1000 * rounds + 10, BATCH_DEADLINE)
-            argument = {
-                "specs": [s.to_js() for s in specs],
-                "concurrency": self.concurrency,
-                "timeoutMs": FETCH_TIMEOUT_MS,
-            }
+            argument = json.dumps(fetch_argument(specs, self.concurrency))
             answer = await self.bidi.send(
                 "script.callFunction",
                 {
                     "functionDeclaration": CALL_JS,
-                    "arguments": [{"type": "string", "value": json.dumps(argument)}],
+                    "arguments": [{"type": "string", "value": argument}],
                     "target": {"context": context},
                     "awaitPromise": True,
                     "resultOwnership": "none",
                 },
-                deadline,
+                batch_deadline(specs, self.concurrency),
             )
             if answer.get("type") != "success":
                 details = answer.get("exceptionDetails") or {}
                 raise BidiError(f"the page's fetch loop failed: {details.get('text')}")
-            raw = json.loads(answer["result"]["value"])
-            results = [
-                FetchResult(
-                    ok=bool(r["ok"]),
-                    status=r["status"],
-                    type=r["type"],
-                    headers=list(r["headers"]),
-                    error=r["error"],
-                )
-                for r in raw
-            ]
+            results = fetch_results(json.loads(answer["result"]["value"]))
             await _settle(console, specs, results)
             for spec, result in zip(specs, results, strict=True):
                 result.console = list(console.messages.get(spec.key, []))
@@ -536,23 +509,6 @@ async def _settle(console: _Console, specs: list[FetchSpec], results: list[Fetch
         if all(k in console.messages for k in waiting) and now - console.last >= SETTLE_QUIET:
             return
         await asyncio.sleep(SETTLE_POLL)
-
-
-async def stop_process_group(process: asyncio.subprocess.Process) -> None:
-    """SIGTERM a child started in its own process group, wait (bounded), SIGKILL what is left.
-
-    Only that group is signalled: the browser (or driver, or display) and the processes it
-    started, never anything else on the machine.
-    """
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        if process.returncode is None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(process.pid, sig)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(process.wait(), CLOSE_TIMEOUT)
-    # Content processes may outlive the parent for a moment: end the group for good.
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)
 
 
 class FirefoxSession:

@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from app.harness.chromium import FetchResult
+from app.harness.driver import FetchResult
 from app.harness.rewrite import PreparedScenario
 from app.harness.target import RecordedRequest
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from app.cors.scenario import Scenario, ScenarioError
-from app.harness.chromium import BrowserUnavailable
+from app.harness.driver import BrowserUnavailable
 from app.harness.rewrite import RewriteError, normalized_origin, origin_of
 from app.harness.session import Harness, HarnessError
 

@@ -25,7 +25,8 @@ from concurrent.futures import Future
 from typing import Any, Protocol, TypeVar
 
 from app.cors.scenario import Scenario
-from app.harness.chromium import BrowserUnavailable, ChromiumDriver, FetchResult, FetchSpec
+from app.harness.chromium import ChromiumDriver
+from app.harness.driver import BrowserUnavailable, FetchResult, FetchSpec
 from app.harness.observation import build_observation
 from app.harness.rewrite import PreparedScenario, RewriteError, prepare
 from app.harness.target import PATH_PREFIX, RecordedRequest, TargetServer

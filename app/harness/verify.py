@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from app.cors.scenario import Scenario
-from app.harness.chromium import BrowserUnavailable
+from app.harness.driver import BrowserUnavailable
 from app.harness.session import SUPPORTED_BROWSERS, HarnessError, shared_harness
 
 EXIT_AGREE, EXIT_DISAGREE, EXIT_UNAVAILABLE = 0, 1, 2

@@ -20,18 +20,23 @@ import json
 import os
 import shutil
 import socket
-import subprocess
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from app.harness.chromium import (
+from app.harness.driver import (
+    BATCH_DEADLINE,
     FETCH_ALL_JS,
-    FETCH_TIMEOUT_MS,
     BrowserUnavailable,
     FetchResult,
     FetchSpec,
+    batch_deadline,
+    fetch_argument,
+    fetch_results,
+    find_executable,
+    launch,
+    start_process_group,
+    stop_process_group,
 )
-from app.harness.firefox import stop_process_group
 from app.harness.session import HarnessError
 from app.harness.target import RecordedRequest
 
@@ -42,8 +47,6 @@ SESSION_TIMEOUT = 30.0
 COMMAND_TIMEOUT = 15.0
 CLOSE_TIMEOUT = 10.0
 NAVIGATION_TIMEOUT = 10.0
-# A whole batch in the page, however many fetches time out (the harness's own bound is 180 s).
-BATCH_DEADLINE = 150.0
 CONCURRENCY = 1
 XVFB_SCREEN = "1280x800x24"
 PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
@@ -54,10 +57,7 @@ EXECUTE_JS = f"return ({FETCH_ALL_JS.strip()})(JSON.parse(arguments[0])).then(JS
 
 def find_webkit_webdriver() -> str | None:
     """WebKitGTK's driver: env WEBKIT_WEBDRIVER_PATH, else ``WebKitWebDriver`` on PATH."""
-    configured = os.environ.get("WEBKIT_WEBDRIVER_PATH")
-    if configured:
-        return configured
-    return shutil.which("WebKitWebDriver")
+    return find_executable("WEBKIT_WEBDRIVER_PATH", "WebKitWebDriver")
 
 
 INSTALL_HINT = (
@@ -90,19 +90,20 @@ class WebKitDriver:
         """Start the display and the driver, and learn the version from a first session."""
         if not self.executable_path:
             raise BrowserUnavailable(f"cannot find WebKitWebDriver. {INSTALL_HINT}")
-        try:
-            await asyncio.wait_for(self._launch(self.executable_path), LAUNCH_TIMEOUT)
-            session = await self.new_session()
-            await session.close()
-        except BaseException as exc:
-            await self.close()
-            if isinstance(exc, asyncio.CancelledError):
-                raise
-            detail = "no answer in time" if isinstance(exc, TimeoutError) else str(exc)
-            raise BrowserUnavailable(
-                f"cannot launch WebKitGTK ({self.executable_path}): "
+        executable = self.executable_path
+        await launch(
+            self._first_start(executable),
+            self.close,
+            lambda detail, exc: (
+                f"cannot launch WebKitGTK ({executable}): "
                 f"{(detail.strip() or type(exc).__name__).splitlines()[0]}. {INSTALL_HINT}"
-            ) from exc
+            ),
+        )
+
+    async def _first_start(self, executable: str) -> None:
+        await asyncio.wait_for(self._launch(executable), LAUNCH_TIMEOUT)
+        session = await self.new_session()
+        await session.close()
 
     async def _launch(self, executable: str) -> None:
         env = {k: v for k, v in os.environ.items() if k.lower() not in PROXY_VARIABLES}
@@ -118,15 +119,9 @@ class WebKitDriver:
         if self._xvfb is not None:
             env.pop("WAYLAND_DISPLAY", None)  # draw on the private display, not the desktop
         port = _free_port()
-        self._driver_process = await asyncio.create_subprocess_exec(
-            executable,
-            f"--port={port}",
-            "--host=local",
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env=env,
-            start_new_session=True,  # its own process group: closing ends the browsers too
+        # Its own process group: closing ends the browsers too.
+        self._driver_process = await start_process_group(
+            executable, f"--port={port}", "--host=local", env=env
         )
         self._url = f"http://127.0.0.1:{port}"
         while True:
@@ -148,7 +143,7 @@ class WebKitDriver:
         """Start Xvfb on the first free display number; ``:N`` once it accepts clients."""
         read_fd, write_fd = os.pipe()
         try:
-            self._xvfb = await asyncio.create_subprocess_exec(
+            self._xvfb = await start_process_group(
                 xvfb,
                 "-displayfd",
                 str(write_fd),
@@ -157,11 +152,7 @@ class WebKitDriver:
                 "-screen",
                 "0",
                 XVFB_SCREEN,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
                 pass_fds=(write_fd,),
-                start_new_session=True,
             )
         finally:
             os.close(write_fd)
@@ -244,31 +235,14 @@ class WebKitSession:
         if self._origin != page_origin:
             await _blocking(lambda: self._remote.get(page_origin + "/"), NAVIGATION_TIMEOUT + 5)
             self._origin = page_origin
-        rounds = -(-len(specs) // self.concurrency)
-        deadline = min(FETCH_TIMEOUT_MS / 1000 * rounds + 10, BATCH_DEADLINE)
-        argument = json.dumps(
-            {
-                "specs": [s.to_js() for s in specs],
-                "concurrency": self.concurrency,
-                "timeoutMs": FETCH_TIMEOUT_MS,
-            }
-        )
+        deadline = batch_deadline(specs, self.concurrency)
+        argument = json.dumps(fetch_argument(specs, self.concurrency))
 
         def execute() -> Any:
             self._remote.set_script_timeout(deadline)
             return self._remote.execute_script(EXECUTE_JS, argument)
 
-        raw = json.loads(await _blocking(execute, deadline + 5))
-        return [
-            FetchResult(
-                ok=bool(r["ok"]),
-                status=r["status"],
-                type=r["type"],
-                headers=list(r["headers"]),
-                error=r["error"],
-            )
-            for r in raw
-        ]
+        return fetch_results(json.loads(await _blocking(execute, deadline + 5)))
 
 
 async def _blocking(call: Callable[[], T], timeout: float) -> T:

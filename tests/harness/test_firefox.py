@@ -1,4 +1,7 @@
-"""The harness in real Firefox (WebDriver BiDi), beyond the shared sample; Firefox's reasons."""
+"""The harness in real Firefox (WebDriver BiDi), beyond the shared sample; Firefox's reasons.
+
+What every browser must do alike (fresh paths, cookies, exchanges, …) is in test_browsers.py.
+"""
 
 from __future__ import annotations
 
@@ -9,53 +12,15 @@ from typing import Any
 
 import pytest
 
-from app.cors.scenario import Scenario
-from app.harness import (
-    BrowserUnavailable,
-    Harness,
-    compare,
-    observe,
-    run_verify,
-    shared_harness,
-)
-from app.harness.firefox import (
-    USER_PREFS,
-    classify,
-    classify_reason,
-    console_reason,
-    find_firefox,
-    user_js,
-)
+from app.harness import Harness, compare, run_verify, shared_harness
+from app.harness.firefox import USER_PREFS, classify, classify_reason, console_reason, user_js
 from app.harness.target import RecordedRequest
 
-PAGE = "http://localhost:8701"
-TARGET = "http://localhost:8702"
+from .conftest import PAGE, TARGET, live_processes_in_group, scenario, simple_get
+
 BLOCKED = (
     "Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource "
 )
-
-
-def scenario(**overrides: Any) -> Scenario:
-    doc: dict[str, Any] = {
-        "id": "t",
-        "origin": PAGE,
-        "url": f"{TARGET}/t/x",
-        "request": {"method": "PUT", "headers": [["X-A", "1"]]},
-        "preflight_response": {
-            "status": 204,
-            "headers": [
-                ["Access-Control-Allow-Origin", PAGE],
-                ["Access-Control-Allow-Methods", "PUT"],
-                ["Access-Control-Allow-Headers", "X-A"],
-            ],
-        },
-        "response": {
-            "status": 200,
-            "headers": [["Access-Control-Allow-Origin", PAGE], ["X-Secret", "1"]],
-        },
-    }
-    doc.update(overrides)
-    return Scenario.from_json(doc)
 
 
 def preflight_answer(*headers: tuple[str, str], status: int = 204) -> dict[str, Any]:
@@ -215,58 +180,7 @@ def test_compare_takes_a_null_from_firefox_as_unnamed_not_as_a_disagreement() ->
     assert (found.field, found.observed) == ("blocked_by", "AllowOriginMismatch")
 
 
-def test_missing_firefox_is_reported_clearly() -> None:
-    with pytest.raises(BrowserUnavailable, match="firefox-esr"):
-        Harness("firefox", executable_path="/nonexistent/firefox").start()
-
-
 # -- real Firefox ------------------------------------------------------------------------------
-
-
-@pytest.mark.browser
-def test_debian_firefox_is_found_and_named_with_its_version(firefox: Harness) -> None:
-    assert find_firefox() is not None
-    product, version = firefox.version.split()
-    assert product == "Firefox"
-    assert len(version.split(".")) == 3
-
-
-@pytest.mark.browser
-def test_each_run_gets_fresh_paths_so_the_preflight_cache_hides_nothing(
-    firefox: Harness,
-) -> None:
-    cached = scenario(
-        preflight_response=preflight_answer(
-            ("Access-Control-Allow-Origin", PAGE),
-            ("Access-Control-Allow-Methods", "PUT"),
-            ("Access-Control-Allow-Headers", "X-A"),
-            ("Access-Control-Max-Age", "600"),
-        )
-    )
-    first = firefox.observe([cached, cached])
-    second = firefox.observe([cached])
-    assert [o["preflight"] for o in first + second] == [True, True, True]
-    assert all(o["outcome"] == "allowed" for o in first + second)
-
-
-@pytest.mark.browser
-def test_cookies_carry_within_one_run_but_not_into_the_next(firefox: Harness) -> None:
-    setter = scenario(
-        request={"method": "GET", "headers": [], "credentials": "include"},
-        response={
-            "status": 200,
-            "headers": [
-                ["Access-Control-Allow-Origin", PAGE],
-                ["Access-Control-Allow-Credentials", "true"],
-                ["Set-Cookie", "harness=1"],
-            ],
-        },
-    )
-    first, second = firefox.observe([setter, setter])
-    (third,) = firefox.observe([setter])
-    assert "cookie" not in first["actual_request_headers"]
-    assert "cookie" in second["actual_request_headers"]
-    assert "cookie" not in third["actual_request_headers"]
 
 
 @pytest.mark.browser
@@ -276,11 +190,7 @@ def test_a_failed_check_is_named_by_stage_with_firefoxs_own_words(firefox: Harne
         origin=page,
         preflight_response=preflight_answer(("Access-Control-Allow-Origin", PAGE)),
     )
-    on_response = scenario(
-        origin=page,
-        request={"method": "GET", "headers": []},
-        response={"status": 200, "headers": [["Access-Control-Allow-Origin", PAGE]]},
-    )
+    on_response = simple_get(PAGE, origin=page)
     preflight, actual = firefox.observe([on_preflight, on_response])
     assert (preflight["outcome"], preflight["actual_request_sent"]) == ("blocked", False)
     assert preflight["blocked_by"] == "PreflightAllowOriginMismatch"
@@ -314,35 +224,6 @@ def test_allow_list_tokens_firefox_rejects_are_named(firefox: Harness) -> None:
 
 
 @pytest.mark.browser
-def test_rejected_before_sending_is_an_error(firefox: Harness) -> None:
-    (obs,) = firefox.observe([scenario(request={"method": "GET", "body": "x"})])
-    assert obs == {
-        "preflight": False,
-        "actual_request_sent": False,
-        "outcome": "error",
-        "error": "TypeError: Window.fetch: HEAD or GET Request cannot have a body.",
-        "console": [],
-    }
-
-
-@pytest.mark.browser
-def test_exchanges_show_raw_requests_with_origins_mapped_back(firefox: Harness) -> None:
-    (obs,) = firefox.observe([scenario()], exchanges=True)
-    preflight, actual = obs["exchanges"]
-    assert (preflight["kind"], preflight["method"]) == ("preflight", "OPTIONS")
-    assert ["Origin", PAGE] in preflight["headers"]
-    assert ["Access-Control-Request-Headers", "x-a"] in preflight["headers"]
-    assert (actual["kind"], actual["method"], actual["path"]) == ("actual", "PUT", "/t/x")
-    assert ["X-A", "1"] in actual["headers"]
-
-
-@pytest.mark.browser
-def test_module_level_observe_drives_firefox() -> None:
-    (obs,) = observe([scenario()], "firefox")
-    assert (obs["outcome"], obs["readable_headers"]) == ("allowed", [])
-
-
-@pytest.mark.browser
 def test_closing_leaves_no_firefox_and_no_profile_behind() -> None:
     harness = Harness("firefox").start()
     driver: Any = harness._driver
@@ -353,21 +234,6 @@ def test_closing_leaves_no_firefox_and_no_profile_behind() -> None:
     harness.close()
     assert not profile.exists()
     assert live_processes_in_group(pid) == []
-
-
-def live_processes_in_group(pgid: int) -> list[str]:
-    """Processes of a process group that still run (zombies wait for init, they run nothing)."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:
-            continue
-        name, fields = text[text.index("(") + 1 : text.rindex(")")], text[text.rindex(")") + 2 :]
-        state, _ppid, group = fields.split()[:3]
-        if int(group) == pgid and state != "Z":
-            found.append(f"{stat.parent.name} {name}")
-    return found
 
 
 @pytest.mark.browser

@@ -1,0 +1,202 @@
+"""What every browser driver shares: the fetch loop run in the page, its specs and results.
+
+Chromium (Playwright), Firefox (WebDriver BiDi) and WebKitGTK (WebDriver) each run the same
+``FETCH_ALL_JS`` in a page and turn its answer into ``FetchResult``s; this module holds that
+loop, its bounds, the console bookkeeping by scenario key, finding an executable, launching a
+browser (with a clear BrowserUnavailable when it cannot), starting and stopping process groups.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import shutil
+import signal
+import subprocess
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+FETCH_TIMEOUT_MS = 8_000
+# A whole batch in the page, however many fetches time out (the harness's own bound is 180 s).
+BATCH_DEADLINE = 150.0
+MAX_CONSOLE_PER_KEY = 8
+CLOSE_TIMEOUT = 10.0
+
+# Runs in the page. Headers go as an array of pairs, exactly as given (duplicates included).
+FETCH_ALL_JS = """
+async ({specs, concurrency, timeoutMs}) => {
+  const results = new Array(specs.length);
+  let next = 0;
+  async function one(spec) {
+    const init = {method: spec.method, headers: spec.headers, credentials: spec.credentials,
+                  mode: spec.mode, signal: AbortSignal.timeout(timeoutMs)};
+    if (spec.body !== null) init.body = spec.body;
+    try {
+      const response = await fetch(spec.url, init);
+      const headers = [...response.headers.keys()];
+      try { await response.arrayBuffer(); } catch (e) { /* the outcome is already known */ }
+      return {ok: true, status: response.status, type: response.type, headers, error: null};
+    } catch (e) {
+      return {ok: false, status: null, type: null, headers: [], error: String(e)};
+    }
+  }
+  async function worker() {
+    while (next < specs.length) {
+      const index = next++;
+      results[index] = await one(specs[index]);
+    }
+  }
+  await Promise.all(Array.from({length: Math.min(concurrency, specs.length)}, worker));
+  return results;
+}
+"""
+
+_KEY_IN_TEXT = re.compile(r"/t/([A-Za-z0-9_-]+)")
+
+
+class BrowserUnavailable(RuntimeError):
+    """The browser cannot be found or launched; the message says what to install."""
+
+
+@dataclass(frozen=True)
+class FetchSpec:
+    """One fetch() as the page runs it (already rewritten onto the harness ports)."""
+
+    key: str
+    url: str
+    method: str
+    headers: tuple[tuple[str, str], ...]
+    credentials: str
+    mode: str
+    body: str | None
+
+    def to_js(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "method": self.method,
+            "headers": [list(h) for h in self.headers],
+            "credentials": self.credentials,
+            "mode": self.mode,
+            "body": self.body,
+        }
+
+
+@dataclass
+class FetchResult:
+    """What JavaScript saw, plus what DevTools and the console said about the request."""
+
+    ok: bool
+    status: int | None
+    type: str | None
+    headers: list[str]
+    error: str | None
+    cors_error: str | None = None
+    failed_parameter: str | None = None
+    net_error: str | None = None
+    console: list[str] = field(default_factory=list)
+
+
+def batch_deadline(specs: Sequence[FetchSpec], concurrency: int) -> float:
+    """Seconds a batch may take in the page: every round of fetches timing out, bounded."""
+    rounds = -(-len(specs) // concurrency)
+    return min(FETCH_TIMEOUT_MS / 1000 * rounds + 10, BATCH_DEADLINE)
+
+
+def fetch_argument(specs: Sequence[FetchSpec], concurrency: int) -> dict[str, Any]:
+    """``FETCH_ALL_JS``'s argument for these specs."""
+    return {
+        "specs": [s.to_js() for s in specs],
+        "concurrency": concurrency,
+        "timeoutMs": FETCH_TIMEOUT_MS,
+    }
+
+
+def fetch_results(raw: Iterable[dict[str, Any]]) -> list[FetchResult]:
+    """``FETCH_ALL_JS``'s answer as results, in specs order."""
+    return [
+        FetchResult(
+            ok=bool(r["ok"]),
+            status=r["status"],
+            type=r["type"],
+            headers=list(r["headers"]),
+            error=r["error"],
+        )
+        for r in raw
+    ]
+
+
+def collect_console(messages: dict[str, list[str]], keys: frozenset[str], text: str) -> bool:
+    """File a console message under each batch key it names (at most MAX_CONSOLE_PER_KEY
+    per key); whether it named any."""
+    named = {k for k in _KEY_IN_TEXT.findall(text) if k in keys}
+    for key in named:
+        kept = messages.setdefault(key, [])
+        if len(kept) < MAX_CONSOLE_PER_KEY:
+            kept.append(text)
+    return bool(named)
+
+
+def find_executable(variable: str, *names: str) -> str | None:
+    """The environment variable's value if set, else the first of ``names`` on PATH, else None."""
+    configured = os.environ.get(variable)
+    if configured:
+        return configured
+    for name in names:
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+async def launch(
+    start: Awaitable[None],
+    close: Callable[[], Awaitable[None]],
+    failure: Callable[[str, BaseException], str],
+) -> None:
+    """Await ``start``; if it fails, ``close`` what it left and raise BrowserUnavailable with the
+    message ``failure(detail, exc)`` ("no answer in time" for a timeout). A cancellation is
+    passed on as it is, after the close."""
+    try:
+        await start
+    except BaseException as exc:
+        await close()
+        if isinstance(exc, asyncio.CancelledError):
+            raise
+        detail = "no answer in time" if isinstance(exc, TimeoutError) else str(exc)
+        raise BrowserUnavailable(failure(detail, exc)) from exc
+
+
+async def start_process_group(
+    program: str, *args: str, **options: Any
+) -> asyncio.subprocess.Process:
+    """Start a silent child (no input, output discarded) in its own process group, so that
+    ``stop_process_group`` ends it and every process it starts."""
+    return await asyncio.create_subprocess_exec(
+        program,
+        *args,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        **options,
+    )
+
+
+async def stop_process_group(process: asyncio.subprocess.Process) -> None:
+    """SIGTERM a child started in its own process group, wait (bounded), SIGKILL what is left.
+
+    Only that group is signalled: the browser (or driver, or display) and the processes it
+    started, never anything else on the machine.
+    """
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        if process.returncode is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, sig)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(process.wait(), CLOSE_TIMEOUT)
+    # Content processes may outlive the parent for a moment: end the group for good.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
