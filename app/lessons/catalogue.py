@@ -1,0 +1,755 @@
+"""The lessons, in teaching order. Each is a scenario on the learner's own origins; what it
+teaches is checked by the engine (the answer) and by real browsers (tests/lessons/)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from app.lessons.model import NO_PREFLIGHT, Lesson, Link, Question, is_ip_address
+
+F = "https://fetch.spec.whatwg.org/#"
+MDN = "https://developer.mozilla.org/en-US/docs/"
+
+# A realistic Accept list, one byte over the 128-byte limit of a CORS-safelisted value.
+ACCEPT_129 = (
+    "application/json,text/plain;q=0.9,text/csv;q=0.8,application/xml;q=0.7,text/html;q=0.6,"
+    "application/vnd.api+json;q=0.5,*/*;q=0.001"
+)
+JSON_BODY = '{"name": "Ada"}'
+
+SAFELISTED_METHOD = Link("Fetch: CORS-safelisted method", F + "cors-safelisted-method")
+SAFELISTED_HEADER = Link(
+    "Fetch: CORS-safelisted request-header", F + "cors-safelisted-request-header"
+)
+CORS_CHECK = Link("Fetch: CORS check", F + "cors-check")
+PREFLIGHT_FETCH = Link("Fetch: CORS-preflight fetch", F + "cors-preflight-fetch")
+ALLOW_ORIGIN = Link("Fetch: Access-Control-Allow-Origin", F + "http-access-control-allow-origin")
+CREDENTIALS = Link("Fetch: CORS protocol and credentials", F + "cors-protocol-and-credentials")
+MDN_CORS = Link("MDN: Cross-Origin Resource Sharing", MDN + "Web/HTTP/CORS")
+MDN_PREFLIGHT = Link("MDN: Preflight request", MDN + "Glossary/Preflight_request")
+MDN_ACAO = Link(
+    "MDN: Access-Control-Allow-Origin", MDN + "Web/HTTP/Headers/Access-Control-Allow-Origin"
+)
+
+
+def _error(name: str) -> Link:
+    return Link(f"MDN: CORS error {name}", MDN + f"Web/HTTP/CORS/Errors/{name}")
+
+
+def _suffix_attacker(page_origin: str) -> str:
+    """An origin that ends with the same text as ``page_origin``'s host and port."""
+    parts = urlsplit(page_origin)
+    host, port = parts.hostname or "localhost", parts.port
+    if is_ip_address(host):  # no other host name ends in an IP address; another scheme does
+        return f"https://{host}:{port}"
+    return f"http://evil-{host}:{port}"
+
+
+def _prefix_attacker(page_origin: str) -> str:
+    host = urlsplit(page_origin).hostname or "localhost"
+    return f"http://{host}.evil.example"
+
+
+ALLOW_ME = ["Access-Control-Allow-Origin", "{origin}"]
+ALLOW_CREDENTIALS = ["Access-Control-Allow-Credentials", "true"]
+TEXT = ["Content-Type", "text/plain"]
+JSON = ["Content-Type", "application/json"]
+
+LESSONS: tuple[Lesson, ...] = (
+    Lesson(
+        slug="simple-get",
+        title="A CORS-safelisted GET",
+        topics=("safelisted-get",),
+        setup=(
+            "The page at `{origin}` calls `fetch(url)` with no options: a plain GET to the API "
+            "origin `{api}`, with no header the page set itself.",
+            "The API answers `Access-Control-Allow-Origin: *`: any origin may read this response.",
+        ),
+        question=Question(
+            "preflight", "Will the browser send a preflight (an OPTIONS request) before the GET?"
+        ),
+        explanation=(
+            "No preflight: GET is a CORS-safelisted method and the request carries no "
+            "CORS-unsafe header, so the browser sends it straight away and checks the answer "
+            "afterwards.",
+            "The API origin received one GET. Its `Origin` header was added by the browser, "
+            "not by your code; the response's `Access-Control-Allow-Origin: *` passed the CORS "
+            "check, so JavaScript reads the body.",
+            "Older articles call this a “simple request”. The Fetch Standard says "
+            "CORS-safelisted method and CORS-safelisted request-header.",
+        ),
+        request={"method": "GET"},
+        response={"headers": [["Access-Control-Allow-Origin", "*"], TEXT]},
+        links=(SAFELISTED_METHOD, CORS_CHECK, MDN_CORS),
+    ),
+    Lesson(
+        slug="missing-allow-origin",
+        title="No Access-Control-Allow-Origin: blocked, yet sent",
+        topics=("missing-allow-origin",),
+        setup=(
+            "The same plain GET, to an API that sends no CORS headers at all, like most "
+            "servers that have never heard of CORS.",
+        ),
+        question=Question("actual", "Will the GET reach the API origin?"),
+        explanation=(
+            "Yes. The request reached the server and the server answered. CORS does not stop a "
+            "safelisted request from being sent: it stops JavaScript from reading the answer.",
+            "The response has no `Access-Control-Allow-Origin`, so the CORS check failed and "
+            "fetch() rejected with a TypeError. Chromium's DevTools call it "
+            "`MissingAllowOriginHeader`.",
+            "So CORS is no defence against requests that change something on the server: use "
+            "CSRF protection for that. CORS protects the response.",
+        ),
+        request={"method": "GET"},
+        response={"headers": [TEXT]},
+        links=(CORS_CHECK, _error("CORSMissingAllowOrigin")),
+    ),
+    Lesson(
+        slug="json-post",
+        title="A JSON POST needs a preflight",
+        topics=("json-post-preflight",),
+        setup=(
+            'The page posts JSON: `fetch(url, {method: "POST", headers: {"Content-Type": '
+            '"application/json"}, body})`.',
+            "The API answers a preflight with `Access-Control-Allow-Origin: {origin}` and "
+            "`Access-Control-Allow-Headers: Content-Type`, and the POST with "
+            "`Access-Control-Allow-Origin: {origin}`.",
+        ),
+        question=Question("preflight", "Will the browser send a preflight before the POST?"),
+        explanation=(
+            "Yes. POST is a CORS-safelisted method, but `Content-Type: application/json` is not "
+            "a CORS-safelisted request-header: only `application/x-www-form-urlencoded`, "
+            "`multipart/form-data` and `text/plain` are.",
+            "The preflight is an OPTIONS request carrying `Access-Control-Request-Method: POST` "
+            "and `Access-Control-Request-Headers: content-type` (names lowercased, sorted, "
+            "joined by commas). The server's `Access-Control-Allow-Headers` covered it, so the "
+            "POST followed.",
+            "A form-encoded or text/plain body goes without a preflight, which is why HTML "
+            "forms never needed a server's permission to POST.",
+        ),
+        request={"method": "POST", "headers": [JSON], "body": JSON_BODY},
+        preflight_response={
+            "headers": [ALLOW_ME, ["Access-Control-Allow-Headers", "Content-Type"]]
+        },
+        response={"headers": [ALLOW_ME, TEXT]},
+        focus=("Content-Type",),
+        links=(SAFELISTED_HEADER, PREFLIGHT_FETCH, MDN_PREFLIGHT),
+    ),
+    Lesson(
+        slug="custom-header",
+        title="A custom header, and what the preflight asks for",
+        topics=("custom-header",),
+        setup=(
+            "The page sends a text body with an API key in a header of its own: "
+            "`Content-Type: text/plain` and `X-Api-Key: demo-key`.",
+            "The API answers the preflight with `Access-Control-Allow-Headers: X-Api-Key`.",
+        ),
+        question=Question(
+            "acrh",
+            "Which `Access-Control-Request-Headers` value will the preflight carry?",
+            values=("x-api-key", "content-type,x-api-key", "X-Api-Key, Content-Type", NO_PREFLIGHT),
+        ),
+        explanation=(
+            "A header the page sets that is not CORS-safelisted, like `X-Api-Key`, always "
+            "needs a preflight.",
+            "The preflight lists only the CORS-unsafe names: `x-api-key`. `Content-Type: "
+            "text/plain` is safelisted, so it is left out. Names are lowercased, sorted and "
+            "joined by commas without spaces.",
+            "The server answered `Access-Control-Allow-Headers: X-Api-Key`. Header names "
+            "compare case-insensitively, so it matched and the POST went out.",
+        ),
+        request={
+            "method": "POST",
+            "headers": [TEXT, ["X-Api-Key", "demo-key"]],
+            "body": "hello",
+        },
+        preflight_response={"headers": [ALLOW_ME, ["Access-Control-Allow-Headers", "X-Api-Key"]]},
+        response={"headers": [ALLOW_ME, TEXT]},
+        focus=("X-Api-Key",),
+        links=(
+            Link("Fetch: CORS-unsafe request-header names", F + "cors-unsafe-request-header-names"),
+            Link(
+                "MDN: Access-Control-Request-Headers",
+                MDN + "Web/HTTP/Headers/Access-Control-Request-Headers",
+            ),
+        ),
+    ),
+    Lesson(
+        slug="preflight-404",
+        title="A preflight answered 404",
+        topics=("preflight-404",),
+        setup=(
+            "The page sends a JSON PUT. The server's framework routes PUT but not OPTIONS, so "
+            "the preflight gets `404 Not Found`, although with every right "
+            "`Access-Control-Allow-*` header on it.",
+        ),
+        question=Question("actual", "Will the PUT itself reach the API origin?"),
+        explanation=(
+            "No. A preflight needs an ok status, 200 to 299. The 404 ended it, whatever its "
+            "headers said.",
+            "The API origin received one request, the OPTIONS, and never the PUT. Chromium's "
+            "DevTools call it `PreflightInvalidStatus`; Firefox says the preflight “did not "
+            "succeed”.",
+            "Fix it on the server: answer OPTIONS on that route with 204 or 200.",
+        ),
+        request={"method": "PUT", "headers": [JSON], "body": JSON_BODY},
+        preflight_response={
+            "status": 404,
+            "headers": [
+                ALLOW_ME,
+                ["Access-Control-Allow-Methods", "PUT"],
+                ["Access-Control-Allow-Headers", "Content-Type"],
+            ],
+        },
+        response={"headers": [ALLOW_ME, TEXT]},
+        links=(
+            PREFLIGHT_FETCH,
+            Link("Fetch: ok status", F + "ok-status"),
+            _error("CORSPreflightDidNotSucceed"),
+        ),
+    ),
+    Lesson(
+        slug="expose-none",
+        title="What JavaScript can read without Access-Control-Expose-Headers",
+        topics=("expose-headers",),
+        setup=(
+            "A plain GET. The API allows the page's origin and answers with `Content-Type`, "
+            "`Cache-Control` and a request id for support tickets: `X-Request-Id: 42`.",
+        ),
+        question=Question(
+            "header",
+            "Can JavaScript read `X-Request-Id` with `response.headers.get()`?",
+            header="X-Request-Id",
+        ),
+        explanation=(
+            "No. A cross-origin response shows JavaScript only the CORS-safelisted response "
+            "headers (`Cache-Control`, `Content-Language`, `Content-Length`, `Content-Type`, "
+            "`Expires`, `Last-Modified`, `Pragma`) plus the ones the server lists in "
+            "`Access-Control-Expose-Headers`.",
+            "The header was on the wire: the API origin sent `X-Request-Id: 42`, and DevTools "
+            'shows it. `response.headers.get("X-Request-Id")` still returns null.',
+            "The response itself passed the CORS check; only that header was filtered out.",
+        ),
+        request={"method": "GET"},
+        response={
+            "headers": [ALLOW_ME, TEXT, ["Cache-Control", "no-store"], ["X-Request-Id", "42"]]
+        },
+        focus=("X-Request-Id", "Cache-Control", "Content-Type"),
+        links=(
+            Link(
+                "Fetch: CORS-safelisted response-header name",
+                F + "cors-safelisted-response-header-name",
+            ),
+            Link(
+                "MDN: CORS-safelisted response header",
+                MDN + "Glossary/CORS-safelisted_response_header",
+            ),
+        ),
+    ),
+    Lesson(
+        slug="expose-listed",
+        title="Access-Control-Expose-Headers",
+        topics=("expose-headers",),
+        setup=(
+            "The same GET and the same answer, plus one line: "
+            "`Access-Control-Expose-Headers: X-Request-Id`.",
+        ),
+        question=Question(
+            "header",
+            "Can JavaScript read `X-Request-Id` now?",
+            header="X-Request-Id",
+        ),
+        explanation=(
+            "Yes. The server listed the header in `Access-Control-Expose-Headers`, so "
+            '`response.headers.get("X-Request-Id")` returns `42`.',
+            "The list takes header names separated by commas. `*` exposes every header, but "
+            "only for requests without credentials; `Set-Cookie` is never exposed.",
+        ),
+        request={"method": "GET"},
+        response={
+            "headers": [
+                ALLOW_ME,
+                ["Access-Control-Expose-Headers", "X-Request-Id"],
+                TEXT,
+                ["X-Request-Id", "42"],
+            ]
+        },
+        focus=("X-Request-Id",),
+        links=(
+            Link("Fetch: Access-Control-Expose-Headers", F + "http-access-control-expose-headers"),
+            Link(
+                "MDN: Access-Control-Expose-Headers",
+                MDN + "Web/HTTP/Headers/Access-Control-Expose-Headers",
+            ),
+        ),
+    ),
+    Lesson(
+        slug="wildcard-credentials",
+        title="`Access-Control-Allow-Origin: *` with credentials",
+        topics=("wildcard-credentials",),
+        setup=(
+            "The page wants the user's data, so it sends cookies: "
+            '`fetch(url, {credentials: "include"})`.',
+            "The API answers `Access-Control-Allow-Origin: *` and "
+            "`Access-Control-Allow-Credentials: true`.",
+        ),
+        question=Question("readable", "Can JavaScript read the response?"),
+        explanation=(
+            "No. With credentials the wildcard no longer counts: the server must name the "
+            "origin, `Access-Control-Allow-Origin: {origin}`, and send "
+            "`Access-Control-Allow-Credentials: true`.",
+            "The request still went out, cookies included, and the server answered; the "
+            "browser hid the answer. Chromium's DevTools call it `WildcardOriginNotAllowed`.",
+        ),
+        request={"method": "GET", "credentials": "include"},
+        response={"headers": [["Access-Control-Allow-Origin", "*"], ALLOW_CREDENTIALS, TEXT]},
+        links=(CREDENTIALS, _error("CORSNotSupportingCredentials")),
+    ),
+    Lesson(
+        slug="allow-credentials-capital",
+        title="`Access-Control-Allow-Credentials: True`",
+        topics=("allow-credentials-case",),
+        setup=(
+            "A GET with cookies again. This time the API names the origin, "
+            "`Access-Control-Allow-Origin: {origin}`, and sends "
+            "`Access-Control-Allow-Credentials: True`, with a capital T.",
+        ),
+        question=Question("readable", "Can JavaScript read the response?"),
+        explanation=(
+            "No. The only value that counts is `true`, exactly, in lowercase. `True`, `1` and "
+            "`yes` all fail the CORS check: Chromium's `InvalidAllowCredentials`.",
+            "Header names are case-insensitive; this header's value is not. Hand-written "
+            "server configuration is where a `True` slips in.",
+        ),
+        request={"method": "GET", "credentials": "include"},
+        response={"headers": [ALLOW_ME, ["Access-Control-Allow-Credentials", "True"], TEXT]},
+        links=(
+            Link(
+                "Fetch: Access-Control-Allow-Credentials",
+                F + "http-access-control-allow-credentials",
+            ),
+            _error("CORSMIssingAllowCredentials"),
+        ),
+    ),
+    Lesson(
+        slug="credentials-exact",
+        title="Credentials done right",
+        topics=("credentials",),
+        setup=(
+            "The same GET with cookies. The API answers "
+            "`Access-Control-Allow-Origin: {origin}`, `Access-Control-Allow-Credentials: "
+            "true` and `Vary: Origin`.",
+        ),
+        question=Question("readable", "Can JavaScript read the response?"),
+        explanation=(
+            "Yes. The exact origin and a lowercase `true` are what a credentialed request needs.",
+            "`Vary: Origin` tells caches that the answer depends on the `Origin` request "
+            "header, so a response meant for one origin is never served to another.",
+            "Whether the browser attaches cookies at all also depends on the cookie's "
+            "`SameSite` attribute and on third-party cookie settings; CORS only decides "
+            "whether JavaScript reads the answer.",
+        ),
+        request={"method": "GET", "credentials": "include"},
+        response={"headers": [ALLOW_ME, ALLOW_CREDENTIALS, ["Vary", "Origin"], TEXT]},
+        focus=("Vary",),
+        links=(CREDENTIALS, MDN_ACAO),
+    ),
+    Lesson(
+        slug="two-allow-origins",
+        title="Two Access-Control-Allow-Origin lines",
+        topics=("two-allow-origins",),
+        setup=(
+            "The application sets `Access-Control-Allow-Origin: {origin}`, and the reverse "
+            "proxy in front of it adds the same line again. The response carries it twice.",
+        ),
+        question=Question("readable", "Can JavaScript read the response?"),
+        explanation=(
+            "No. Two lines of one header combine into one value, `{origin}, {origin}`, and "
+            "that is not an origin. The CORS check fails even though each line alone is "
+            "right: Chromium's `MultipleAllowOriginValues`.",
+            "This means two layers add CORS headers: the application and a proxy (nginx "
+            "`add_header`), or a middleware plus hand-written code. Let exactly one of them "
+            "do it.",
+        ),
+        request={"method": "GET"},
+        response={"headers": [ALLOW_ME, ALLOW_ME, TEXT]},
+        links=(ALLOW_ORIGIN, _error("CORSMultipleAllowOriginNotAllowed")),
+    ),
+    Lesson(
+        slug="trailing-slash",
+        title="A trailing slash in the origin",
+        topics=("trailing-slash",),
+        setup=(
+            "The server's allow-list was copied from the address bar: it answers "
+            "`Access-Control-Allow-Origin: {origin}/`.",
+        ),
+        question=Question("readable", "Can JavaScript read the response?"),
+        explanation=(
+            "No. An origin is a scheme, a host and a port: `{origin}`, never a path. The "
+            "browser compares the header with the request's `Origin` character for character, "
+            "and `{origin}/` is not `{origin}`: Chromium's `AllowOriginMismatch`.",
+            "Copy the value from the `Origin` request header the API origin received (shown "
+            "above), not from the address bar.",
+        ),
+        request={"method": "GET"},
+        response={"headers": [["Access-Control-Allow-Origin", "{origin}/"], TEXT]},
+        links=(CORS_CHECK, _error("CORSAllowOriginNotMatchingOrigin")),
+    ),
+    Lesson(
+        slug="patch-uppercase",
+        title="PATCH, allowed by name",
+        topics=("method-case",),
+        setup=(
+            'The page updates a record: `fetch(url, {method: "PATCH", headers: '
+            '{"Content-Type": "application/json"}, body})`.',
+            "The API's preflight answer allows `PATCH` and `Content-Type`.",
+        ),
+        question=Question(
+            "acrm",
+            "Which `Access-Control-Request-Method` will the preflight carry?",
+            values=("PATCH", "patch", "POST", NO_PREFLIGHT),
+        ),
+        explanation=(
+            "`PATCH`. It is not a CORS-safelisted method (only GET, HEAD and POST are), so the "
+            "preflight asks for it by name.",
+            "`Access-Control-Allow-Methods: PATCH` matched it exactly, and the PATCH went out.",
+        ),
+        request={"method": "PATCH", "headers": [JSON], "body": JSON_BODY},
+        preflight_response={
+            "headers": [
+                ALLOW_ME,
+                ["Access-Control-Allow-Methods", "PATCH"],
+                ["Access-Control-Allow-Headers", "Content-Type"],
+            ]
+        },
+        response={"headers": [ALLOW_ME, TEXT]},
+        links=(SAFELISTED_METHOD, _error("CORSMethodNotFound")),
+    ),
+    Lesson(
+        slug="patch-lowercase",
+        title="`patch` is not `PATCH`",
+        topics=("method-case",),
+        setup=(
+            'The same request and the same server, but the code says `method: "patch"` in '
+            "lowercase. (`put` or `post` in lowercase would be fine. Why?)",
+        ),
+        question=Question(
+            "acrm",
+            "Which `Access-Control-Request-Method` will the preflight carry?",
+            values=("PATCH", "patch", "POST", NO_PREFLIGHT),
+        ),
+        explanation=(
+            "`patch`. fetch() uppercases only six method names: DELETE, GET, HEAD, OPTIONS, "
+            "POST and PUT. `put` becomes `PUT`; `patch` stays `patch`.",
+            "Methods compare case-sensitively, so `Access-Control-Allow-Methods: PATCH` does "
+            "not cover `patch`. The browser never sent the request: "
+            "`MethodDisallowedByPreflightResponse`.",
+            "Write `PATCH` in your code. (Many servers refuse a lowercase method outright; "
+            "this playground's server accepts it, so you can see the browser's own check.)",
+        ),
+        request={"method": "patch", "headers": [JSON], "body": JSON_BODY},
+        preflight_response={
+            "headers": [
+                ALLOW_ME,
+                ["Access-Control-Allow-Methods", "PATCH"],
+                ["Access-Control-Allow-Headers", "Content-Type"],
+            ]
+        },
+        response={"headers": [ALLOW_ME, TEXT]},
+        links=(
+            Link("Fetch: normalize a method", F + "concept-method-normalize"),
+            _error("CORSMethodNotFound"),
+        ),
+    ),
+    Lesson(
+        slug="authorization-wildcard",
+        title="`Authorization` against `Access-Control-Allow-Headers: *`",
+        topics=("authorization-wildcard",),
+        setup=(
+            "The page sends a bearer token: `Authorization: Bearer demo-token`, without cookies.",
+            "The API allows everything with wildcards: `Access-Control-Allow-Origin: *` and "
+            "`Access-Control-Allow-Headers: *`.",
+        ),
+        question=Question("readable", "Can JavaScript read the response?"),
+        explanation=(
+            "The Fetch Standard says `*` in `Access-Control-Allow-Headers` never covers "
+            "`Authorization`: a server must name it. By the standard, this request is "
+            "blocked.",
+            "Yet Chromium, Firefox and WebKit all let it through: the preflight asked for "
+            "`authorization`, the server answered `*`, and the GET followed. The engine "
+            "comparison below records this as each browser's deviation, with the evidence.",
+            "Do not build on it: browsers may follow the standard one day. List "
+            "`Authorization` by name in `Access-Control-Allow-Headers`.",
+        ),
+        request={"method": "GET", "headers": [["Authorization", "Bearer demo-token"]]},
+        preflight_response={
+            "headers": [
+                ["Access-Control-Allow-Origin", "*"],
+                ["Access-Control-Allow-Headers", "*"],
+            ]
+        },
+        response={"headers": [["Access-Control-Allow-Origin", "*"], TEXT]},
+        focus=("Authorization",),
+        links=(
+            Link(
+                "Fetch: CORS non-wildcard request-header name",
+                F + "cors-non-wildcard-request-header-name",
+            ),
+            Link(
+                "MDN: Access-Control-Allow-Headers",
+                MDN + "Web/HTTP/Headers/Access-Control-Allow-Headers",
+            ),
+        ),
+    ),
+    Lesson(
+        slug="no-cors-opaque",
+        title="`no-cors` and the opaque response",
+        topics=("no-cors-opaque",),
+        setup=(
+            "The API sends no CORS headers. Someone suggests `fetch(url, {mode: "
+            '"no-cors"})` to make the error go away.',
+        ),
+        question=Question("outcome", "What does JavaScript get?"),
+        explanation=(
+            'An opaque response. `mode: "no-cors"` asks for no permission, so there is no '
+            "preflight and no CORS check: the request went out and the server answered in "
+            "full.",
+            'But JavaScript gets `response.type === "opaque"`: status 0, no headers, an empty '
+            "body. A cache or an `<img>` can use it; your code can never read it.",
+            "no-cors is no way around CORS. It also allows only CORS-safelisted methods and "
+            "headers: anything else makes fetch() reject before sending.",
+        ),
+        request={"method": "GET", "mode": "no-cors"},
+        response={"headers": [TEXT]},
+        links=(
+            Link("Fetch: opaque filtered response", F + "concept-filtered-response-opaque"),
+            Link("MDN: Request.mode", MDN + "Web/API/Request/mode"),
+        ),
+    ),
+    Lesson(
+        slug="accept-129",
+        title="A 129-byte Accept value",
+        topics=("accept-129",),
+        setup=(
+            "The page asks for JSON with a long list of fallbacks in `Accept`: "
+            f"`{ACCEPT_129}`. That value is {len(ACCEPT_129)} bytes.",
+            "The API's preflight answer allows `Accept`.",
+        ),
+        question=Question("preflight", "Will the browser send a preflight before the GET?"),
+        explanation=(
+            "Yes. `Accept` is a CORS-safelisted request-header only while its value is at "
+            "most 128 bytes and has no CORS-unsafe bytes. This one is one byte too long.",
+            "The preflight asked `Access-Control-Request-Headers: accept`; the server allowed "
+            "it, so the GET followed.",
+            "The same 128-byte limit holds for `Accept-Language`, `Content-Language` and "
+            "`Content-Type`.",
+        ),
+        request={"method": "GET", "headers": [["Accept", ACCEPT_129]]},
+        preflight_response={"headers": [ALLOW_ME, ["Access-Control-Allow-Headers", "Accept"]]},
+        response={"headers": [ALLOW_ME, TEXT]},
+        focus=("Accept",),
+        links=(
+            SAFELISTED_HEADER,
+            Link(
+                "MDN: CORS-safelisted request header",
+                MDN + "Glossary/CORS-safelisted_request_header",
+            ),
+        ),
+    ),
+    Lesson(
+        slug="range-open",
+        title="`Range: bytes=0-`",
+        topics=("range",),
+        setup=(
+            "The page asks for a file from its first byte on: `Range: bytes=0-`. The API "
+            "allows the page's origin on its responses and says nothing about preflights.",
+        ),
+        question=Question("preflight", "Will the browser send a preflight before the GET?"),
+        explanation=(
+            "No. The Fetch Standard safelists `Range` when its value is one simple range: "
+            "`bytes=`, a start, a dash and an optional end, like `bytes=0-` or "
+            "`bytes=0-499`.",
+            "The API origin received the GET with `Range: bytes=0-` and no OPTIONS before it. "
+            "This server ignored the range and answered 200 with the whole body, which HTTP "
+            "allows.",
+        ),
+        request={"method": "GET", "headers": [["Range", "bytes=0-"]]},
+        response={"headers": [ALLOW_ME, TEXT]},
+        focus=("Range",),
+        links=(
+            Link("Fetch: simple range header value", F + "simple-range-header-value"),
+            Link("MDN: Range", MDN + "Web/HTTP/Headers/Range"),
+        ),
+    ),
+    Lesson(
+        slug="range-suffix",
+        title="`Range: bytes=-5`",
+        topics=("range",),
+        setup=(
+            "The same server, but now the page asks for the last five bytes: "
+            "`Range: bytes=-5`. The server answers an OPTIONS request with "
+            "`Access-Control-Allow-Origin` only, as it answers everything.",
+        ),
+        question=Question("preflight", "Will the browser send a preflight before the GET?"),
+        explanation=(
+            "Yes. `bytes=-5` is a suffix range, not a simple range, so `Range` is not "
+            "safelisted here. Neither are several ranges, like `bytes=0-1,5-6`.",
+            "The preflight asked `Access-Control-Request-Headers: range`. The answer had no "
+            "`Access-Control-Allow-Headers`, so the browser stopped: "
+            "`HeaderDisallowedByPreflightResponse`. The GET never left.",
+        ),
+        request={"method": "GET", "headers": [["Range", "bytes=-5"]]},
+        preflight_response={"headers": [ALLOW_ME]},
+        response={"headers": [ALLOW_ME, TEXT]},
+        focus=("Range",),
+        links=(
+            Link("Fetch: simple range header value", F + "simple-range-header-value"),
+            _error("CORSMissingAllowHeaderFromPreflight"),
+        ),
+    ),
+    Lesson(
+        slug="reflect-origin",
+        title="Any origin, reflected, with credentials",
+        topics=("reflect-origin", "dangerous"),
+        setup=(
+            "This API copies whatever `Origin` arrives into `Access-Control-Allow-Origin` and "
+            "adds `Access-Control-Allow-Credentials: true`: a popular way to make CORS errors "
+            "go away.",
+            'The page asks for the user\'s data with cookies: `credentials: "include"`.',
+        ),
+        question=Question("readable", "Can JavaScript read the response?"),
+        explanation=(
+            "Yes, and that is the danger. The server answered "
+            "`Access-Control-Allow-Origin: {origin}` because your page sent that origin. A "
+            "page at `{attacker}` gets `Access-Control-Allow-Origin: {attacker}` the same way, "
+            "and the browser lets it read the response with your cookies.",
+            "Reflecting every origin with credentials switches off the same-origin policy for "
+            "this API. Compare the `Origin` with a list of exact origins you trust, and send "
+            "`Vary: Origin`.",
+        ),
+        request={"method": "GET", "credentials": "include"},
+        response={"headers": [ALLOW_ME, ALLOW_CREDENTIALS, TEXT]},
+        danger=(
+            "Any website can read this API's responses with the visitor's cookies. The request "
+            "passes here, and it passes the same way for an attacker's page."
+        ),
+        attacker=lambda _page: "https://evil.example",
+        links=(CREDENTIALS, MDN_ACAO),
+    ),
+    Lesson(
+        slug="null-origin",
+        title="Trusting the `null` origin",
+        topics=("null-origin", "dangerous"),
+        setup=(
+            "This API allows `Access-Control-Allow-Origin: null` with "
+            "`Access-Control-Allow-Credentials: true`, so that local files can call it "
+            "during development.",
+            "Your page, at `{origin}`, asks with cookies.",
+        ),
+        question=Question("readable", "Can JavaScript on this page read the response?"),
+        explanation=(
+            "No: your page's origin is `{origin}`, and `null` does not match it "
+            "(`AllowOriginMismatch`).",
+            "That makes it look harmless. But any website can embed `<iframe "
+            'sandbox="allow-scripts">`: the document inside has an opaque origin, its '
+            "fetch() sends `Origin: null`, the server answers `null` with credentials, and the "
+            "CORS check passes. The request passes for exactly the pages you trust least.",
+            "Never allow `null`. Give development pages a real origin instead (a local server).",
+        ),
+        request={"method": "GET", "credentials": "include"},
+        response={"headers": [["Access-Control-Allow-Origin", "null"], ALLOW_CREDENTIALS, TEXT]},
+        danger=(
+            "`null` is not one origin: sandboxed iframes, data: URLs and local files all send "
+            "`Origin: null`, and any website can make one. Trusting `null` with credentials "
+            "trusts everyone."
+        ),
+        attacker=lambda _page: "null",
+        links=(
+            Link(
+                "HTML: sandboxed origin browsing context flag",
+                "https://html.spec.whatwg.org/multipage/browsers.html"
+                "#sandboxed-origin-browsing-context-flag",
+            ),
+            CORS_CHECK,
+            MDN_ACAO,
+        ),
+    ),
+    Lesson(
+        slug="prefix-match",
+        title="Prefix matching: `localhost.evil`",
+        topics=("prefix-suffix-matching", "dangerous"),
+        setup=(
+            'This API trusts every origin for which `origin.startswith("http://{host}")` '
+            "is true (meant for local development), reflects it and allows credentials.",
+            "The page sends a JSON POST with cookies.",
+        ),
+        question=Question("actual", "Will the POST, with cookies, reach the API origin?"),
+        explanation=(
+            "Yes. The preflight got your origin and `Access-Control-Allow-Credentials: true` "
+            "back, so the POST went out with cookies, and JavaScript can read the answer.",
+            "`{attacker}` starts with `http://{host}` too. Anyone can register such a name; "
+            "the server's check passes, and the attacker's page gets what your page got.",
+            "Compare whole origins with an exact allow-list. Never test the beginning of the "
+            "string.",
+        ),
+        request={
+            "method": "POST",
+            "headers": [JSON],
+            "credentials": "include",
+            "body": JSON_BODY,
+        },
+        preflight_response={
+            "headers": [
+                ALLOW_ME,
+                ALLOW_CREDENTIALS,
+                ["Access-Control-Allow-Methods", "POST"],
+                ["Access-Control-Allow-Headers", "Content-Type"],
+            ]
+        },
+        response={"headers": [ALLOW_ME, ALLOW_CREDENTIALS, TEXT]},
+        danger=(
+            "A prefix check also trusts names like `http://localhost.evil.example` that "
+            "anyone can register: their pages send state-changing requests with the "
+            "visitor's cookies and read the answers."
+        ),
+        attacker=_prefix_attacker,
+        links=(CORS_CHECK, MDN_ACAO),
+    ),
+    Lesson(
+        slug="suffix-match",
+        title="Suffix matching: `evil-localhost`",
+        topics=("prefix-suffix-matching", "dangerous"),
+        setup=(
+            "This API trusts every origin that ends with `{host}:{port}`, meant for "
+            "`{origin}` and its subdomains, reflects it and allows credentials. It also "
+            "exposes the account id: `Access-Control-Expose-Headers: X-Account-Id`.",
+        ),
+        question=Question("header", "Can JavaScript read `X-Account-Id`?", header="X-Account-Id"),
+        explanation=(
+            "Yes: your origin passed the check, and the server reflected it with credentials "
+            "and exposed the header.",
+            "`{attacker}` ends with `{host}:{port}` as well. A suffix check without a dot "
+            "before the name trusts every origin that ends the same way: a rule for "
+            "`example.com` trusts `notexample.com`.",
+            "To allow subdomains, parse the origin and compare the scheme, the port, and the "
+            "host with your domain or with `.` plus your domain.",
+        ),
+        request={"method": "GET", "credentials": "include"},
+        response={
+            "headers": [
+                ALLOW_ME,
+                ALLOW_CREDENTIALS,
+                ["Access-Control-Expose-Headers", "X-Account-Id"],
+                ["X-Account-Id", "1234"],
+                TEXT,
+            ]
+        },
+        focus=("X-Account-Id",),
+        danger=(
+            "A suffix check also trusts names like `http://evil-localhost:8000`: any page "
+            "there reads the visitor's account data with the visitor's cookies."
+        ),
+        attacker=_suffix_attacker,
+        links=(CORS_CHECK, MDN_ACAO),
+    ),
+)

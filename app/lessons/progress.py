@@ -1,0 +1,104 @@
+"""Per-session lesson progress, bounded like the run store: a fixed number of sessions (least
+recently used out first), idle ones expire, and each keeps one answer per lesson."""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+DEFAULT_MAX_SESSIONS = 1000
+DEFAULT_SESSION_TTL = 6 * 3600.0
+DEFAULT_LESSONS_PER_SESSION = 64
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The learner's answer to one lesson's question, given before sending."""
+
+    slug: str
+    choice: str
+    correct: bool
+    # The latest run of this lesson the learner saw explained, if any.
+    run_id: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "slug": self.slug,
+            "choice": self.choice,
+            "correct": self.correct,
+            "run_id": self.run_id,
+        }
+
+
+class ProgressStore:
+    """Answers by session id and lesson slug. The first answer to a lesson is the one kept."""
+
+    def __init__(
+        self,
+        *,
+        max_sessions: int = DEFAULT_MAX_SESSIONS,
+        lessons_per_session: int = DEFAULT_LESSONS_PER_SESSION,
+        session_ttl: float = DEFAULT_SESSION_TTL,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.max_sessions = max_sessions
+        self.lessons_per_session = lessons_per_session
+        self.session_ttl = session_ttl
+        self.clock = clock
+        self._sessions: OrderedDict[str, tuple[float, dict[str, Answer]]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._sessions)
+
+    def answers(self, session_id: str) -> dict[str, Answer]:
+        """This session's answers by slug (a copy)."""
+        return dict(self._get(session_id, create=False) or {})
+
+    def get(self, session_id: str, slug: str) -> Answer | None:
+        found = self._get(session_id, create=False)
+        return None if found is None else found.get(slug)
+
+    def answer(self, session_id: str, slug: str, choice: str, correct: bool) -> Answer:
+        """Keep the learner's answer; an earlier answer to the same lesson stands."""
+        answers = self._get(session_id, create=True)
+        assert answers is not None
+        existing = answers.get(slug)
+        if existing is not None:
+            return existing
+        if len(answers) >= self.lessons_per_session:
+            answers.pop(next(iter(answers)))
+        answers[slug] = Answer(slug, choice, correct)
+        return answers[slug]
+
+    def saw_run(self, session_id: str, slug: str, run_id: str) -> Answer | None:
+        """Note the run whose explanation the learner saw (only after answering)."""
+        answers = self._get(session_id, create=False)
+        if answers is None or slug not in answers:
+            return None
+        answers[slug] = replace(answers[slug], run_id=run_id)
+        return answers[slug]
+
+    def _get(self, session_id: str, *, create: bool) -> dict[str, Answer] | None:
+        now = self.clock()
+        self._expire(now)
+        entry = self._sessions.get(session_id)
+        if entry is not None:
+            self._sessions[session_id] = (now, entry[1])
+            self._sessions.move_to_end(session_id)
+            return entry[1]
+        if not create:
+            return None
+        while len(self._sessions) >= self.max_sessions:
+            self._sessions.popitem(last=False)
+        answers: dict[str, Answer] = {}
+        self._sessions[session_id] = (now, answers)
+        return answers
+
+    def _expire(self, now: float) -> None:
+        while self._sessions:
+            last_seen, _ = next(iter(self._sessions.values()))
+            if now - last_seen <= self.session_ttl:
+                return
+            self._sessions.popitem(last=False)

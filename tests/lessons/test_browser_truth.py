@@ -1,0 +1,82 @@
+"""Every lesson teaches what real browsers do.
+
+Each lesson's scenario (and each dangerous lesson's attacker page, where the harness can load
+it) runs in real headless Chromium, Firefox and WebKitGTK through the verify harness. The
+engine must agree with each browser, the lesson's expected behaviour must be exactly what
+Chromium did, and the answer read off each browser's run must be the lesson's answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from app.cors import Scenario, predict
+from app.harness.verify import compare, observe
+from app.lessons import BROWSERS, BY_SLUG, LESSONS, REFERENCE_BROWSER
+
+pytestmark = pytest.mark.browser
+
+PAGE = "http://localhost:8000"
+API = "http://localhost:8001"
+SCENARIOS: dict[str, Scenario] = {lesson.slug: lesson.scenario(PAGE, API) for lesson in LESSONS}
+# The attacker's page of a dangerous lesson; a null origin is no page the harness can serve.
+ATTACKERS: dict[str, Scenario] = {
+    f"{lesson.slug}-attacker": scenario
+    for lesson in LESSONS
+    if (scenario := lesson.attacker_scenario(PAGE, API)) is not None
+    and scenario.origin != "null"
+}
+ALL = {**SCENARIOS, **ATTACKERS}
+_truth: dict[str, dict[str, dict[str, Any]]] = {}
+
+
+def truth(browser: str) -> dict[str, dict[str, Any]]:
+    """What the browser did with every lesson, run once per browser."""
+    if browser not in _truth:
+        _truth[browser] = dict(zip(ALL, observe(list(ALL.values()), browser), strict=True))
+    return _truth[browser]
+
+
+def observed_answer(slug: str, observation: dict[str, Any]) -> str:
+    seen = observation.get("preflight_request")
+    return BY_SLUG[slug].question.observed(
+        preflight_headers=None if not observation.get("preflight") else list((seen or {}).items()),
+        actual_sent=bool(observation.get("actual_request_sent")),
+        outcome=observation["outcome"],
+        readable=observation.get("readable_headers") or [],
+    )
+
+
+def explain(observation: dict[str, Any], found: list[Any]) -> str:
+    return "\n".join([*map(str, found), *observation.get("console", [])])
+
+
+@pytest.mark.parametrize("browser", BROWSERS)
+@pytest.mark.parametrize("slug", list(ALL))
+def test_the_engine_agrees_with_the_browser(slug: str, browser: str) -> None:
+    observation = truth(browser)[slug]
+    found = compare(predict(ALL[slug], browser).to_json(), observation, browser=browser)
+    assert not found, explain(observation, found)
+
+
+@pytest.mark.parametrize("slug", list(ALL))
+def test_the_lesson_expects_exactly_what_chromium_does(slug: str) -> None:
+    expected = predict(ALL[slug], REFERENCE_BROWSER).to_json()
+    observation = truth("chromium")[slug]
+    found = compare(expected, observation, browser="chromium")
+    assert not found, explain(observation, found)
+
+
+@pytest.mark.parametrize("browser", BROWSERS)
+@pytest.mark.parametrize("slug", list(SCENARIOS))
+def test_the_browser_gives_the_lesson_s_answer(slug: str, browser: str) -> None:
+    answer = BY_SLUG[slug].answer(PAGE, API)
+    assert observed_answer(slug, truth(browser)[slug]) == answer
+
+
+@pytest.mark.parametrize("browser", BROWSERS)
+@pytest.mark.parametrize("slug", list(ATTACKERS))
+def test_a_dangerous_configuration_lets_the_attacker_s_page_read(slug: str, browser: str) -> None:
+    assert truth(browser)[slug]["outcome"] == "allowed"
