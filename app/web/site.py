@@ -21,7 +21,7 @@ from fastapi.staticfiles import StaticFiles
 
 from app.cors import Scenario, ScenarioError, predict
 from app.cors.engines import EngineDifference, compare_engines
-from app.web import views
+from app.web import labs, views
 from app.web.events import Subscription, TooManySubscribers, runs_topic
 from app.web.main import Playground, origin
 from app.web.runs import BrowserResult, Run, Session, new_id
@@ -618,11 +618,16 @@ ROUTES: list[tuple[str, str, Any, type[Response]]] = [
     ("POST", "/api/explain", api_explain, JSONResponse),
     ("POST", "/api/runs", api_create_run, JSONResponse),
     ("GET", "/api/runs/{run_id}", api_get_run, JSONResponse),
+    ("GET", "/labs", labs.start, RedirectResponse),
     ("GET", "/runs/{run_id}", run_page, HTMLResponse),
     ("POST", "/runs/{run_id}/result", post_result, JSONResponse),
     ("GET", "/sessions/{session_id}", page, HTMLResponse),
     ("GET", "/sessions/{session_id}/events", session_events, EventSourceResponse),
     ("POST", "/sessions/{session_id}/explain", explain_fragment, HTMLResponse),
+    ("GET", "/sessions/{session_id}/labs", labs.index, HTMLResponse),
+    ("GET", "/sessions/{session_id}/labs/{lab}", labs.page, HTMLResponse),
+    ("POST", "/sessions/{session_id}/labs/{lab}/runs", labs.create_run, JSONResponse),
+    ("GET", "/sessions/{session_id}/labs/{lab}/runs/{run_id}", labs.fragment, HTMLResponse),
     ("POST", "/sessions/{session_id}/runs", create_run_from_form, JSONResponse),
 ]
 

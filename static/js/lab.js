@@ -1,0 +1,203 @@
+// Labs: send each lab request with plain fetch() (never htmx, whose HX-* headers would force a
+// preflight), report what JavaScript got, and keep the lab's cards live: the lab session's event
+// stream says when a run changed, and the card that shows it is fetched again.
+(() => {
+  "use strict";
+  const lab = document.getElementById("lab");
+  const log = document.getElementById("lab-log");
+  const status = document.getElementById("lab-status");
+  if (!lab || !log) return;
+  const forms = [...document.querySelectorAll("form[data-lab-form]")];
+  let busy = false;
+
+  const say = (text) => { if (status) status.textContent = text; };
+
+  function parse(html) {
+    const template = document.createElement("template");
+    template.innerHTML = html.trim();
+    return template.content.firstElementChild;
+  }
+
+  // Put a card in place of an older version of itself, or on top when it is new.
+  function applyCard(html) {
+    const card = parse(html);
+    if (!card || !card.id) return;
+    const current = document.getElementById(card.id);
+    if (!current) {
+      const empty = log.querySelector(".empty");
+      if (empty) empty.remove();
+      log.prepend(card);
+    } else if (Number(current.dataset.version) <= Number(card.dataset.version)) {
+      // Keep the legs the learner opened open.
+      const opened = new Set();
+      for (const details of current.querySelectorAll("details[open]")) {
+        const owner = details.closest("[data-run-id]");
+        if (owner) opened.add(owner.dataset.runId);
+      }
+      current.replaceWith(card);
+      for (const details of card.querySelectorAll("details")) {
+        const owner = details.closest("[data-run-id]");
+        if (owner && opened.has(owner.dataset.runId)) details.open = true;
+      }
+    }
+    startCountdowns();
+  }
+
+  async function refresh(runId) {
+    try {
+      const reply = await fetch(lab.dataset.fragment + encodeURIComponent(runId), {
+        headers: { Accept: "text/html" },
+      });
+      if (reply.ok) applyCard(await reply.text());
+    } catch (e) {
+      // The next event or send brings the card up to date.
+    }
+  }
+
+  // Several events in a burst (one per leg) fetch the card once.
+  const pending = new Map();
+  function schedule(runId) {
+    if (pending.has(runId)) return;
+    pending.set(runId, window.setTimeout(() => {
+      pending.delete(runId);
+      refresh(runId);
+    }, 40));
+  }
+
+  // What fetch() does with exactly these options, as JavaScript sees it.
+  async function runFetch(target, init) {
+    const options = {
+      method: init.method,
+      headers: init.headers,
+      credentials: init.credentials,
+      mode: init.mode,
+    };
+    if (init.body !== null) options.body = init.body;
+    try {
+      const response = await fetch(target, options);
+      const opaque = response.type === "opaque";
+      let body = null;
+      if (!opaque) {
+        try { body = await response.text(); } catch (e) { body = null; }
+      }
+      return {
+        outcome: opaque ? "opaque" : "allowed",
+        status: response.status,
+        headers: [...response.headers],
+        body,
+        error: null,
+      };
+    } catch (e) {
+      return { outcome: "blocked", status: null, headers: [], body: null, error: `${e.name}: ${e.message}` };
+    }
+  }
+
+  function setBusy(value) {
+    busy = value;
+    for (const button of document.querySelectorAll("#lab button.send, #lab [data-lab-series]")) {
+      if (value) {
+        button.dataset.wasDisabled = button.disabled ? "1" : "";
+        button.disabled = true;
+      } else {
+        button.disabled = button.dataset.wasDisabled === "1";
+      }
+    }
+    lab.setAttribute("aria-busy", value ? "true" : "false");
+  }
+
+  // One send at a time: the preflight cache lab depends on the order of sends.
+  async function send(form, extra) {
+    if (busy) return;
+    // Keyboard users keep their place: the button that sent gets the focus back.
+    const trigger = document.activeElement;
+    const series = trigger instanceof HTMLElement ? trigger.dataset.labSeries : undefined;
+    setBusy(true);
+    say("Sending…");
+    try {
+      const body = new URLSearchParams(new FormData(form));
+      for (const [name, value] of extra) body.set(name, value);
+      let reply;
+      let doc;
+      try {
+        reply = await fetch(lab.dataset.runs, {
+          method: "POST",
+          body,
+          headers: { Accept: "application/json" },
+        });
+        doc = await reply.json();
+      } catch (e) {
+        say(`Could not reach the playground (${e.message}).`);
+        return;
+      }
+      if (!reply.ok) {
+        say(doc.error ? `Not sent: ${doc.error.field}: ${doc.error.message}` : "Not sent.");
+        return;
+      }
+      applyCard(doc.card);
+      const result = await runFetch(doc.target, doc.init);
+      try {
+        await fetch(`/runs/${doc.run_id}/result`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json", Accept: "application/json" },
+          body: JSON.stringify(result),
+        });
+      } catch (e) {
+        say(`The result could not be recorded (${e.message}).`);
+      }
+      await refresh(doc.run_id);
+      say(result.error
+        ? `Done: fetch() rejected (${result.error}). The card shows what reached the API origin.`
+        : `Done: fetch() resolved with status ${result.status}. The card shows what reached the API origin.`);
+    } finally {
+      setBusy(false);
+      const again = series ? log.querySelector(`[data-lab-series="${CSS.escape(series)}"]`) : trigger;
+      if (again instanceof HTMLElement && again.isConnected && document.activeElement !== again) again.focus();
+    }
+  }
+
+  for (const form of forms) {
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      send(form, []);
+    });
+  }
+
+  // "Send again to this URL" on a preflight-cache card: the first form, plus the card's URL.
+  log.addEventListener("click", (event) => {
+    const button = event.target instanceof Element && event.target.closest("[data-lab-series]");
+    if (!button || !forms.length) return;
+    send(forms[0], [["series", button.dataset.labSeries]]);
+  });
+
+  // Countdowns to a cached preflight's expiry, from when the card arrived (no clock skew).
+  function startCountdowns() {
+    const now = performance.now();
+    for (const el of log.querySelectorAll("[data-expires-in]:not([data-deadline])")) {
+      el.dataset.deadline = String(now + 1000 * Number(el.dataset.expiresIn));
+    }
+  }
+  function tick() {
+    const now = performance.now();
+    for (const el of log.querySelectorAll("[data-deadline]:not([data-expired])")) {
+      const left = (Number(el.dataset.deadline) - now) / 1000;
+      if (left <= 0) {
+        el.dataset.expired = "yes";
+        el.textContent = "now: expired";
+        const holder = el.closest(".countdown");
+        if (holder) holder.dataset.cache = "expired";
+      } else {
+        el.textContent = `${left.toFixed(1)} s`;
+      }
+    }
+  }
+  startCountdowns();
+  window.setInterval(tick, 100);
+
+  // Live: the lab session's stream sends a run's whole card on every change; fetch the lab's.
+  const source = new EventSource(lab.dataset.events);
+  source.addEventListener("run", (event) => {
+    const card = parse(event.data);
+    if (card && card.dataset.runId) schedule(card.dataset.runId);
+  });
+  window.addEventListener("pagehide", () => source.close());
+})();
