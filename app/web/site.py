@@ -21,7 +21,7 @@ from fastapi.staticfiles import StaticFiles
 
 from app.cors import Scenario, ScenarioError, predict
 from app.cors.engines import EngineDifference, compare_engines
-from app.web import labs, views
+from app.web import labs, lessons, views
 from app.web.events import Subscription, TooManySubscribers, runs_topic
 from app.web.main import Playground, origin
 from app.web.runs import BrowserResult, Run, Session, new_id
@@ -616,9 +616,12 @@ ROUTES: list[tuple[str, str, Any, type[Response]]] = [
     ("GET", "/", index, RedirectResponse),
     ("GET", "/api", api_docs, HTMLResponse),
     ("POST", "/api/explain", api_explain, JSONResponse),
+    ("GET", "/api/lessons", lessons.api_lessons, JSONResponse),
     ("POST", "/api/runs", api_create_run, JSONResponse),
     ("GET", "/api/runs/{run_id}", api_get_run, JSONResponse),
     ("GET", "/labs", labs.start, RedirectResponse),
+    ("GET", "/lessons", lessons.start_lessons, RedirectResponse),
+    ("GET", "/lessons/{slug}", lessons.start_lesson, RedirectResponse),
     ("GET", "/runs/{run_id}", run_page, HTMLResponse),
     ("POST", "/runs/{run_id}/result", post_result, JSONResponse),
     ("GET", "/sessions/{session_id}", page, HTMLResponse),
@@ -628,6 +631,15 @@ ROUTES: list[tuple[str, str, Any, type[Response]]] = [
     ("GET", "/sessions/{session_id}/labs/{lab}", labs.page, HTMLResponse),
     ("POST", "/sessions/{session_id}/labs/{lab}/runs", labs.create_run, JSONResponse),
     ("GET", "/sessions/{session_id}/labs/{lab}/runs/{run_id}", labs.fragment, HTMLResponse),
+    ("GET", "/sessions/{session_id}/lessons", lessons.lessons_index, HTMLResponse),
+    ("GET", "/sessions/{session_id}/lessons/{slug}", lessons.lesson_page, HTMLResponse),
+    ("POST", "/sessions/{session_id}/lessons/{slug}/answer", lessons.answer_question, HTMLResponse),
+    (
+        "GET",
+        "/sessions/{session_id}/lessons/{slug}/runs/{run_id}",
+        lessons.lesson_explanation,
+        HTMLResponse,
+    ),
     ("POST", "/sessions/{session_id}/runs", create_run_from_form, JSONResponse),
 ]
 

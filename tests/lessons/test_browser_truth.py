@@ -25,8 +25,7 @@ SCENARIOS: dict[str, Scenario] = {lesson.slug: lesson.scenario(PAGE, API) for le
 ATTACKERS: dict[str, Scenario] = {
     f"{lesson.slug}-attacker": scenario
     for lesson in LESSONS
-    if (scenario := lesson.attacker_scenario(PAGE, API)) is not None
-    and scenario.origin != "null"
+    if (scenario := lesson.attacker_scenario(PAGE, API)) is not None and scenario.origin != "null"
 }
 ALL = {**SCENARIOS, **ATTACKERS}
 _truth: dict[str, dict[str, dict[str, Any]]] = {}
