@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.templating import Jinja2Templates
 
-from app.cors import PROFILES
+from app.cors import PROFILES, Scenario
 from app.cors.engines import ENGINES, compare_engines
+from app.fix.sequence import build_sequence, visible
+from app.fix.understand import understand
+from app.fix.wire import raw_legs
 from app.web.runs import Exchange, Run
 from app.web.validation import dom_id
 from app.web.verdict import OUTCOME_WORDS
@@ -20,6 +24,10 @@ def setup(templates: Jinja2Templates) -> None:
     """Filters and globals the templates use."""
     env = templates.env
     env.filters["dom_id"] = dom_id
+    env.filters["visible"] = visible
+    env.globals["understand"] = understand
+    env.globals["fix_link"] = fix_url
+    env.globals["understand_run"] = understand_run
     env.globals["OUTCOME_WORDS"] = OUTCOME_WORDS
     env.globals["engine_choices"] = [(name, PROFILES[name].label) for name in ENGINES]
     env.trim_blocks = True
@@ -36,6 +44,34 @@ def card_context(run: Run) -> dict[str, Any]:
         "actuals": actuals,
         "engine_differences": compare_engines(run.scenario, run.prediction.browser),
     }
+
+
+def understand_run(run: Run) -> dict[str, Any]:
+    """The run's sequence diagram, raw legs, explanation and fix, for the partials the run card
+    includes (sequence.html, raw_http.html, fix.html)."""
+    result = run.browser_result
+    understanding = understand(run.scenario, run.prediction.browser)
+    return {
+        "sequence": build_sequence(
+            run.prediction,
+            run.exchanges,
+            outcome=None if result is None else result.outcome,
+            done=result is not None,
+            method=run.scenario.request.method,
+            path=urlsplit(run.target).path,
+        ),
+        "raw_legs": raw_legs(run.exchanges),
+        "understanding": understanding,
+        "fix_url": fix_url(understanding.fix.scenario, run.session_id),
+    }
+
+
+def fix_url(scenario: Scenario, session_id: str | None = None) -> str:
+    """A link that opens ``scenario`` in the composer (of this session, when given)."""
+    from app.web.site import encode_share  # site imports this module
+
+    start = f"/sessions/{session_id}" if session_id else "/"
+    return f"{start}?s={encode_share(scenario)}"
 
 
 def card_html(templates: Jinja2Templates, run: Run) -> str:

@@ -1,0 +1,252 @@
+"""A run as a sequence diagram (drawn with HTML and CSS by templates/partials/sequence.html):
+the browser and the server, each leg that crossed (or should have crossed) between them, and
+where the browser let the response through or blocked it.
+
+What the API origin recorded wins over the prediction: a recorded leg is drawn as seen, a
+predicted one that has not arrived as expected (or missing, once the run is done), and a leg the
+browser never sends (after a failed preflight, or a fetch() refused outright) as never sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Literal, Protocol
+
+from app.cors import Prediction
+
+RowKind = Literal["request", "response", "check", "note"]
+RowState = Literal["seen", "expected", "missing", "never", "ok", "fail", "info", "pending"]
+# Text longer than this is cut (a header value can be long; the raw view shows it whole).
+TEXT_MAX = 300
+
+
+class RecordedRequestLike(Protocol):
+    @property
+    def method(self) -> str: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def headers(self) -> tuple[tuple[str, str], ...]: ...
+
+
+class RecordedResponseLike(Protocol):
+    @property
+    def status(self) -> int: ...
+    @property
+    def headers(self) -> tuple[tuple[str, str], ...]: ...
+
+
+class ExchangeLike(Protocol):
+    """One recorded leg (app.web.runs.Exchange has this shape)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def request(self) -> RecordedRequestLike: ...
+    @property
+    def response(self) -> RecordedResponseLike: ...
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the diagram: an arrow, or a mark at the browser."""
+
+    kind: RowKind
+    leg: str
+    label: str
+    detail: str
+    state: RowState
+
+    @property
+    def arrow(self) -> bool:
+        return self.kind in ("request", "response")
+
+
+@dataclass(frozen=True)
+class Diagram:
+    rows: tuple[Row, ...]
+    # Where the rows come from: "browser" once its result arrived, else "prediction".
+    source: str
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis; control characters made visible."""
+    text = visible(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def visible(text: str) -> str:
+    """Control characters as \\xNN, so a hostile header value cannot hide or break a line."""
+    return "".join(
+        f"\\x{ord(c):02x}" if ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 else c for c in text
+    )
+
+
+def status_line(status: int) -> str:
+    try:
+        return f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return str(status)
+
+
+def _row(kind: RowKind, leg: str, label: str, detail: str, state: RowState) -> Row:
+    return Row(kind, leg, shorten(label, TEXT_MAX), shorten(detail, TEXT_MAX), state)
+
+
+def _header(headers: Sequence[tuple[str, str]], name: str) -> str | None:
+    values = [v for n, v in headers if n.lower() == name.lower()]
+    return ", ".join(values) if values else None
+
+
+def _request_detail(kind: str, headers: Sequence[tuple[str, str]]) -> str:
+    if kind == "preflight":
+        method = _header(headers, "Access-Control-Request-Method")
+        asked = _header(headers, "Access-Control-Request-Headers")
+        parts = [f"asks for {method or '?'}"]
+        if asked:
+            parts.append(f"headers {asked}")
+        return ", ".join(parts)
+    origin = _header(headers, "Origin")
+    return f"Origin: {origin}" if origin else "no Origin header"
+
+
+def _response_detail(headers: Sequence[tuple[str, str]]) -> str:
+    allow = _header(headers, "Access-Control-Allow-Origin")
+    return "no Access-Control-Allow-Origin" if allow is None else f"Allow-Origin: {allow}"
+
+
+def _legs(exchanges: Sequence[ExchangeLike], kind: str, state: RowState) -> list[Row]:
+    rows: list[Row] = []
+    for exchange in exchanges:
+        request, response = exchange.request, exchange.response
+        rows.append(
+            _row(
+                "request",
+                kind,
+                f"{request.method} {request.path}",
+                _request_detail(kind, request.headers),
+                state,
+            )
+        )
+        rows.append(
+            _row(
+                "response", kind, status_line(response.status), _response_detail(response.headers),
+                state,
+            )
+        )  # fmt: skip
+    return rows
+
+
+def build_sequence(
+    prediction: Prediction,
+    exchanges: Sequence[ExchangeLike],
+    *,
+    outcome: str | None,
+    done: bool,
+    method: str = "",
+    path: str = "",
+) -> Diagram:
+    """The diagram of one run. ``outcome`` is what the browser's fetch() gave (None while
+    running); ``method`` and ``path`` name the request for legs that were never recorded."""
+    preflights = [e for e in exchanges if e.kind == "preflight"]
+    actuals = [e for e in exchanges if e.kind == "actual"]
+    final = outcome or prediction.outcome
+    failed = prediction.failed_step
+    why = "" if failed is None else failed.detail
+    agrees = outcome is None or outcome == prediction.outcome
+    name = prediction.blocked_by if agrees and prediction.blocked_by else ""
+    rows: list[Row] = []
+    request_label = f"{method} {path}".strip() or "the request"
+
+    if final == "error" and not exchanges:
+        rows.append(
+            _row("check", "page", "fetch() refuses the request: nothing is sent", why, "fail")
+        )
+        rows.append(_row("request", "actual", request_label, "never sent", "never"))
+        return Diagram(tuple(rows), "browser" if outcome else "prediction")
+
+    preflight_expected = prediction.preflight or bool(preflights)
+    if preflights:
+        rows += _legs(preflights, "preflight", "seen")
+    elif prediction.preflight:
+        if not done:
+            rows.append(
+                _row("request", "preflight", f"OPTIONS {path}".strip(), "expected", "expected")
+            )
+            rows.append(_row("response", "preflight", "answer", "expected", "expected"))
+        elif actuals:
+            rows.append(
+                _row(
+                    "note",
+                    "preflight",
+                    "No preflight arrived",
+                    "the browser reused a cached preflight result for this URL",
+                    "missing",
+                )
+            )
+        else:
+            rows.append(_row("note", "preflight", "No preflight arrived", "", "missing"))
+
+    blocked_at_preflight = final == "blocked" and not actuals and preflight_expected
+    if blocked_at_preflight:
+        title = f"Blocked at the preflight: {name}" if name else "Blocked at the preflight"
+        rows.append(_row("check", "preflight", title, why if name else "", _final_state(done)))
+        rows.append(
+            _row("request", "actual", request_label, "never sent: the preflight failed", "never")
+        )
+        return Diagram(tuple(rows), "browser" if outcome else "prediction")
+    if preflights or (prediction.preflight and not done):
+        rows.append(
+            _row(
+                "check",
+                "preflight",
+                "Preflight passed: the browser sends the request",
+                "",
+                "ok" if actuals else "pending",
+            )
+        )
+
+    if actuals:
+        rows += _legs(actuals, "actual", "seen")
+    elif not done:
+        rows.append(_row("request", "actual", request_label, "expected", "expected"))
+        rows.append(_row("response", "actual", "answer", "expected", "expected"))
+    else:
+        rows.append(_row("note", "actual", "The actual request never arrived", "", "missing"))
+
+    if final == "allowed":
+        readable = ", ".join(prediction.readable_headers) or "only safelisted headers"
+        rows.append(
+            _row(
+                "check",
+                "actual",
+                "CORS check passed: JavaScript reads the response",
+                f"readable: {readable}" if agrees else "",
+                "ok" if done else "pending",
+            )
+        )
+    elif final == "blocked":
+        title = f"Blocked after the response arrived: {name}" if name else "Blocked by the browser"
+        detail = why if name and why else ""
+        if "TypeError" not in detail:
+            detail += ("; " if detail else "") + "fetch() rejects with a TypeError"
+        rows.append(_row("check", "actual", title, detail, _final_state(done)))
+    elif final == "opaque":
+        rows.append(
+            _row(
+                "check",
+                "actual",
+                "Opaque response: JavaScript sees status 0",
+                "no headers, no body (mode 'no-cors')",
+                "info",
+            )
+        )
+    else:
+        rows.append(_row("check", "actual", "fetch() rejected", why, _final_state(done)))
+    return Diagram(tuple(rows), "browser" if outcome else "prediction")
+
+
+def _final_state(done: bool) -> RowState:
+    return "fail" if done else "pending"

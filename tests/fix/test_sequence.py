@@ -1,0 +1,179 @@
+"""The sequence diagram's rows and the raw HTTP text of each leg."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.cors import Scenario, predict
+from app.fix.sequence import Row, build_sequence, shorten, status_line, visible
+from app.fix.wire import raw_legs
+
+PAGE = "http://localhost:8000"
+
+
+@dataclass(frozen=True)
+class Req:
+    method: str
+    path: str
+    headers: tuple[tuple[str, str], ...]
+    body_size: int = 0
+
+
+@dataclass(frozen=True)
+class Res:
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body_size: int = 0
+
+
+@dataclass(frozen=True)
+class Leg:
+    kind: str
+    request: Req
+    response: Res
+
+
+def scenario(**doc: object) -> Scenario:
+    return Scenario.from_json({"origin": PAGE, "url": "http://localhost:8001/r/x", **doc})
+
+
+PUT = {"method": "PUT", "headers": [["X-Token", "1"]]}
+PREFLIGHT = Leg(
+    "preflight",
+    Req("OPTIONS", "/r/x", (("Origin", PAGE), ("Access-Control-Request-Method", "PUT"),
+                            ("Access-Control-Request-Headers", "x-token"))),
+    Res(204, (("Access-Control-Allow-Origin", "*"),)),
+)  # fmt: skip
+ACTUAL = Leg("actual", Req("PUT", "/r/x", (("Origin", PAGE),)), Res(200, ()))
+
+
+def shape(rows: tuple[Row, ...]) -> list[tuple[str, str, str]]:
+    return [(r.kind, r.leg, r.state) for r in rows]
+
+
+def test_a_failed_preflight_blocks_at_the_browser_and_the_request_is_never_sent() -> None:
+    s = scenario(
+        request=PUT, preflight_response={"headers": [["Access-Control-Allow-Origin", "*"]]}
+    )
+    prediction = predict(s)
+    diagram = build_sequence(prediction, [PREFLIGHT], outcome="blocked", done=True,
+                             method="PUT", path="/r/x")  # fmt: skip
+    assert shape(diagram.rows) == [
+        ("request", "preflight", "seen"),
+        ("response", "preflight", "seen"),
+        ("check", "preflight", "fail"),
+        ("request", "actual", "never"),
+    ]
+    check = diagram.rows[2]
+    assert prediction.blocked_by is not None and prediction.blocked_by in check.label
+    assert diagram.rows[3].label == "PUT /r/x"
+    assert diagram.rows[0].detail == "asks for PUT, headers x-token"
+    assert diagram.rows[1].label == "204 No Content"
+    assert diagram.source == "browser"
+
+
+def test_a_failed_cors_check_is_marked_after_the_response_arrived() -> None:
+    s = scenario()
+    get = Leg("actual", Req("GET", "/r/x", (("Origin", PAGE),)), Res(200, ()))
+    diagram = build_sequence(predict(s), [get], outcome="blocked", done=True)
+    assert shape(diagram.rows) == [
+        ("request", "actual", "seen"),
+        ("response", "actual", "seen"),
+        ("check", "actual", "fail"),
+    ]
+    assert "MissingAllowOriginHeader" in diagram.rows[2].label
+    assert "after the response arrived" in diagram.rows[2].label
+    assert diagram.rows[1].detail == "no Access-Control-Allow-Origin"
+
+
+def test_while_running_the_predicted_legs_are_expected() -> None:
+    s = scenario(
+        request=PUT,
+        preflight_response={"headers": [["Access-Control-Allow-Origin", PAGE],
+                                        ["Access-Control-Allow-Methods", "PUT"],
+                                        ["Access-Control-Allow-Headers", "x-token"]]},
+        response={"headers": [["Access-Control-Allow-Origin", PAGE]]},
+    )  # fmt: skip
+    diagram = build_sequence(predict(s), [], outcome=None, done=False, method="PUT", path="/r/x")
+    assert shape(diagram.rows) == [
+        ("request", "preflight", "expected"),
+        ("response", "preflight", "expected"),
+        ("check", "preflight", "pending"),
+        ("request", "actual", "expected"),
+        ("response", "actual", "expected"),
+        ("check", "actual", "pending"),
+    ]
+    assert diagram.source == "prediction"
+    done = build_sequence(predict(s), [PREFLIGHT, ACTUAL], outcome="allowed", done=True)
+    assert shape(done.rows)[-1] == ("check", "actual", "ok")
+    assert ("check", "preflight", "ok") in shape(done.rows)
+
+
+def test_a_missing_preflight_after_the_request_arrived_is_a_cache_hit() -> None:
+    s = scenario(request=PUT)
+    diagram = build_sequence(predict(s), [ACTUAL], outcome="blocked", done=True)
+    assert diagram.rows[0].kind == "note"
+    assert "cached preflight" in diagram.rows[0].detail
+
+
+def test_a_refused_fetch_sends_nothing() -> None:
+    s = scenario(request={"method": "TRACE"})
+    diagram = build_sequence(
+        predict(s), [], outcome="error", done=True, method="TRACE", path="/r/x"
+    )
+    assert shape(diagram.rows) == [("check", "page", "fail"), ("request", "actual", "never")]
+    assert "forbidden method" in diagram.rows[0].detail
+
+
+def test_redirect_hops_each_get_their_arrows() -> None:
+    s = scenario(response={"headers": [["Access-Control-Allow-Origin", PAGE]]})
+    hop = Leg("actual", Req("GET", "/r/x/1", (("Origin", "null"),)), Res(200, ()))
+    first = Leg("actual", Req("GET", "/r/x", (("Origin", PAGE),)),
+                Res(302, (("Location", "/r/x/1"),)))  # fmt: skip
+    diagram = build_sequence(predict(s), [first, hop], outcome="blocked", done=True)
+    labels = [r.label for r in diagram.rows if r.arrow]
+    assert labels == ["GET /r/x", "302 Found", "GET /r/x/1", "200 OK"]
+    assert diagram.rows[2].detail == "Origin: null"
+
+
+def test_an_opaque_response_is_information_not_failure() -> None:
+    s = scenario(request={"mode": "no-cors"})
+    get = Leg("actual", Req("GET", "/r/x", ()), Res(200, ()))
+    diagram = build_sequence(predict(s), [get], outcome="opaque", done=True)
+    assert shape(diagram.rows)[-1] == ("check", "actual", "info")
+
+
+def test_a_disagreeing_browser_is_not_given_the_engines_check_name() -> None:
+    s = scenario(response={"headers": [["Access-Control-Allow-Origin", PAGE]]})
+    get = Leg("actual", Req("GET", "/r/x", ()), Res(200, ()))
+    diagram = build_sequence(predict(s), [get], outcome="blocked", done=True)
+    assert diagram.rows[-1].label == "Blocked by the browser"
+
+
+def test_control_characters_are_made_visible_and_long_text_is_cut() -> None:
+    assert visible("a\x1b[2Jb\x00\r\n\x7f") == "a\\x1b[2Jb\\x00\\x0d\\x0a\\x7f"
+    assert visible("café ✓") == "café ✓"
+    assert shorten("x" * 10, 5) == "xxxx…"
+    assert status_line(204) == "204 No Content"
+    assert status_line(299) == "299"
+
+
+def test_raw_legs_are_request_and_status_lines_with_every_header() -> None:
+    hostile = Leg(
+        "actual",
+        Req("GET", "/r/x", (("Origin", PAGE), ("X-Evil", "<b>\x1b[31m"))),
+        Res(200, (("X-Evil", "a\r\nSet-Cookie: b"),), body_size=5),
+    )
+    [pre, act] = raw_legs([PREFLIGHT, hostile])
+    assert pre.title == "Preflight"
+    assert pre.request.splitlines() == [
+        "OPTIONS /r/x HTTP/1.1",
+        f"Origin: {PAGE}",
+        "Access-Control-Request-Method: PUT",
+        "Access-Control-Request-Headers: x-token",
+    ]
+    assert pre.response == "HTTP/1.1 204 No Content\nAccess-Control-Allow-Origin: *"
+    assert act.request.splitlines()[-1] == "X-Evil: <b>\\x1b[31m"
+    # A value cannot forge a second header line.
+    assert act.response.splitlines() == ["HTTP/1.1 200 OK", "X-Evil: a\\x0d\\x0aSet-Cookie: b"]
+    assert act.response_body_size == 5

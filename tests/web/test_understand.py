@@ -1,0 +1,247 @@
+"""Understand and fix on the page: the run card's sequence diagram (blocked legs shown), raw
+HTTP, failed-check links and console text, the fix and its configurations; the composer's
+prediction panel shows the fix too; hostile header text stays text."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+import httpx
+import pytest
+from starlette.templating import Jinja2Templates
+
+from app.cors import Scenario, predict
+from app.web import views
+from app.web.main import BackgroundServer, resource_dir
+from app.web.runs import BrowserResult, Exchange, RecordedRequest, RecordedResponse, Run
+from tests.web.conftest import new_session
+from tests.web.test_site import create_run, inline_scripts
+
+PAGE = "http://localhost:8000"
+TARGET = "http://localhost:8001/r/abcdefghijklmnopqrstuv"
+PATH = "/r/abcdefghijklmnopqrstuv"
+HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>"><svg onload=x>'
+
+
+@pytest.fixture(scope="module")
+def templates() -> Jinja2Templates:
+    found = Jinja2Templates(directory=str(resource_dir("templates")))
+    views.setup(found)
+    return found
+
+
+def make_run(
+    doc: dict, legs: list[Exchange], outcome: str | None, browser: str = "chromium"
+) -> Run:
+    scenario = Scenario.from_json({"origin": PAGE, "url": TARGET, **doc})
+    run = Run("r" * 22, "s" * 22, scenario, predict(scenario, browser), TARGET)
+    run.exchanges.extend(legs)
+    if outcome is not None:
+        error = None if outcome in ("allowed", "opaque") else "TypeError: Failed to fetch"
+        run.browser_result = BrowserResult(outcome, None, (), (), None, error, "UA", "Chromium 156")
+    return run
+
+
+def leg(kind: str, method: str, request: list[tuple[str, str]], status: int,
+        response: list[tuple[str, str]]) -> Exchange:  # fmt: skip
+    return Exchange(
+        kind,  # type: ignore[arg-type]
+        RecordedRequest(method, PATH, tuple(request), 0),
+        RecordedResponse(status, tuple(response), 0),
+        0.0,
+    )
+
+
+def part(html: str, start: str, end: str) -> str:
+    """The text from ``start`` to the first ``end`` after it."""
+    begin = html.index(start)
+    return html[begin : html.index(end, begin) + len(end)]
+
+
+class Rows(HTMLParser):
+    """The diagram's rows as (kind, leg, state)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[tuple[str | None, str | None, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "li" and found.get("class") == "seq-row":
+            self.rows.append((found["data-kind"], found["data-leg"], found["data-state"]))
+
+
+def rows(html: str) -> list[tuple[str | None, str | None, str | None]]:
+    parser = Rows()
+    parser.feed(html)
+    return parser.rows
+
+
+STAR_WITH_CREDENTIALS = {
+    "request": {"method": "PUT", "headers": [["X-Token", "1"]], "credentials": "include"},
+    "preflight_response": {"status": 204, "headers": [["Access-Control-Allow-Origin", "*"]]},
+    "response": {"headers": [["Access-Control-Allow-Origin", PAGE], ["X-Request-Id", "1"]]},
+}
+PREFLIGHT_LEG = leg(
+    "preflight",
+    "OPTIONS",
+    [("Origin", PAGE), ("Access-Control-Request-Method", "PUT"),
+     ("Access-Control-Request-Headers", "x-token")],
+    204,
+    [("Access-Control-Allow-Origin", "*")],
+)  # fmt: skip
+
+
+def test_a_blocked_preflight_is_drawn_with_the_request_never_sent(
+    templates: Jinja2Templates,
+) -> None:
+    html = views.card_html(templates, make_run(STAR_WITH_CREDENTIALS, [PREFLIGHT_LEG], "blocked"))
+    assert rows(html) == [
+        ("request", "preflight", "seen"),
+        ("response", "preflight", "seen"),
+        ("check", "preflight", "fail"),
+        ("request", "actual", "never"),
+    ]
+    assert "Blocked at the preflight: PreflightWildcardOriginNotAllowed" in html
+    assert f"PUT {PATH}" in html
+
+
+def test_the_failed_check_links_the_standard_and_mdn_and_quotes_the_console(
+    templates: Jinja2Templates,
+) -> None:
+    html = views.card_html(templates, make_run(STAR_WITH_CREDENTIALS, [PREFLIGHT_LEG], "blocked"))
+    assert 'class="spec-link" href="https://fetch.spec.whatwg.org/#cors-preflight-fetch-0"' in html
+    assert (
+        'class="mdn-link" href="https://developer.mozilla.org/en-US/docs/Web/HTTP/Guides/CORS/'
+        'Errors/CORSNotSupportingCredentials"' in html
+    )
+    assert (
+        f"Access to fetch at &#39;{TARGET}&#39; from origin &#39;{PAGE}&#39; has been blocked by "
+        "CORS policy: Response to preflight request doesn&#39;t pass access control check: The "
+        "value of the &#39;Access-Control-Allow-Origin&#39; header in the response must not be "
+        "the wildcard &#39;*&#39;" in html
+    )
+    assert 'data-browser="firefox">Cross-Origin Request Blocked' in html
+
+
+def test_the_fix_lists_each_change_and_every_library(templates: Jinja2Templates) -> None:
+    html = views.card_html(templates, make_run(STAR_WITH_CREDENTIALS, [PREFLIGHT_LEG], "blocked"))
+    assert 'class="fix-it" data-status="fixed"' in html
+    assert (
+        'data-leg="preflight" data-action="replace" data-name="Access-Control-Allow-Origin"' in html
+    )
+    assert f"<code>Access-Control-Allow-Origin: {PAGE}</code>" in html
+    assert 'data-name="Access-Control-Expose-Headers"' in html
+    for library in ("starlette", "express", "flask", "django", "go", "nginx"):
+        assert f'data-library="{library}"' in html
+    assert f"/sessions/{'s' * 22}?s=" in html  # opens the fixed scenario in this session
+
+
+def test_the_raw_view_shows_each_leg_as_http_text(templates: Jinja2Templates) -> None:
+    html = views.card_html(templates, make_run(STAR_WITH_CREDENTIALS, [PREFLIGHT_LEG], "blocked"))
+    assert f'<pre class="raw" data-side="request">OPTIONS {PATH} HTTP/1.1\nOrigin: {PAGE}' in html
+    assert '<pre class="raw" data-side="response">HTTP/1.1 204 No Content\n' in html
+
+
+def test_a_missing_allow_origin_is_marked_after_the_response(templates: Jinja2Templates) -> None:
+    get = leg("actual", "GET", [("Origin", PAGE)], 200, [("Content-Type", "text/plain")])
+    html = views.card_html(templates, make_run({}, [get], "blocked"))
+    assert rows(html)[-1] == ("check", "actual", "fail")
+    assert "Blocked after the response arrived: MissingAllowOriginHeader" in html
+    assert "CORSMissingAllowOrigin" in html
+    assert f"<code>Access-Control-Allow-Origin: {PAGE}</code>" in html
+
+
+def test_a_running_run_shows_the_predicted_legs(templates: Jinja2Templates) -> None:
+    html = views.card_html(templates, make_run(STAR_WITH_CREDENTIALS, [], None))
+    assert rows(html)[:2] == [
+        ("request", "preflight", "expected"),
+        ("response", "preflight", "expected"),
+    ]
+    assert "Nothing has reached the API origin yet." in html
+
+
+def test_a_passing_run_says_nothing_needs_fixing(templates: Jinja2Templates) -> None:
+    doc = {"response": {"headers": [["Access-Control-Allow-Origin", PAGE]]}}
+    get = leg("actual", "GET", [("Origin", PAGE)], 200, [("Access-Control-Allow-Origin", PAGE)])
+    html = views.card_html(templates, make_run(doc, [get], "allowed"))
+    assert 'data-status="passes"' in html
+    assert "Nothing to fix" in html
+    assert 'class="why-failed"' not in html
+    assert rows(html)[-1] == ("check", "actual", "ok")
+
+
+def test_a_request_fetch_refuses_says_the_server_cannot_fix_it(templates: Jinja2Templates) -> None:
+    html = views.card_html(templates, make_run({"request": {"method": "TRACE"}}, [], "error"))
+    assert rows(html) == [("check", "page", "fail"), ("request", "actual", "never")]
+    assert 'data-status="client"' in html
+    assert "no server header can fix it" in html
+    assert "Why fetch() refused it" in html
+    assert 'class="mdn-link"' not in html
+
+
+def test_hostile_header_text_stays_text_in_the_diagram_raw_view_and_fix(
+    templates: Jinja2Templates,
+) -> None:
+    doc = {
+        "id": HOSTILE,
+        "request": {"method": "PUT", "headers": [["X-Evil", HOSTILE]]},
+        "preflight_response": {"headers": [["Access-Control-Allow-Origin", HOSTILE]]},
+        "response": {"headers": [["X-Evil", HOSTILE + "\x1b[2J"]]},
+    }
+    legs = [
+        leg("preflight", "OPTIONS", [("Origin", PAGE), ("X-Evil", HOSTILE + "\r\nX: y")], 200,
+            [("Access-Control-Allow-Origin", HOSTILE)]),
+        leg("actual", "PUT", [("Origin", HOSTILE)], 200, [("X-Evil", HOSTILE + "\x1b[2J")]),
+    ]  # fmt: skip
+    html = views.card_html(templates, make_run(doc, legs, "blocked"))
+    assert "<script>alert" not in html and "<img src=x" not in html and "<svg" not in html
+    assert inline_scripts(html) == []
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
+    ours = [
+        part(html, '<figure class="sequence"', "</figure>"),
+        part(html, '<details class="raw-http">', "</details>"),
+        part(html, '<section class="understand"', '<section class="agreement"'),
+    ]
+    for text in ours:
+        assert "\x1b" not in text and "\r" not in text
+    assert "\\x1b[2J" in ours[1]
+    assert "X-Evil: &lt;script&gt;" in ours[1]
+    assert "\\x0d\\x0aX: y" in ours[1]  # a value cannot forge a header line in the raw view
+    assert "Allow-Origin: &lt;script&gt;" in ours[0]
+
+
+def test_the_run_page_and_the_composer_panel_show_the_fix(
+    client: httpx.Client, live: BackgroundServer
+) -> None:
+    sid = new_session(client, live)
+    created = create_run(client, live, {"request": {"method": "DELETE"}}, session=sid)
+    client.options(
+        created["target"],
+        headers={"Origin": live.site_url, "Access-Control-Request-Method": "DELETE"},
+    )
+    client.post(
+        f"{live.site_url}/runs/{created['run_id']}/result",
+        json={"outcome": "blocked", "status": None, "headers": [], "body": None,
+              "error": "TypeError: Failed to fetch"},
+        headers={"User-Agent": "Mozilla/5.0 Chrome/156.0 Safari/537.36"},
+    )  # fmt: skip
+    page = client.get(f"{live.site_url}/runs/{created['run_id']}")
+    assert page.status_code == 200
+    assert inline_scripts(page.text) == []
+    assert "/static/css/understand.css" in page.text
+    assert ("check", "preflight", "fail") in rows(page.text)
+    assert "Blocked at the preflight: PreflightMissingAllowOriginHeader" in page.text
+    assert "CORSMissingAllowOrigin" in page.text
+    assert 'data-library="starlette"' in page.text
+    css = client.get(f"{live.site_url}/static/css/understand.css")
+    assert css.status_code == 200 and ".seq-row" in css.text
+
+    form = {"method": "PUT", "rq_name": "X-Token", "rq_value": "1", "pf_status": "404",
+            "rs_status": "200", "credentials": "omit", "mode": "cors"}  # fmt: skip
+    fragment = client.post(f"{live.site_url}/sessions/{sid}/explain", data=form)
+    assert fragment.status_code == 200
+    assert 'class="fix-it" data-status="fixed"' in fragment.text
+    assert 'data-action="status"' not in fragment.text or "204 No Content" in fragment.text
+    assert "Access-Control-Allow-Origin" in fragment.text
+    assert "/?s=" in fragment.text  # the fixed scenario, ready to open
