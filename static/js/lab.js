@@ -34,13 +34,31 @@
         const owner = details.closest("[data-run-id]");
         if (owner) opened.add(owner.dataset.runId);
       }
+      const focused = current.contains(document.activeElement) ? document.activeElement : null;
       current.replaceWith(card);
       for (const details of card.querySelectorAll("details")) {
         const owner = details.closest("[data-run-id]");
         if (owner && opened.has(owner.dataset.runId)) details.open = true;
       }
+      if (focused) refocus(focused, card);
     }
     startCountdowns();
+  }
+
+  // A live update must not take the keyboard's place away: focus the same control again.
+  function refocus(focused, card) {
+    let same = null;
+    if (focused.dataset.labSeries) {
+      same = card.querySelector(`[data-lab-series="${CSS.escape(focused.dataset.labSeries)}"]`);
+    } else if (focused.tagName === "SUMMARY") {
+      const owner = focused.closest("[data-run-id]");
+      if (owner) {
+        const match = card.dataset.runId === owner.dataset.runId
+          ? card : card.querySelector(`[data-run-id="${CSS.escape(owner.dataset.runId)}"]`);
+        same = match && match.querySelector("summary");
+      }
+    }
+    if (same) same.focus();
   }
 
   async function refresh(runId) {

@@ -1,0 +1,537 @@
+"""Labs, server side: redirect hops answered and recorded, cookies set, the cache lab's URL
+reuse, the cache rules the cards explain with, and every bound."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from app.cors import PROFILES, Prediction, Scenario, ServerResponse
+from app.web import labs
+from app.web.main import BackgroundServer
+from app.web.runs import MAX_HOPS, Exchange, RecordedRequest, RecordedResponse, RunStore
+from tests.web.conftest import new_session
+
+# --- the run store: hops and reused URLs ------------------------------------------------------
+
+
+def _prediction() -> Prediction:
+    from app.cors import predict
+
+    return predict(Scenario())
+
+
+def test_a_run_answers_at_an_earlier_runs_url_until_it_is_forgotten() -> None:
+    store = RunStore(runs_per_session=2)
+    session = store.new_session()
+    first = store.add_run(session, Scenario(), _prediction(), run_id="a" * 16, target="t")
+    assert store.target(first.id) is first
+    again = store.add_run(
+        session, Scenario(), _prediction(), run_id="b" * 16, target="t", url_id=first.id
+    )
+    assert again.url_id == first.id
+    assert store.target(first.id) is again  # the newest run answers there
+    assert store.run(first.id) is first  # each run keeps its own id and page
+    assert store.target(again.id) is None  # its own id is no URL
+    store.add_run(session, Scenario(), _prediction(), run_id="c" * 16, target="t")  # evicts a
+    assert store.run(first.id) is None
+    assert store.target(first.id) is again  # forgetting the older run keeps the URL
+    store.add_run(session, Scenario(), _prediction(), run_id="d" * 16, target="t")  # evicts b
+    assert store.target(first.id) is None
+
+
+def test_a_run_declares_at_most_max_hops() -> None:
+    store = RunStore()
+    session = store.new_session()
+    hops = tuple(ServerResponse(307) for _ in range(MAX_HOPS + 1))
+    with pytest.raises(ValueError, match="hops"):
+        store.add_run(session, Scenario(), _prediction(), run_id="a" * 16, target="t", hops=hops)
+
+
+# --- the live server ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small() -> Iterator[BackgroundServer]:
+    """A playground with a small run bound, for the eviction tests."""
+    with BackgroundServer(runs_per_session=4) as server:
+        yield server
+
+
+def lab_url(live: BackgroundServer, session: str, lab: str) -> str:
+    return f"{live.site_url}/sessions/{session}/labs/{lab}"
+
+
+def create(client: httpx.Client, url: str, **form: str) -> httpx.Response:
+    return client.post(f"{url}/runs", data=form)
+
+
+def run_json(client: httpx.Client, live: BackgroundServer, run_id: str) -> Any:
+    response = client.get(f"{live.site_url}/api/runs/{run_id}")
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_labs_start_a_session_and_list_every_lab(
+    client: httpx.Client, live: BackgroundServer
+) -> None:
+    started = client.get(f"{live.site_url}/labs", follow_redirects=False)
+    assert started.status_code == 303
+    index = client.get(live.site_url + started.headers["location"])
+    assert index.status_code == 200
+    for lab in labs.LABS.values():
+        assert f'/labs/{lab.name}"' in index.text and lab.title in index.text
+
+
+@pytest.mark.parametrize("lab", list(labs.LABS))
+def test_each_lab_page_has_its_setup_controls_and_no_inline_script(
+    client: httpx.Client, live: BackgroundServer, lab: str
+) -> None:
+    session = new_session(client, live)
+    page = client.get(lab_url(live, session, lab))
+    assert page.status_code == 200
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert re.search(r"<script(?![^>]*\bsrc=)", page.text) is None
+    assert 'id="lab"' in page.text and "data-lab-form" in page.text
+    assert labs.LABS[lab].title in page.text
+    assert 'href="https://fetch.spec.whatwg.org/' in page.text
+    # The lab's own stream and console: a lab session derived from this one.
+    lab_session = labs.lab_session_id(session, lab)
+    assert f'data-events="/sessions/{lab_session}/events"' in page.text
+    assert f"{live.api_url}/console/{lab_session}" in page.text
+
+
+def test_the_cache_lab_shows_every_engines_default_and_cap_from_the_profiles(
+    client: httpx.Client, live: BackgroundServer
+) -> None:
+    page = client.get(lab_url(live, new_session(client, live), "cache")).text
+    table = page.split('<table class="caps">')[1].split("</table>")[0]
+    for profile in PROFILES.values():
+        row = table.split(f">{profile.label}")[1].split("</tr>")[0]
+        assert f"{profile.max_age_default} s" in row
+        if profile.max_age_cap is not None:
+            assert f"{profile.max_age_cap} s" in row
+
+
+def test_unknown_labs_and_sessions_are_404(client: httpx.Client, live: BackgroundServer) -> None:
+    session = new_session(client, live)
+    assert client.get(lab_url(live, session, "nope")).status_code == 404
+    assert client.get(f"{live.site_url}/sessions/short/labs").status_code == 404
+    assert client.get(f"{lab_url(live, session, 'cache')}/runs/{'x' * 22}").status_code == 404
+
+
+def test_lab_sessions_are_unguessable_and_apart_from_the_composer(
+    client: httpx.Client, live: BackgroundServer
+) -> None:
+    session = new_session(client, live)
+    ids = {labs.lab_session_id(session, lab) for lab in labs.LABS}
+    assert len(ids) == len(labs.LABS) and session not in ids
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{24}", i) for i in ids)
+    made = create(client, lab_url(live, session, "redirects")).json()
+    composer = client.get(f"{live.site_url}/sessions/{session}").text
+    assert made["run_id"] not in composer  # lab runs never crowd the composer's list
+    run = run_json(client, live, made["run_id"])
+    assert run["notes"] == [labs.LABS["redirects"].note]
+
+
+# --- the preflight cache: one URL on purpose ------------------------------------------------
+
+
+def test_send_again_reuses_the_url_and_the_newest_send_records_the_legs(
+    client: httpx.Client, live: BackgroundServer
+) -> None:
+    url = lab_url(live, new_session(client, live), "cache")
+    first = create(client, url, max_age="seconds", seconds="30", credentials="omit").json()
+    assert first["target"] == f"{live.api_url}/r/{first['run_id']}"
+    assert first["init"] == {
+        "method": "PUT",
+        "headers": [["X-Lab-Send", "1"]],
+        "credentials": "omit",
+        "mode": "cors",
+        "body": None,
+    }
+    origin = {"Origin": live.site_url}
+    preflight = client.options(
+        first["target"], headers={**origin, "Access-Control-Request-Method": "PUT"}
+    )
+    assert preflight.status_code == 204
+    assert preflight.headers["access-control-max-age"] == "30"
+    assert client.put(first["target"], headers={**origin, "X-Lab-Send": "1"}).status_code == 200
+    again = create(client, url, series=first["run_id"], credentials="include").json()
+    assert again["target"] == first["target"] and again["run_id"] != first["run_id"]
+    assert again["init"]["headers"] == [["X-Lab-Send", "2"]]
+    assert again["init"]["credentials"] == "include"
+    assert again["card_id"] == first["card_id"] == f"lab-series-{first['run_id']}"
+    client.put(first["target"], headers={**origin, "X-Lab-Send": "2"})
+    assert [e["kind"] for e in run_json(client, live, first["run_id"])["exchanges"]] == [
+        "preflight",
+        "actual",
+    ]
+    assert [e["kind"] for e in run_json(client, live, again["run_id"])["exchanges"]] == ["actual"]
+    card = client.get(f"{url}/runs/{again['run_id']}").text
+    assert 'data-send="2" data-observed="hit"' in card
+    assert 'data-send="1" data-observed="miss"' in card
+    assert "Cache hit" in card and "data-expires-in=" in card
+
+
+@pytest.mark.parametrize(
+    ("form", "header"),
+    [
+        ({"max_age": "absent"}, None),
+        ({"max_age": "0"}, "0"),
+        ({"max_age": "seconds", "seconds": "7"}, "7"),
+        ({"max_age": "seconds", "seconds": str(labs.MAX_AGE_LIMIT)}, str(labs.MAX_AGE_LIMIT)),
+    ],
+    ids=["absent", "zero", "seven", "limit"],
+)
+def test_the_preflight_answers_the_chosen_max_age(
+    client: httpx.Client, live: BackgroundServer, form: dict[str, str], header: str | None
+) -> None:
+    made = create(client, lab_url(live, new_session(client, live), "cache"), **form).json()
+    answer = client.options(
+        made["target"],
+        headers={"Origin": live.site_url, "Access-Control-Request-Method": "PUT"},
+    )
+    assert answer.headers.get("access-control-max-age") == header
+    assert answer.headers["access-control-allow-methods"] == "PUT"
+    assert answer.headers["access-control-allow-headers"] == "X-Lab-Send"
+
+
+@pytest.mark.parametrize(
+    ("form", "field"),
+    [
+        ({"max_age": "forever"}, "max_age"),
+        ({"max_age": "seconds", "seconds": "0"}, "seconds"),
+        ({"max_age": "seconds", "seconds": "-5"}, "seconds"),
+        ({"max_age": "seconds", "seconds": str(labs.MAX_AGE_LIMIT + 1)}, "seconds"),
+        ({"credentials": "sometimes"}, "credentials"),
+        ({"series": "not-a-url-id"}, "series"),
+    ],
+)
+def test_cache_lab_input_is_checked(
+    client: httpx.Client, live: BackgroundServer, form: dict[str, str], field: str
+) -> None:
+    answer = create(client, lab_url(live, new_session(client, live), "cache"), **form)
+    assert answer.status_code in (404, 422)
+    assert answer.json()["error"]["field"] == field
+
+
+def test_a_url_takes_a_bounded_number_of_sends(
+    client: httpx.Client, live: BackgroundServer
+) -> None:
+    url = lab_url(live, new_session(client, live), "cache")
+    first = create(client, url).json()
+    for _ in range(labs.MAX_SENDS_PER_URL - 1):
+        assert create(client, url, series=first["run_id"]).status_code == 201
+    refused = create(client, url, series=first["run_id"])
+    assert refused.status_code == 409
+    assert "new URL" in refused.json()["error"]["message"]
+    assert "disabled" in client.get(f"{url}/runs/{first['run_id']}").text
+
+
+def test_a_series_belongs_to_its_own_lab_session(
+    client: httpx.Client, live: BackgroundServer
+) -> None:
+    mine = create(client, lab_url(live, new_session(client, live), "cache")).json()
+    other = lab_url(live, new_session(client, live), "cache")
+    assert create(client, other, series=mine["run_id"]).status_code == 404
+    assert client.get(f"{other}/runs/{mine['run_id']}").status_code == 404
+
+
+# --- the cache rules behind the cards ---------------------------------------------------------
+
+
+def _exchange(kind: str, at: float) -> Exchange:
+    return Exchange(
+        kind,  # type: ignore[arg-type]
+        RecordedRequest("OPTIONS" if kind == "preflight" else "PUT", "/r/x", (), 0),
+        RecordedResponse(204 if kind == "preflight" else 200, (), 0),
+        at,
+    )
+
+
+class _Ctx:
+    """Just what cache_series reads from a lab context."""
+
+    def __init__(self, profile: str) -> None:
+        self.profile = PROFILES[profile]
+
+
+def _series(max_age: str | None, sends: list[tuple[str, list[tuple[str, float]]]]) -> Any:
+    store = RunStore()
+    session = store.new_session()
+    headers = () if max_age is None else (("Access-Control-Max-Age", max_age),)
+    runs = []
+    for number, (credentials, legs) in enumerate(sends, start=1):
+        scenario = Scenario.from_json(
+            {
+                "request": {
+                    "method": "PUT",
+                    "headers": [["X-Lab-Send", str(number)]],
+                    "credentials": credentials,
+                },
+                "preflight_response": {"status": 204, "headers": [list(h) for h in headers]},
+            }
+        )
+        run = store.add_run(session, scenario, _prediction(), run_id=f"{number:0>16}", target="t")
+        for kind, at in legs:
+            store.record(run, _exchange(kind, at))
+        runs.append(run)
+    return labs.cache_series(_Ctx("chromium"), "x" * 16, runs, now=100.0)  # type: ignore[arg-type]
+
+
+def test_cache_lifetime_is_max_age_or_the_default_capped_per_engine() -> None:
+    for profile in PROFILES.values():
+        assert labs.cache_lifetime(None, profile) == profile.max_age_default
+        assert labs.cache_lifetime("0", profile) == 0
+        huge = labs.cache_lifetime(str(labs.MAX_AGE_LIMIT), profile)
+        assert huge == (profile.max_age_cap or labs.MAX_AGE_LIMIT)
+
+
+def test_a_send_within_max_age_is_a_hit_and_after_it_a_miss() -> None:
+    series = _series(
+        "2",
+        [
+            ("omit", [("preflight", 10.0), ("actual", 10.0)]),
+            ("omit", [("actual", 11.0)]),
+            ("omit", [("preflight", 12.5), ("actual", 12.5)]),
+        ],
+    )
+    observed = {s.number: s.observed for s in series.sends}
+    assert observed == {1: "miss", 2: "hit", 3: "miss"}
+    third = next(s for s in series.sends if s.number == 3)
+    assert "expired 0.5 s before" in third.points[0].text
+    assert series.entry.number == 3 and series.remaining == 0.0  # long expired at now=100
+    assert not any(p.tone == "finding" for s in series.sends for p in s.points)
+
+
+def test_max_age_zero_never_reuses_and_a_hit_there_is_a_finding() -> None:
+    series = _series(
+        "0",
+        [("omit", [("preflight", 10.0), ("actual", 10.0)]), ("omit", [("actual", 10.1)])],
+    )
+    second = next(s for s in series.sends if s.number == 2)
+    assert second.observed == "hit" and second.points[0].tone == "finding"
+    first = next(s for s in series.sends if s.number == 1)
+    assert "Max-Age 0" in first.points[0].text
+
+
+def test_an_entry_without_credentials_does_not_cover_include() -> None:
+    series = _series(
+        None,
+        [
+            ("omit", [("preflight", 10.0), ("actual", 10.0)]),
+            ("include", [("preflight", 10.5), ("actual", 10.5)]),
+            ("omit", [("actual", 11.0)]),
+        ],
+    )
+    by_number = {s.number: s for s in series.sends}
+    assert "without credentials" in by_number[2].points[0].text
+    assert by_number[3].observed == "hit"
+    assert "send 2" in by_number[3].points[0].text  # the credentialed entry covers it
+    assert not any(p.tone == "finding" for s in series.sends for p in s.points)
+
+
+def test_a_preflight_while_the_entry_should_live_is_a_finding() -> None:
+    series = _series(
+        "60",
+        [
+            ("omit", [("preflight", 10.0), ("actual", 10.0)]),
+            ("omit", [("preflight", 20.0), ("actual", 20.0)]),
+        ],
+    )
+    second = next(s for s in series.sends if s.number == 2)
+    assert [p.tone for p in second.points][-1] == "finding"
+
+
+# --- redirects ------------------------------------------------------------------------------
+
+
+def test_each_redirect_hop_is_answered_and_recorded_as_its_own_leg(
+    client: httpx.Client, live: BackgroundServer
+) -> None:
+    url = lab_url(live, new_session(client, live), "redirects")
+    made = create(
+        client, url, method="POST", status="303", destination="cross-back", allow="null"
+    ).json()
+    assert made["init"]["method"] == "POST" and made["init"]["body"] == labs.REDIRECT_BODY
+    run_id = made["run_id"]
+    cross = live.api_url.replace("localhost", "127.0.0.1")
+    first = client.post(made["target"], content=b"ping", headers={"Origin": live.site_url})
+    assert first.status_code == 303
+    assert first.headers["location"] == f"{cross}/r/{run_id}/1"
+    assert first.headers["access-control-allow-origin"] == live.site_url
+    second = client.get(first.headers["location"], headers={"Origin": "null"})
+    assert second.status_code == 303
+    assert second.headers["location"] == f"{live.api_url}/r/{run_id}/2"
+    assert second.headers["access-control-allow-origin"] == "null"
+    final = client.get(second.headers["location"], headers={"Origin": "null"})
+    assert final.status_code == 200 and final.headers["access-control-allow-origin"] == "null"
+    assert client.get(f"{live.api_url}/r/{run_id}/3").status_code == 404  # no such hop
+    legs = run_json(client, live, run_id)["exchanges"]
+    assert [(e["request"]["method"], e["request"]["path"]) for e in legs] == [
+        ("POST", f"/r/{run_id}"),
+        ("GET", f"/r/{run_id}/1"),
+        ("GET", f"/r/{run_id}/2"),
+    ]
+    assert [e["response"]["status"] for e in legs] == [303, 303, 200]
+    card = client.get(f"{url}/runs/{run_id}").text
+    assert card.count('class="leg"') == 3
+    assert 'data-hop="1" data-method="GET" data-origin-header="null"' in card
+    assert "tainted origin flag" in card and "it was POST" in card
+
+
+@pytest.mark.parametrize("allow", labs.ALLOW_CHOICES)
+def test_the_final_answer_allows_what_the_learner_chose(
+    client: httpx.Client, live: BackgroundServer, allow: str
+) -> None:
+    url = lab_url(live, new_session(client, live), "redirects")
+    made = create(client, url, destination="same", allow=allow).json()
+    first = client.get(made["target"], headers={"Origin": live.site_url})
+    assert first.headers["location"] == f"{live.api_url}/r/{made['run_id']}/1"
+    final = client.get(first.headers["location"], headers={"Origin": live.site_url})
+    expected = {"page": live.site_url, "null": "null", "*": "*"}[allow]
+    assert final.headers["access-control-allow-origin"] == expected
+
+
+def test_a_redirected_preflight_is_answered_with_a_location(
+    client: httpx.Client, live: BackgroundServer
+) -> None:
+    url = lab_url(live, new_session(client, live), "redirects")
+    made = create(client, url, status="308", preflight="1").json()
+    assert made["init"]["headers"] == [["X-Lab", "redirect-the-preflight"]]
+    answer = client.options(
+        made["target"],
+        headers={"Origin": live.site_url, "Access-Control-Request-Method": "GET"},
+    )
+    assert answer.status_code == 308 and answer.headers["location"].endswith("/1")
+    card = client.get(f"{url}/runs/{made['run_id']}").text
+    assert 'data-kind="preflight"' in card and "never redirected" in card
+
+
+@pytest.mark.parametrize(
+    ("form", "field"),
+    [
+        ({"status": "300"}, "status"),
+        ({"status": "abc"}, "status"),
+        ({"method": "PUT"}, "method"),
+        ({"destination": "moon"}, "destination"),
+        ({"allow": "everyone"}, "allow"),
+    ],
+)
+def test_redirect_lab_input_is_checked(
+    client: httpx.Client, live: BackgroundServer, form: dict[str, str], field: str
+) -> None:
+    answer = create(client, lab_url(live, new_session(client, live), "redirects"), **form)
+    assert answer.status_code == 422 and answer.json()["error"]["field"] == field
+
+
+def test_method_rules_name_what_each_status_does() -> None:
+    assert "POST into GET" in labs.method_rule(301) and "POST into GET" in labs.method_rule(302)
+    assert "except GET and HEAD into GET" in labs.method_rule(303)
+    assert "keeps the method and the body" in labs.method_rule(307)
+    assert "keeps the method and the body" in labs.method_rule(308)
+
+
+# --- cookies ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("choice", list(labs.SAME_SITE_CHOICES))
+def test_the_api_origin_sets_the_labs_cookie_on_r_only(
+    client: httpx.Client, live: BackgroundServer, choice: str
+) -> None:
+    session = new_session(client, live)
+    made = create(client, lab_url(live, session, "cookies"), action="set", samesite=choice).json()
+    assert made["init"]["credentials"] == "include" and made["init"]["headers"] == []
+    answer = client.get(made["target"], headers={"Origin": live.site_url})
+    lines = answer.headers.get_list("set-cookie")
+    lab_session = labs.lab_session_id(session, "cookies")
+    name = "cors_lab_" + hashlib.sha256(lab_session.encode()).hexdigest()[:8]
+    assert lines and all(line.startswith(f"{name}=") for line in lines)
+    assert all("; Path=/r/" in line for line in lines)
+    assert all(len(line) < 120 for line in lines)  # small and bounded
+    assert answer.headers["access-control-allow-credentials"] == "true"
+    assert answer.headers["access-control-allow-origin"] == live.site_url
+    if choice == "forget":
+        assert len(lines) == 2 and all("Max-Age=0" in line for line in lines)
+    else:
+        assert lines == [
+            f"{name}={made['run_id'][:10]}; Path=/r/; Max-Age={labs.COOKIE_MAX_AGE}"
+            + labs.SAME_SITE_CHOICES[choice][1]
+        ]
+
+
+def test_a_send_reports_which_set_its_cookie_came_from(
+    client: httpx.Client, live: BackgroundServer
+) -> None:
+    session = new_session(client, live)
+    url = lab_url(live, session, "cookies")
+    setter = create(client, url, action="set", samesite="lax").json()
+    cookie = client.get(setter["target"]).headers["set-cookie"].split(";")[0]
+    client.cookies.clear()  # only the actual request below carries it
+    sender = create(client, url, action="send", credentials="include", preflight="1").json()
+    assert sender["init"]["headers"] == [["X-Lab-Step", "send"]]
+    preflight = client.options(
+        sender["target"],
+        headers={"Origin": live.site_url, "Access-Control-Request-Method": "GET"},
+    )
+    assert preflight.headers["access-control-max-age"] == "0"  # every send preflights
+    client.get(sender["target"], headers={"Origin": live.site_url, "Cookie": cookie})
+    card = client.get(f"{url}/runs/{sender['run_id']}").text
+    assert 'data-kind="preflight" data-cookie="no"' in card
+    assert f'data-cookie="yes" data-cookie-value="{setter["run_id"][:10]}"' in card
+    assert f"set by run {setter['run_id'][:10]} with SameSite=Lax" in card
+    assert "same-site" in card
+
+
+def test_the_cross_target_is_cross_site(client: httpx.Client, live: BackgroundServer) -> None:
+    url = lab_url(live, new_session(client, live), "cookies")
+    made = create(client, url, action="send", target="cross", credentials="same-origin").json()
+    assert made["target"].startswith(live.api_url.replace("localhost", "127.0.0.1") + "/r/")
+    client.get(made["target"], headers={"Origin": live.site_url})
+    card = client.get(f"{url}/runs/{made['run_id']}").text
+    assert 'data-relation="cross-site"' in card
+    assert "another port, another host" in card  # why same-origin sent nothing
+
+
+@pytest.mark.parametrize(
+    ("form", "field"),
+    [
+        ({"action": "eat"}, "action"),
+        ({"action": "set", "samesite": "Lax; Domain=evil"}, "samesite"),
+        ({"action": "send", "credentials": "always"}, "credentials"),
+        ({"action": "send", "target": "elsewhere"}, "target"),
+    ],
+)
+def test_cookie_lab_input_is_checked(
+    client: httpx.Client, live: BackgroundServer, form: dict[str, str], field: str
+) -> None:
+    answer = create(client, lab_url(live, new_session(client, live), "cookies"), **form)
+    assert answer.status_code == 422 and answer.json()["error"]["field"] == field
+
+
+# --- bounds -------------------------------------------------------------------------------------
+
+
+def test_a_lab_form_is_small(client: httpx.Client, live: BackgroundServer) -> None:
+    url = lab_url(live, new_session(client, live), "redirects")
+    answer = client.post(f"{url}/runs", content=b"a=" + b"x" * labs.MAX_FORM_BYTES)
+    assert answer.status_code == 413
+
+
+def test_a_lab_keeps_its_most_recent_runs_only(
+    client: httpx.Client, small: BackgroundServer
+) -> None:
+    url = lab_url(small, new_session(client, small), "redirects")
+    made = [create(client, url).json() for _ in range(small.settings.runs_per_session + 1)]
+    oldest, newest = made[0], made[-1]
+    assert client.get(f"{url}/runs/{oldest['run_id']}").status_code == 404
+    assert client.get(oldest["target"]).status_code == 404
+    assert client.get(f"{url}/runs/{newest['run_id']}").status_code == 200
+    page = client.get(url).text
+    assert page.count('class="lab-card') == small.settings.runs_per_session
