@@ -746,7 +746,7 @@ LESSONS: tuple[Lesson, ...] = (
         },
         focus=("X-Account-Id",),
         danger=(
-            "A suffix check also trusts names like `http://evil-localhost:8000`: any page "
+            "A suffix check also trusts names like `http://evil-localhost:{port}`: any page "
             "there reads the visitor's account data with the visitor's cookies."
         ),
         attacker=_suffix_attacker,
