@@ -1,10 +1,15 @@
 """Understand and fix on the page: the run card's sequence diagram (blocked legs shown), raw
 HTTP, failed-check links and console text, the fix and its configurations; the composer's
-prediction panel shows the fix too; hostile header text stays text."""
+prediction panel shows the fix too; hostile header text stays text; and, in real Chromium, the
+console text a card shows is the one Chromium printed for that run."""
 
 from __future__ import annotations
 
+import base64
+import json
+from collections.abc import Iterator
 from html.parser import HTMLParser
+from typing import Any
 
 import httpx
 import pytest
@@ -245,3 +250,86 @@ def test_the_run_page_and_the_composer_panel_show_the_fix(
     assert 'data-action="status"' not in fragment.text or "204 No Content" in fragment.text
     assert "Access-Control-Allow-Origin" in fragment.text
     assert "/?s=" in fragment.text  # the fixed scenario, ready to open
+
+
+# --- in real Chromium: the console text the card shows is the one Chromium printed --------------
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    from app.harness.chromium import CHROMIUM_ARGS, find_chromium
+
+    options: dict[str, Any] = {"headless": True, "args": list(CHROMIUM_ARGS)}
+    executable = find_chromium()
+    if executable:
+        options["executable_path"] = executable
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(**options)
+        yield launched
+        launched.close()
+
+
+def share_link(scenario: dict[str, Any]) -> str:
+    raw = json.dumps(scenario).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+IN_CHROMIUM = [
+    pytest.param({"request": {"method": "GET"}}, "actual", id="MissingAllowOriginHeader"),
+    pytest.param(
+        {"request": {"method": "PUT"}, "preflight_response": {"status": 404}},
+        "preflight",
+        id="PreflightMissingAllowOriginHeader",
+    ),
+    pytest.param(
+        {
+            "request": {"method": "GET", "credentials": "include"},
+            "response": {"headers": [["Access-Control-Allow-Origin", "*"]]},
+        },
+        "actual",
+        id="WildcardOriginNotAllowed",
+    ),
+    pytest.param(
+        {
+            "request": {"method": "DELETE", "headers": [["X-Token", "1"]]},
+            "preflight_response": {
+                "status": 204,
+                "headers": [
+                    ["Access-Control-Allow-Origin", "{page}"],
+                    ["Access-Control-Allow-Methods", "DELETE"],
+                ],
+            },
+        },
+        "preflight",
+        id="HeaderDisallowedByPreflightResponse",
+    ),
+]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("scenario", "stage"), IN_CHROMIUM)
+def test_the_console_text_shown_is_what_chromium_printed(
+    chromium: Any, live: BackgroundServer, scenario: dict[str, Any], stage: str
+) -> None:
+    doc = json.loads(json.dumps(scenario).replace("{page}", live.site_url))
+    context = chromium.new_context()
+    try:
+        page = context.new_page()
+        printed: list[str] = []
+        page.on("console", lambda message: printed.append(message.text))
+        page.goto(f"{live.site_url}/?s={share_link(doc)}&run=1")
+        card = page.locator("#runs .run[data-state='done']")
+        card.wait_for(timeout=15_000)
+        shown = card.locator('.why-failed pre.console-text[data-browser="chromium"]').inner_text()
+        for _ in range(50):  # the console event may trail the card
+            if any(m.startswith("Access to fetch") for m in printed):
+                break
+            page.wait_for_timeout(100)
+        assert shown in printed
+        fail = card.locator(f'.seq-row[data-kind="check"][data-leg="{stage}"][data-state="fail"]')
+        assert fail.count() == 1
+        assert card.locator(".fix-it").get_attribute("data-status") == "fixed"
+    finally:
+        context.close()
