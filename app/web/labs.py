@@ -407,26 +407,9 @@ def cache_series(ctx: LabContext, url_id: str, runs: Sequence[Run], now: float) 
             entry = CacheEntry(number, preflight.at, lifetime, include)
         else:
             observed = "hit"
-            if entry is not None and live:
-                points.append(
-                    Point(
-                        f"Cache hit: no preflight reached the API origin. Your browser reused the "
-                        f"preflight of send {entry.number}, {at - entry.created:.1f} s old (it "
-                        f"lives {lifetime} s).",
-                        FETCH + "#concept-cache",
-                        "ok",
-                    )
-                )
-            else:
-                points.append(
-                    Point(
-                        "Cache hit: no preflight reached the API origin, although by the cache "
-                        "rules nothing was live for this request. Finding: your browser kept the "
-                        "entry longer than the rules say.",
-                        FETCH + "#concept-cache",
-                        "finding",
-                    )
-                )
+            points.append(
+                _hit_point(entry, at, include, lifetime, forgotten=number > len(sends) + 1)
+            )
         sends.append(
             CacheSend(
                 number,
@@ -449,6 +432,44 @@ def cache_series(ctx: LabContext, url_id: str, runs: Sequence[Run], now: float) 
         remaining=remaining,
         version=sum(r.version for r in runs) + len(runs),
         full=len(runs) >= MAX_SENDS_PER_URL,
+    )
+
+
+def _hit_point(
+    entry: CacheEntry | None, at: float, include: bool, lifetime: int, *, forgotten: bool
+) -> Point:
+    spec = FETCH + "#concept-cache"
+    if entry is None and forgotten:
+        return Point(
+            "Cache hit: no preflight reached the API origin. The earlier sends to this URL are "
+            "no longer kept here, so which preflight it reused is not shown.",
+            spec,
+            "ok",
+        )
+    if entry is not None and (entry.credentials or not include):
+        if at < entry.expires:
+            return Point(
+                f"Cache hit: no preflight reached the API origin. Your browser reused the "
+                f"preflight of send {entry.number}, {at - entry.created:.1f} s old (it lives "
+                f"{lifetime} s).",
+                spec,
+                "ok",
+            )
+        if lifetime > 0 and at - entry.expires <= CACHE_MARGIN:
+            return Point(
+                f"Cache hit: your browser reused the preflight of send {entry.number} just as "
+                f"it expired ({at - entry.created:.1f} s old, lifetime {lifetime} s): the "
+                "browser starts counting when the answer reaches it, a moment after the API "
+                "origin sent it.",
+                spec,
+                "ok",
+            )
+    return Point(
+        "Cache hit: no preflight reached the API origin, although by the cache rules nothing "
+        "was live for this request. Finding: your browser kept an entry the rules say it may "
+        "not use.",
+        spec,
+        "finding",
     )
 
 
@@ -901,8 +922,9 @@ def _cookie_set_points(ctx: LabContext, view: CookieView) -> list[Point]:
             Point(
                 f"Secure on http://{host}: a Secure cookie needs a secure context. On most "
                 "http:// sites it is refused, but localhost and 127.0.0.1 count as potentially "
-                "trustworthy, so browsers accept Secure cookies here. On a workshop server "
-                "reached as http://some-name it would be refused.",
+                "trustworthy, and Chromium accepts Secure cookies from them; a later send shows "
+                "whether your browser did. On a workshop server reached as http://some-name it "
+                "would be refused.",
                 COOKIE_LINKS["secure"],
             )
         )

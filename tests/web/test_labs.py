@@ -535,3 +535,31 @@ def test_a_lab_keeps_its_most_recent_runs_only(
     assert client.get(f"{url}/runs/{newest['run_id']}").status_code == 200
     page = client.get(url).text
     assert page.count('class="lab-card') == small.settings.runs_per_session
+
+
+def test_a_hit_right_at_expiry_is_no_finding_but_well_after_it_is() -> None:
+    at_the_edge = _series(
+        "2", [("omit", [("preflight", 10.0), ("actual", 10.0)]), ("omit", [("actual", 12.2)])]
+    )
+    edge = next(s for s in at_the_edge.sends if s.number == 2)
+    assert edge.observed == "hit" and edge.points[0].tone == "ok"
+    assert "just as it expired" in edge.points[0].text
+    late = _series(
+        "2", [("omit", [("preflight", 10.0), ("actual", 10.0)]), ("omit", [("actual", 13.0)])]
+    )
+    assert next(s for s in late.sends if s.number == 2).points[0].tone == "finding"
+
+
+def test_a_hit_after_the_first_sends_were_forgotten_is_no_finding() -> None:
+    series = _series(
+        None, [("omit", [("preflight", 10.0), ("actual", 10.0)]), ("omit", [("actual", 11.0)])]
+    )
+    # Drop send 1 as the run store would once the lab holds too many runs.
+    forgotten = labs.cache_series(
+        _Ctx("chromium"),  # type: ignore[arg-type]
+        "x" * 16,
+        [s.run for s in series.sends if s.number == 2],
+        now=100.0,
+    )
+    assert forgotten.sends[0].points[0].tone == "ok"
+    assert "no longer kept" in forgotten.sends[0].points[0].text
