@@ -96,8 +96,8 @@ def starlette(policy: Policy) -> LibraryConfig:
         if policy.max_age is None:
             notes.append(
                 "Without max_age Starlette sends Access-Control-Max-Age: 600, so browsers reuse "
-                "the preflight for up to 10 minutes (WebKit's cap): a policy change can take "
-                "that long to show."
+                "the preflight's answer for 10 minutes: a policy change can take that long to "
+                "show."
             )
     odd = [m for m in policy.methods if m not in STARLETTE_ALL_METHODS]
     if odd and policy.preflight:
@@ -312,6 +312,12 @@ def go_rs_cors(policy: Policy) -> LibraryConfig:
             "with no CORS headers, so the browser reports a missing Access-Control-Allow-Origin "
             "instead of the real reason. An allowed one echoes the requested method and headers."
         )
+        if policy.repeated_headers:
+            notes.append(
+                f"rs/cors refuses a preflight that names a header twice, and Firefox names "
+                f"{policy.repeated_headers[0]} twice because the page sets it twice: in Firefox "
+                "this preflight gets no CORS headers at all. Set each request header once."
+            )
         if policy.max_age is None:
             notes.append(
                 "MaxAge 0 (the default) sends no Access-Control-Max-Age, so browsers keep the "

@@ -34,6 +34,9 @@ class Policy:
     # The request's method as sent and the header names the preflight asks for (lowercase).
     request_method: str
     requested_headers: tuple[str, ...]
+    # Names some engine lists twice in Access-Control-Request-Headers (Firefox, for a header
+    # the page sets twice): a library that wants each name once refuses that preflight.
+    repeated_headers: tuple[str, ...] = ()
 
 
 def _add(names: list[str], name: str, *, case_sensitive: bool = False) -> None:
@@ -53,15 +56,18 @@ def policy_for(fix: Fix) -> Policy | None:
     predictions = [predict(scenario, engine) for engine in ENGINES]
     preflight = any(p.preflight for p in predictions)
     requested: list[str] = []
+    repeated: list[str] = []
     for p in predictions:
         value = (
             None
             if p.preflight_request is None
             else p.preflight_request.header("Access-Control-Request-Headers")
         )
-        for name in (value or "").split(","):
-            if name:
-                _add(requested, name)
+        names = [n for n in (value or "").split(",") if n]
+        for name in names:
+            _add(requested, name)
+            if names.count(name) > 1:
+                _add(repeated, name)
     pf_headers = received_header_list(scenario.preflight_response.headers)
     rs_headers = received_header_list(scenario.response.headers)
 
@@ -108,4 +114,5 @@ def policy_for(fix: Fix) -> Policy | None:
         preflight=preflight,
         request_method=method,
         requested_headers=tuple(requested),
+        repeated_headers=tuple(repeated),
     )

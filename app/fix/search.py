@@ -591,6 +591,11 @@ def _notes(scenario: Scenario, changes: Sequence[Change]) -> tuple[str, ...]:
             "the list, and sends Vary: Origin so caches keep the answers apart. Echoing any "
             "Origin, above all with credentials, lets every site read the response."
         )
+    if any(n.lower() in FORBIDDEN_RESPONSE_HEADER_NAMES for n, _ in scenario.response.headers):
+        notes.append(
+            "Set-Cookie never reaches JavaScript, exposed or not: the browser keeps the cookie "
+            "(with credentials: 'include') and hides the header."
+        )
     if not is_cors_safelisted_method(scenario.request.method) and any(
         c.leg == "preflight" for c in changes
     ):

@@ -180,3 +180,17 @@ def test_every_lesson_gets_six_configurations_or_a_reason(scenario: Scenario) ->
         assert fix.notes
         return
     assert len(library_configs(policy)) == 6
+
+
+def test_rs_cors_refusing_a_repeated_header_name_is_named() -> None:
+    scenario = lesson(
+        "twice",
+        "GET",
+        [["X-Token", "1"], ["X-Token", "2"]],
+        preflight=(204, [acao(), ["Access-Control-Allow-Headers", "X-Token"]]),
+        response=(200, [acao()]),
+    )
+    policy = policy_of(scenario)
+    assert policy.repeated_headers == ("x-token",)
+    assert any("names a header twice" in n for n in configs(policy)["go"][1])
+    assert not any("twice" in n for n in configs(policy_of(PUT_WITH_TOKEN))["go"][1])

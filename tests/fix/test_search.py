@@ -228,6 +228,7 @@ def test_set_cookie_and_plumbing_headers_are_not_wanted() -> None:
         ),
     )  # fmt: skip
     assert wanted_headers(scenario) == ("X-Request-Id", "ETag")
+    assert any("Set-Cookie never reaches JavaScript" in note for note in find_fix(scenario).notes)
 
 
 def test_a_change_for_another_engine_says_which() -> None:
