@@ -3,9 +3,10 @@ teaches is checked by the engine (the answer) and by real browsers (tests/lesson
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
-from app.lessons.model import NO_PREFLIGHT, Lesson, Link, Question, is_ip_address
+from app.lessons.model import NO_PREFLIGHT, ORIGIN, Lesson, Link, Question, is_ip_address
 
 F = "https://fetch.spec.whatwg.org/#"
 MDN = "https://developer.mozilla.org/en-US/docs/"
@@ -17,23 +18,40 @@ ACCEPT_129 = (
 )
 JSON_BODY = '{"name": "Ada"}'
 
+
+def _mdn_header(name: str) -> Link:
+    return Link(f"MDN: {name}", MDN + f"Web/HTTP/Headers/{name}")
+
+
+def _fetch_header(name: str) -> Link:
+    return Link(f"Fetch: {name}", F + f"http-{name.lower()}")
+
+
+def _error(name: str) -> Link:
+    return Link(f"MDN: CORS error {name}", MDN + f"Web/HTTP/CORS/Errors/{name}")
+
+
 SAFELISTED_METHOD = Link("Fetch: CORS-safelisted method", F + "cors-safelisted-method")
 SAFELISTED_HEADER = Link(
     "Fetch: CORS-safelisted request-header", F + "cors-safelisted-request-header"
 )
 CORS_CHECK = Link("Fetch: CORS check", F + "cors-check")
 PREFLIGHT_FETCH = Link("Fetch: CORS-preflight fetch", F + "cors-preflight-fetch")
-ALLOW_ORIGIN = Link("Fetch: Access-Control-Allow-Origin", F + "http-access-control-allow-origin")
+ALLOW_ORIGIN = _fetch_header("Access-Control-Allow-Origin")
 CREDENTIALS = Link("Fetch: CORS protocol and credentials", F + "cors-protocol-and-credentials")
 MDN_CORS = Link("MDN: Cross-Origin Resource Sharing", MDN + "Web/HTTP/CORS")
 MDN_PREFLIGHT = Link("MDN: Preflight request", MDN + "Glossary/Preflight_request")
-MDN_ACAO = Link(
-    "MDN: Access-Control-Allow-Origin", MDN + "Web/HTTP/Headers/Access-Control-Allow-Origin"
+MDN_ACAO = _mdn_header("Access-Control-Allow-Origin")
+SIMPLE_RANGE = Link("Fetch: simple range header value", F + "simple-range-header-value")
+
+# Questions more than one lesson asks.
+CAN_READ = Question("readable", "Can JavaScript read the response?")
+PREFLIGHT_BEFORE_GET = Question("preflight", "Will the browser send a preflight before the GET?")
+PATCH_ACRM = Question(
+    "acrm",
+    "Which `Access-Control-Request-Method` will the preflight carry?",
+    values=("PATCH", "patch", "POST", NO_PREFLIGHT),
 )
-
-
-def _error(name: str) -> Link:
-    return Link(f"MDN: CORS error {name}", MDN + f"Web/HTTP/CORS/Errors/{name}")
 
 
 def _suffix_attacker(page_origin: str) -> str:
@@ -50,10 +68,57 @@ def _prefix_attacker(page_origin: str) -> str:
     return f"http://{host}.evil.example"
 
 
-ALLOW_ME = ["Access-Control-Allow-Origin", "{origin}"]
-ALLOW_CREDENTIALS = ["Access-Control-Allow-Credentials", "true"]
-TEXT = ["Content-Type", "text/plain"]
-JSON = ["Content-Type", "application/json"]
+# Builders for the scenario parts: each lesson states only what makes it that lesson.
+Header = list[str]
+TEXT: Header = ["Content-Type", "text/plain"]
+JSON: Header = ["Content-Type", "application/json"]
+
+
+def allow_origin(value: str = ORIGIN) -> Header:
+    return ["Access-Control-Allow-Origin", value]
+
+
+def allow_credentials(value: str = "true") -> Header:
+    return ["Access-Control-Allow-Credentials", value]
+
+
+def allow_methods(value: str) -> Header:
+    return ["Access-Control-Allow-Methods", value]
+
+
+def allow_headers(value: str) -> Header:
+    return ["Access-Control-Allow-Headers", value]
+
+
+def expose_headers(value: str) -> Header:
+    return ["Access-Control-Expose-Headers", value]
+
+
+def page_request(
+    method: str = "GET",
+    *headers: Header,
+    mode: str | None = None,
+    credentials: str | None = None,
+    body: str | None = None,
+) -> dict[str, Any]:
+    """The page's fetch(): only the options it sets (a GET with none by default)."""
+    doc: dict[str, Any] = {"method": method}
+    options = {"headers": list(headers), "mode": mode, "credentials": credentials, "body": body}
+    doc.update((key, value) for key, value in options.items() if value)
+    return doc
+
+
+def json_request(method: str, *, credentials: str | None = None) -> dict[str, Any]:
+    """The page sends ``JSON_BODY`` as `application/json` with ``method``."""
+    return page_request(method, JSON, credentials=credentials, body=JSON_BODY)
+
+
+def reply(*headers: Header, status: int | None = None) -> dict[str, Any]:
+    """A server's answer: its header lines, and a status other than the default."""
+    doc: dict[str, Any] = {} if status is None else {"status": status}
+    doc["headers"] = list(headers)
+    return doc
+
 
 LESSONS: tuple[Lesson, ...] = (
     Lesson(
@@ -78,8 +143,8 @@ LESSONS: tuple[Lesson, ...] = (
             "Older articles call this a “simple request”. The Fetch Standard says "
             "CORS-safelisted method and CORS-safelisted request-header.",
         ),
-        request={"method": "GET"},
-        response={"headers": [["Access-Control-Allow-Origin", "*"], TEXT]},
+        request=page_request(),
+        response=reply(allow_origin("*"), TEXT),
         links=(SAFELISTED_METHOD, CORS_CHECK, MDN_CORS),
     ),
     Lesson(
@@ -100,8 +165,8 @@ LESSONS: tuple[Lesson, ...] = (
             "So CORS is no defence against requests that change something on the server: use "
             "CSRF protection for that. CORS protects the response.",
         ),
-        request={"method": "GET"},
-        response={"headers": [TEXT]},
+        request=page_request(),
+        response=reply(TEXT),
         links=(CORS_CHECK, _error("CORSMissingAllowOrigin")),
     ),
     Lesson(
@@ -127,11 +192,9 @@ LESSONS: tuple[Lesson, ...] = (
             "A form-encoded or text/plain body goes without a preflight, which is why HTML "
             "forms never needed a server's permission to POST.",
         ),
-        request={"method": "POST", "headers": [JSON], "body": JSON_BODY},
-        preflight_response={
-            "headers": [ALLOW_ME, ["Access-Control-Allow-Headers", "Content-Type"]]
-        },
-        response={"headers": [ALLOW_ME, TEXT]},
+        request=json_request("POST"),
+        preflight_response=reply(allow_origin(), allow_headers("Content-Type")),
+        response=reply(allow_origin(), TEXT),
         focus=("Content-Type",),
         links=(SAFELISTED_HEADER, PREFLIGHT_FETCH, MDN_PREFLIGHT),
     ),
@@ -158,20 +221,13 @@ LESSONS: tuple[Lesson, ...] = (
             "The server answered `Access-Control-Allow-Headers: X-Api-Key`. Header names "
             "compare case-insensitively, so it matched and the POST went out.",
         ),
-        request={
-            "method": "POST",
-            "headers": [TEXT, ["X-Api-Key", "demo-key"]],
-            "body": "hello",
-        },
-        preflight_response={"headers": [ALLOW_ME, ["Access-Control-Allow-Headers", "X-Api-Key"]]},
-        response={"headers": [ALLOW_ME, TEXT]},
+        request=page_request("POST", TEXT, ["X-Api-Key", "demo-key"], body="hello"),
+        preflight_response=reply(allow_origin(), allow_headers("X-Api-Key")),
+        response=reply(allow_origin(), TEXT),
         focus=("X-Api-Key",),
         links=(
             Link("Fetch: CORS-unsafe request-header names", F + "cors-unsafe-request-header-names"),
-            Link(
-                "MDN: Access-Control-Request-Headers",
-                MDN + "Web/HTTP/Headers/Access-Control-Request-Headers",
-            ),
+            _mdn_header("Access-Control-Request-Headers"),
         ),
     ),
     Lesson(
@@ -192,16 +248,11 @@ LESSONS: tuple[Lesson, ...] = (
             "succeed”.",
             "Fix it on the server: answer OPTIONS on that route with 204 or 200.",
         ),
-        request={"method": "PUT", "headers": [JSON], "body": JSON_BODY},
-        preflight_response={
-            "status": 404,
-            "headers": [
-                ALLOW_ME,
-                ["Access-Control-Allow-Methods", "PUT"],
-                ["Access-Control-Allow-Headers", "Content-Type"],
-            ],
-        },
-        response={"headers": [ALLOW_ME, TEXT]},
+        request=json_request("PUT"),
+        preflight_response=reply(
+            allow_origin(), allow_methods("PUT"), allow_headers("Content-Type"), status=404
+        ),
+        response=reply(allow_origin(), TEXT),
         links=(
             PREFLIGHT_FETCH,
             Link("Fetch: ok status", F + "ok-status"),
@@ -230,10 +281,8 @@ LESSONS: tuple[Lesson, ...] = (
             'shows it. `response.headers.get("X-Request-Id")` still returns null.',
             "The response itself passed the CORS check; only that header was filtered out.",
         ),
-        request={"method": "GET"},
-        response={
-            "headers": [ALLOW_ME, TEXT, ["Cache-Control", "no-store"], ["X-Request-Id", "42"]]
-        },
+        request=page_request(),
+        response=reply(allow_origin(), TEXT, ["Cache-Control", "no-store"], ["X-Request-Id", "42"]),
         focus=("X-Request-Id", "Cache-Control", "Content-Type"),
         links=(
             Link(
@@ -265,22 +314,14 @@ LESSONS: tuple[Lesson, ...] = (
             "The list takes header names separated by commas. `*` exposes every header, but "
             "only for requests without credentials; `Set-Cookie` is never exposed.",
         ),
-        request={"method": "GET"},
-        response={
-            "headers": [
-                ALLOW_ME,
-                ["Access-Control-Expose-Headers", "X-Request-Id"],
-                TEXT,
-                ["X-Request-Id", "42"],
-            ]
-        },
+        request=page_request(),
+        response=reply(
+            allow_origin(), expose_headers("X-Request-Id"), TEXT, ["X-Request-Id", "42"]
+        ),
         focus=("X-Request-Id",),
         links=(
-            Link("Fetch: Access-Control-Expose-Headers", F + "http-access-control-expose-headers"),
-            Link(
-                "MDN: Access-Control-Expose-Headers",
-                MDN + "Web/HTTP/Headers/Access-Control-Expose-Headers",
-            ),
+            _fetch_header("Access-Control-Expose-Headers"),
+            _mdn_header("Access-Control-Expose-Headers"),
         ),
     ),
     Lesson(
@@ -293,7 +334,7 @@ LESSONS: tuple[Lesson, ...] = (
             "The API answers `Access-Control-Allow-Origin: *` and "
             "`Access-Control-Allow-Credentials: true`.",
         ),
-        question=Question("readable", "Can JavaScript read the response?"),
+        question=CAN_READ,
         explanation=(
             "No. With credentials the wildcard no longer counts: the server must name the "
             "origin, `Access-Control-Allow-Origin: {origin}`, and send "
@@ -301,8 +342,8 @@ LESSONS: tuple[Lesson, ...] = (
             "The request still went out, cookies included, and the server answered; the "
             "browser hid the answer. Chromium's DevTools call it `WildcardOriginNotAllowed`.",
         ),
-        request={"method": "GET", "credentials": "include"},
-        response={"headers": [["Access-Control-Allow-Origin", "*"], ALLOW_CREDENTIALS, TEXT]},
+        request=page_request(credentials="include"),
+        response=reply(allow_origin("*"), allow_credentials(), TEXT),
         links=(CREDENTIALS, _error("CORSNotSupportingCredentials")),
     ),
     Lesson(
@@ -314,20 +355,17 @@ LESSONS: tuple[Lesson, ...] = (
             "`Access-Control-Allow-Origin: {origin}`, and sends "
             "`Access-Control-Allow-Credentials: True`, with a capital T.",
         ),
-        question=Question("readable", "Can JavaScript read the response?"),
+        question=CAN_READ,
         explanation=(
             "No. The only value that counts is `true`, exactly, in lowercase. `True`, `1` and "
             "`yes` all fail the CORS check: Chromium's `InvalidAllowCredentials`.",
             "Header names are case-insensitive; this header's value is not. Hand-written "
             "server configuration is where a `True` slips in.",
         ),
-        request={"method": "GET", "credentials": "include"},
-        response={"headers": [ALLOW_ME, ["Access-Control-Allow-Credentials", "True"], TEXT]},
+        request=page_request(credentials="include"),
+        response=reply(allow_origin(), allow_credentials("True"), TEXT),
         links=(
-            Link(
-                "Fetch: Access-Control-Allow-Credentials",
-                F + "http-access-control-allow-credentials",
-            ),
+            _fetch_header("Access-Control-Allow-Credentials"),
             _error("CORSMIssingAllowCredentials"),
         ),
     ),
@@ -340,7 +378,7 @@ LESSONS: tuple[Lesson, ...] = (
             "`Access-Control-Allow-Origin: {origin}`, `Access-Control-Allow-Credentials: "
             "true` and `Vary: Origin`.",
         ),
-        question=Question("readable", "Can JavaScript read the response?"),
+        question=CAN_READ,
         explanation=(
             "Yes. The exact origin and a lowercase `true` are what a credentialed request needs.",
             "`Vary: Origin` tells caches that the answer depends on the `Origin` request "
@@ -349,8 +387,8 @@ LESSONS: tuple[Lesson, ...] = (
             "`SameSite` attribute and on third-party cookie settings; CORS only decides "
             "whether JavaScript reads the answer.",
         ),
-        request={"method": "GET", "credentials": "include"},
-        response={"headers": [ALLOW_ME, ALLOW_CREDENTIALS, ["Vary", "Origin"], TEXT]},
+        request=page_request(credentials="include"),
+        response=reply(allow_origin(), allow_credentials(), ["Vary", "Origin"], TEXT),
         focus=("Vary",),
         links=(CREDENTIALS, MDN_ACAO),
     ),
@@ -362,7 +400,7 @@ LESSONS: tuple[Lesson, ...] = (
             "The application sets `Access-Control-Allow-Origin: {origin}`, and the reverse "
             "proxy in front of it adds the same line again. The response carries it twice.",
         ),
-        question=Question("readable", "Can JavaScript read the response?"),
+        question=CAN_READ,
         explanation=(
             "No. Two lines of one header combine into one value, `{origin}, {origin}`, and "
             "that is not an origin. The CORS check fails even though each line alone is "
@@ -371,8 +409,8 @@ LESSONS: tuple[Lesson, ...] = (
             "`add_header`), or a middleware plus hand-written code. Let exactly one of them "
             "do it.",
         ),
-        request={"method": "GET"},
-        response={"headers": [ALLOW_ME, ALLOW_ME, TEXT]},
+        request=page_request(),
+        response=reply(allow_origin(), allow_origin(), TEXT),
         links=(ALLOW_ORIGIN, _error("CORSMultipleAllowOriginNotAllowed")),
     ),
     Lesson(
@@ -383,7 +421,7 @@ LESSONS: tuple[Lesson, ...] = (
             "The server's allow-list was copied from the address bar: it answers "
             "`Access-Control-Allow-Origin: {origin}/`.",
         ),
-        question=Question("readable", "Can JavaScript read the response?"),
+        question=CAN_READ,
         explanation=(
             "No. An origin is a scheme, a host and a port: `{origin}`, never a path. The "
             "browser compares the header with the request's `Origin` character for character, "
@@ -391,8 +429,8 @@ LESSONS: tuple[Lesson, ...] = (
             "Copy the value from the `Origin` request header the API origin received (shown "
             "above), not from the address bar.",
         ),
-        request={"method": "GET"},
-        response={"headers": [["Access-Control-Allow-Origin", "{origin}/"], TEXT]},
+        request=page_request(),
+        response=reply(allow_origin("{origin}/"), TEXT),
         links=(CORS_CHECK, _error("CORSAllowOriginNotMatchingOrigin")),
     ),
     Lesson(
@@ -404,25 +442,17 @@ LESSONS: tuple[Lesson, ...] = (
             '{"Content-Type": "application/json"}, body})`.',
             "The API's preflight answer allows `PATCH` and `Content-Type`.",
         ),
-        question=Question(
-            "acrm",
-            "Which `Access-Control-Request-Method` will the preflight carry?",
-            values=("PATCH", "patch", "POST", NO_PREFLIGHT),
-        ),
+        question=PATCH_ACRM,
         explanation=(
             "`PATCH`. It is not a CORS-safelisted method (only GET, HEAD and POST are), so the "
             "preflight asks for it by name.",
             "`Access-Control-Allow-Methods: PATCH` matched it exactly, and the PATCH went out.",
         ),
-        request={"method": "PATCH", "headers": [JSON], "body": JSON_BODY},
-        preflight_response={
-            "headers": [
-                ALLOW_ME,
-                ["Access-Control-Allow-Methods", "PATCH"],
-                ["Access-Control-Allow-Headers", "Content-Type"],
-            ]
-        },
-        response={"headers": [ALLOW_ME, TEXT]},
+        request=json_request("PATCH"),
+        preflight_response=reply(
+            allow_origin(), allow_methods("PATCH"), allow_headers("Content-Type")
+        ),
+        response=reply(allow_origin(), TEXT),
         links=(SAFELISTED_METHOD, _error("CORSMethodNotFound")),
     ),
     Lesson(
@@ -433,11 +463,7 @@ LESSONS: tuple[Lesson, ...] = (
             'The same request and the same server, but the code says `method: "patch"` in '
             "lowercase. (`put` or `post` in lowercase would be fine. Why?)",
         ),
-        question=Question(
-            "acrm",
-            "Which `Access-Control-Request-Method` will the preflight carry?",
-            values=("PATCH", "patch", "POST", NO_PREFLIGHT),
-        ),
+        question=PATCH_ACRM,
         explanation=(
             "`patch`. fetch() uppercases only six method names: DELETE, GET, HEAD, OPTIONS, "
             "POST and PUT. `put` becomes `PUT`; `patch` stays `patch`.",
@@ -447,15 +473,11 @@ LESSONS: tuple[Lesson, ...] = (
             "Write `PATCH` in your code. (Many servers refuse a lowercase method outright; "
             "this playground's server accepts it, so you can see the browser's own check.)",
         ),
-        request={"method": "patch", "headers": [JSON], "body": JSON_BODY},
-        preflight_response={
-            "headers": [
-                ALLOW_ME,
-                ["Access-Control-Allow-Methods", "PATCH"],
-                ["Access-Control-Allow-Headers", "Content-Type"],
-            ]
-        },
-        response={"headers": [ALLOW_ME, TEXT]},
+        request=json_request("patch"),
+        preflight_response=reply(
+            allow_origin(), allow_methods("PATCH"), allow_headers("Content-Type")
+        ),
+        response=reply(allow_origin(), TEXT),
         links=(
             Link("Fetch: normalize a method", F + "concept-method-normalize"),
             _error("CORSMethodNotFound"),
@@ -470,7 +492,7 @@ LESSONS: tuple[Lesson, ...] = (
             "The API allows everything with wildcards: `Access-Control-Allow-Origin: *` and "
             "`Access-Control-Allow-Headers: *`.",
         ),
-        question=Question("readable", "Can JavaScript read the response?"),
+        question=CAN_READ,
         explanation=(
             "The Fetch Standard says `*` in `Access-Control-Allow-Headers` never covers "
             "`Authorization`: a server must name it. By the standard, this request is "
@@ -481,24 +503,16 @@ LESSONS: tuple[Lesson, ...] = (
             "Do not build on it: browsers may follow the standard one day. List "
             "`Authorization` by name in `Access-Control-Allow-Headers`.",
         ),
-        request={"method": "GET", "headers": [["Authorization", "Bearer demo-token"]]},
-        preflight_response={
-            "headers": [
-                ["Access-Control-Allow-Origin", "*"],
-                ["Access-Control-Allow-Headers", "*"],
-            ]
-        },
-        response={"headers": [["Access-Control-Allow-Origin", "*"], TEXT]},
+        request=page_request("GET", ["Authorization", "Bearer demo-token"]),
+        preflight_response=reply(allow_origin("*"), allow_headers("*")),
+        response=reply(allow_origin("*"), TEXT),
         focus=("Authorization",),
         links=(
             Link(
                 "Fetch: CORS non-wildcard request-header name",
                 F + "cors-non-wildcard-request-header-name",
             ),
-            Link(
-                "MDN: Access-Control-Allow-Headers",
-                MDN + "Web/HTTP/Headers/Access-Control-Allow-Headers",
-            ),
+            _mdn_header("Access-Control-Allow-Headers"),
         ),
     ),
     Lesson(
@@ -519,8 +533,8 @@ LESSONS: tuple[Lesson, ...] = (
             "no-cors is no way around CORS. It also allows only CORS-safelisted methods and "
             "headers: anything else makes fetch() reject before sending.",
         ),
-        request={"method": "GET", "mode": "no-cors"},
-        response={"headers": [TEXT]},
+        request=page_request(mode="no-cors"),
+        response=reply(TEXT),
         links=(
             Link("Fetch: opaque filtered response", F + "concept-filtered-response-opaque"),
             Link("MDN: Request.mode", MDN + "Web/API/Request/mode"),
@@ -535,7 +549,7 @@ LESSONS: tuple[Lesson, ...] = (
             f"`{ACCEPT_129}`. That value is {len(ACCEPT_129)} bytes.",
             "The API's preflight answer allows `Accept`.",
         ),
-        question=Question("preflight", "Will the browser send a preflight before the GET?"),
+        question=PREFLIGHT_BEFORE_GET,
         explanation=(
             "Yes. `Accept` is a CORS-safelisted request-header only while its value is at "
             "most 128 bytes and has no CORS-unsafe bytes. This one is one byte too long.",
@@ -544,9 +558,9 @@ LESSONS: tuple[Lesson, ...] = (
             "The same 128-byte limit holds for `Accept-Language`, `Content-Language` and "
             "`Content-Type`.",
         ),
-        request={"method": "GET", "headers": [["Accept", ACCEPT_129]]},
-        preflight_response={"headers": [ALLOW_ME, ["Access-Control-Allow-Headers", "Accept"]]},
-        response={"headers": [ALLOW_ME, TEXT]},
+        request=page_request("GET", ["Accept", ACCEPT_129]),
+        preflight_response=reply(allow_origin(), allow_headers("Accept")),
+        response=reply(allow_origin(), TEXT),
         focus=("Accept",),
         links=(
             SAFELISTED_HEADER,
@@ -564,7 +578,7 @@ LESSONS: tuple[Lesson, ...] = (
             "The page asks for a file from its first byte on: `Range: bytes=0-`. The API "
             "allows the page's origin on its responses and says nothing about preflights.",
         ),
-        question=Question("preflight", "Will the browser send a preflight before the GET?"),
+        question=PREFLIGHT_BEFORE_GET,
         explanation=(
             "No. The Fetch Standard safelists `Range` when its value is one simple range: "
             "`bytes=`, a start, a dash and an optional end, like `bytes=0-` or "
@@ -573,12 +587,12 @@ LESSONS: tuple[Lesson, ...] = (
             "This server ignored the range and answered 200 with the whole body, which HTTP "
             "allows.",
         ),
-        request={"method": "GET", "headers": [["Range", "bytes=0-"]]},
-        response={"headers": [ALLOW_ME, TEXT]},
+        request=page_request("GET", ["Range", "bytes=0-"]),
+        response=reply(allow_origin(), TEXT),
         focus=("Range",),
         links=(
-            Link("Fetch: simple range header value", F + "simple-range-header-value"),
-            Link("MDN: Range", MDN + "Web/HTTP/Headers/Range"),
+            SIMPLE_RANGE,
+            _mdn_header("Range"),
         ),
     ),
     Lesson(
@@ -590,7 +604,7 @@ LESSONS: tuple[Lesson, ...] = (
             "`Range: bytes=-5`. The server answers an OPTIONS request with "
             "`Access-Control-Allow-Origin` only, as it answers everything.",
         ),
-        question=Question("preflight", "Will the browser send a preflight before the GET?"),
+        question=PREFLIGHT_BEFORE_GET,
         explanation=(
             "Yes. `bytes=-5` is a suffix range, not a simple range, so `Range` is not "
             "safelisted here. Neither are several ranges, like `bytes=0-1,5-6`.",
@@ -598,12 +612,12 @@ LESSONS: tuple[Lesson, ...] = (
             "`Access-Control-Allow-Headers`, so the browser stopped: "
             "`HeaderDisallowedByPreflightResponse`. The GET never left.",
         ),
-        request={"method": "GET", "headers": [["Range", "bytes=-5"]]},
-        preflight_response={"headers": [ALLOW_ME]},
-        response={"headers": [ALLOW_ME, TEXT]},
+        request=page_request("GET", ["Range", "bytes=-5"]),
+        preflight_response=reply(allow_origin()),
+        response=reply(allow_origin(), TEXT),
         focus=("Range",),
         links=(
-            Link("Fetch: simple range header value", F + "simple-range-header-value"),
+            SIMPLE_RANGE,
             _error("CORSMissingAllowHeaderFromPreflight"),
         ),
     ),
@@ -617,7 +631,7 @@ LESSONS: tuple[Lesson, ...] = (
             "go away.",
             'The page asks for the user\'s data with cookies: `credentials: "include"`.',
         ),
-        question=Question("readable", "Can JavaScript read the response?"),
+        question=CAN_READ,
         explanation=(
             "Yes, and that is the danger. The server answered "
             "`Access-Control-Allow-Origin: {origin}` because your page sent that origin. A "
@@ -627,8 +641,8 @@ LESSONS: tuple[Lesson, ...] = (
             "this API. Compare the `Origin` with a list of exact origins you trust, and send "
             "`Vary: Origin`.",
         ),
-        request={"method": "GET", "credentials": "include"},
-        response={"headers": [ALLOW_ME, ALLOW_CREDENTIALS, TEXT]},
+        request=page_request(credentials="include"),
+        response=reply(allow_origin(), allow_credentials(), TEXT),
         danger=(
             "Any website can read this API's responses with the visitor's cookies. The request "
             "passes here, and it passes the same way for an attacker's page."
@@ -656,8 +670,8 @@ LESSONS: tuple[Lesson, ...] = (
             "CORS check passes. The request passes for exactly the pages you trust least.",
             "Never allow `null`. Give development pages a real origin instead (a local server).",
         ),
-        request={"method": "GET", "credentials": "include"},
-        response={"headers": [["Access-Control-Allow-Origin", "null"], ALLOW_CREDENTIALS, TEXT]},
+        request=page_request(credentials="include"),
+        response=reply(allow_origin("null"), allow_credentials(), TEXT),
         danger=(
             "`null` is not one origin: sandboxed iframes, data: URLs and local files all send "
             "`Origin: null`, and any website can make one. Trusting `null` with credentials "
@@ -692,21 +706,14 @@ LESSONS: tuple[Lesson, ...] = (
             "Compare whole origins with an exact allow-list. Never test the beginning of the "
             "string.",
         ),
-        request={
-            "method": "POST",
-            "headers": [JSON],
-            "credentials": "include",
-            "body": JSON_BODY,
-        },
-        preflight_response={
-            "headers": [
-                ALLOW_ME,
-                ALLOW_CREDENTIALS,
-                ["Access-Control-Allow-Methods", "POST"],
-                ["Access-Control-Allow-Headers", "Content-Type"],
-            ]
-        },
-        response={"headers": [ALLOW_ME, ALLOW_CREDENTIALS, TEXT]},
+        request=json_request("POST", credentials="include"),
+        preflight_response=reply(
+            allow_origin(),
+            allow_credentials(),
+            allow_methods("POST"),
+            allow_headers("Content-Type"),
+        ),
+        response=reply(allow_origin(), allow_credentials(), TEXT),
         danger=(
             "A prefix check also trusts names like `http://localhost.evil.example` that "
             "anyone can register: their pages send state-changing requests with the "
@@ -734,16 +741,14 @@ LESSONS: tuple[Lesson, ...] = (
             "To allow subdomains, parse the origin and compare the scheme, the port, and the "
             "host with your domain or with `.` plus your domain.",
         ),
-        request={"method": "GET", "credentials": "include"},
-        response={
-            "headers": [
-                ALLOW_ME,
-                ALLOW_CREDENTIALS,
-                ["Access-Control-Expose-Headers", "X-Account-Id"],
-                ["X-Account-Id", "1234"],
-                TEXT,
-            ]
-        },
+        request=page_request(credentials="include"),
+        response=reply(
+            allow_origin(),
+            allow_credentials(),
+            expose_headers("X-Account-Id"),
+            ["X-Account-Id", "1234"],
+            TEXT,
+        ),
         focus=("X-Account-Id",),
         danger=(
             "A suffix check also trusts names like `http://evil-localhost:{port}`: any page "
