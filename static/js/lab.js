@@ -7,16 +7,12 @@
   const log = document.getElementById("lab-log");
   const status = document.getElementById("lab-status");
   if (!lab || !log) return;
+  // Shared with the composer: static/js/runner.js, loaded before this file.
+  const { parse, runFetch, createRun, recordResult } = window.CorsRunner;
   const forms = [...document.querySelectorAll("form[data-lab-form]")];
   let busy = false;
 
   const say = (text) => { if (status) status.textContent = text; };
-
-  function parse(html) {
-    const template = document.createElement("template");
-    template.innerHTML = html.trim();
-    return template.content.firstElementChild;
-  }
 
   // Put a card in place of an older version of itself, or on top when it is new.
   function applyCard(html) {
@@ -82,34 +78,6 @@
     }, 40));
   }
 
-  // What fetch() does with exactly these options, as JavaScript sees it.
-  async function runFetch(target, init) {
-    const options = {
-      method: init.method,
-      headers: init.headers,
-      credentials: init.credentials,
-      mode: init.mode,
-    };
-    if (init.body !== null) options.body = init.body;
-    try {
-      const response = await fetch(target, options);
-      const opaque = response.type === "opaque";
-      let body = null;
-      if (!opaque) {
-        try { body = await response.text(); } catch (e) { body = null; }
-      }
-      return {
-        outcome: opaque ? "opaque" : "allowed",
-        status: response.status,
-        headers: [...response.headers],
-        body,
-        error: null,
-      };
-    } catch (e) {
-      return { outcome: "blocked", status: null, headers: [], body: null, error: `${e.name}: ${e.message}` };
-    }
-  }
-
   function setBusy(value) {
     busy = value;
     for (const button of document.querySelectorAll("#lab button.send, #lab [data-lab-series]")) {
@@ -137,12 +105,7 @@
       let reply;
       let doc;
       try {
-        reply = await fetch(lab.dataset.runs, {
-          method: "POST",
-          body,
-          headers: { Accept: "application/json" },
-        });
-        doc = await reply.json();
+        ({ reply, doc } = await createRun(lab.dataset.runs, body));
       } catch (e) {
         say(`Could not reach the playground (${e.message}).`);
         return;
@@ -154,11 +117,7 @@
       applyCard(doc.card);
       const result = await runFetch(doc.target, doc.init);
       try {
-        await fetch(`/runs/${doc.run_id}/result`, {
-          method: "POST",
-          headers: { "Content-Type": "application/json", Accept: "application/json" },
-          body: JSON.stringify(result),
-        });
+        await recordResult(doc.run_id, result);
       } catch (e) {
         say(`The result could not be recorded (${e.message}).`);
       }

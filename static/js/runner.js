@@ -1,32 +1,16 @@
 // The runner: sends the learner's cross-origin request with plain fetch() (never htmx, which
 // would add HX-* headers and force a preflight), reports what JavaScript got, and keeps the run
 // cards live from the session's event stream.
-(() => {
+//
+// window.CorsRunner is what the composer and the labs share (lab pages load this file before
+// lab.js): creating a run, sending its request, recording what JavaScript got.
+window.CorsRunner = (() => {
   "use strict";
-  const app = document.getElementById("app");
-  const form = document.getElementById("composer");
-  const runs = document.getElementById("runs");
-  const status = document.getElementById("send-status");
-  if (!app || !form || !runs) return;
-
-  const say = (text) => { if (status) status.textContent = text; };
 
   function parse(html) {
     const template = document.createElement("template");
     template.innerHTML = html.trim();
     return template.content.firstElementChild;
-  }
-
-  // Replace a card by a newer version of itself; events and replies may arrive in any order.
-  function applyCard(html) {
-    const card = parse(html);
-    if (!card || !card.id) return;
-    const current = document.getElementById(card.id);
-    if (!current) {
-      runs.prepend(card);
-    } else if (Number(current.dataset.version) <= Number(card.dataset.version)) {
-      current.replaceWith(card);
-    }
   }
 
   // What fetch() does with exactly these options, as JavaScript sees it.
@@ -70,17 +54,58 @@
     }
   }
 
+  // Post a run's form to the session's runs endpoint: the reply and its JSON document.
+  // Rejects when the playground cannot be reached or does not answer JSON.
+  async function createRun(url, body) {
+    const reply = await fetch(url, {
+      method: "POST",
+      body,
+      headers: { Accept: "application/json" },
+    });
+    return { reply, doc: await reply.json() };
+  }
+
+  // Record what JavaScript got for the run; resolves with the playground's reply.
+  function recordResult(runId, result) {
+    return fetch(`/runs/${runId}/result`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify(result),
+    });
+  }
+
+  return Object.freeze({ parse, runFetch, createRun, recordResult });
+})();
+
+(() => {
+  "use strict";
+  const app = document.getElementById("app");
+  const form = document.getElementById("composer");
+  const runs = document.getElementById("runs");
+  const status = document.getElementById("send-status");
+  if (!app || !form || !runs) return;
+  const { parse, runFetch, createRun, recordResult } = window.CorsRunner;
+
+  const say = (text) => { if (status) status.textContent = text; };
+
+  // Replace a card by a newer version of itself; events and replies may arrive in any order.
+  function applyCard(html) {
+    const card = parse(html);
+    if (!card || !card.id) return;
+    const current = document.getElementById(card.id);
+    if (!current) {
+      runs.prepend(card);
+    } else if (Number(current.dataset.version) <= Number(card.dataset.version)) {
+      current.replaceWith(card);
+    }
+  }
+
   async function send() {
     say("Sending…");
     let reply;
     let doc;
     try {
-      reply = await fetch(app.dataset.runs, {
-        method: "POST",
-        body: new URLSearchParams(new FormData(form)),
-        headers: { Accept: "application/json" },
-      });
-      doc = await reply.json();
+      ({ reply, doc } = await createRun(app.dataset.runs, new URLSearchParams(new FormData(form))));
     } catch (e) {
       say(`Could not reach the playground (${e.message}).`);
       return;
@@ -96,11 +121,7 @@
     say("Sent: the run is below.");
     const result = await runFetch(doc.target, doc.init);
     try {
-      const answer = await fetch(`/runs/${doc.run_id}/result`, {
-        method: "POST",
-        headers: { "Content-Type": "application/json", Accept: "application/json" },
-        body: JSON.stringify(result),
-      });
+      const answer = await recordResult(doc.run_id, result);
       if (answer.ok) applyCard((await answer.json()).card);
     } catch (e) {
       say(`The result could not be recorded (${e.message}).`);
