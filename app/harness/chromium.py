@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,7 @@ from app.harness.driver import (
     fetch_argument,
     fetch_results,
     find_executable,
+    visit_js,
 )
 
 CHROMIUM_ARGS = (
@@ -168,6 +170,19 @@ class ChromiumSession:
         await page.goto(page_origin + "/", wait_until="load")
         self._pages[page_origin] = state
         return state
+
+    async def visit(self, url: str, script: str, timeout: float) -> Any:
+        """Open ``url`` in a new tab, wait for its load event, call ``script`` (a JavaScript
+        function expression) there and return its value (through JSON); bounded by ``timeout``."""
+        deadline = time.monotonic() + timeout
+        page = await self._context.new_page()
+        try:
+            await page.goto(url, wait_until="load", timeout=timeout * 1000)
+            remaining = max(deadline - time.monotonic(), 0.1)
+            return json.loads(await asyncio.wait_for(page.evaluate(visit_js(script)), remaining))
+        finally:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(page.close(), 10)
 
     async def run(self, page_origin: str, specs: list[FetchSpec]) -> list[FetchResult]:
         """Run fetch() calls from the page at ``page_origin``; results in ``specs`` order."""

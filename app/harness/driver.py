@@ -2,8 +2,9 @@
 
 Chromium (Playwright), Firefox (WebDriver BiDi) and WebKitGTK (WebDriver) each run the same
 ``FETCH_ALL_JS`` in a page and turn its answer into ``FetchResult``s; this module holds that
-loop, its bounds, the console bookkeeping by scenario key, finding an executable, launching a
-browser (with a clear BrowserUnavailable when it cannot), starting and stopping process groups.
+loop, its bounds, the console bookkeeping by scenario key, the wrapper of a visit's script
+(``visit_js``), finding an executable, launching a browser (with a clear BrowserUnavailable
+when it cannot), starting and stopping process groups.
 """
 
 from __future__ import annotations
@@ -53,6 +54,17 @@ async ({specs, concurrency, timeoutMs}) => {
   return results;
 }
 """
+
+
+def visit_js(script: str) -> str:
+    """A function expression that calls ``script`` (a JavaScript function expression, e.g.
+    ``async () => document.title``) in the page and resolves to its value as JSON text.
+
+    Every driver takes the value as JSON text, so all three give the same Python value
+    (``undefined`` is ``null``). Composed as text, not ``eval``: the page's CSP may forbid eval.
+    """
+    return f"async () => JSON.stringify(await ({script.strip()})()) ?? 'null'"
+
 
 _KEY_IN_TEXT = re.compile(r"/t/([A-Za-z0-9_-]+)")
 

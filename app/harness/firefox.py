@@ -41,6 +41,7 @@ from app.harness.driver import (
     launch,
     start_process_group,
     stop_process_group,
+    visit_js,
 )
 from app.harness.session import HarnessError
 from app.harness.target import RecordedRequest
@@ -547,3 +548,33 @@ class FirefoxSession:
         if not specs:
             return []
         return await self._driver._run(await self._tab(page_origin), specs)
+
+    async def visit(self, url: str, script: str, timeout: float) -> Any:
+        """Open ``url`` in a new tab, wait until it is complete, call ``script`` (a JavaScript
+        function expression) there and return its value (through JSON); bounded by ``timeout``."""
+        deadline = time.monotonic() + timeout
+        bidi = self._driver.bidi
+        created = await bidi.send(
+            "browsingContext.create", {"type": "tab", "userContext": self._user_context}
+        )
+        context = str(created["context"])
+        await bidi.send(
+            "browsingContext.navigate",
+            {"context": context, "url": url, "wait": "complete"},
+            timeout,
+        )
+        answer = await bidi.send(
+            "script.callFunction",
+            {
+                "functionDeclaration": visit_js(script),
+                "arguments": [],
+                "target": {"context": context},
+                "awaitPromise": True,
+                "resultOwnership": "none",
+            },
+            max(deadline - time.monotonic(), 0.1),
+        )
+        if answer.get("type") != "success":
+            details = answer.get("exceptionDetails") or {}
+            raise BidiError(f"the page's script failed: {details.get('text')}")
+        return json.loads(answer["result"]["value"])

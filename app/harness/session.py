@@ -11,6 +11,9 @@ already has an event loop) can all use it. Start it once, observe many times::
 
 ``shared_harness(browser)`` keeps one started harness per browser for the whole process (for a
 pytest session: call ``observe()`` as often as you like, the browser starts once).
+
+``visit(url, script)`` opens any page (the playground itself, say) in the same browser and
+returns what a script run in it found: end-to-end checks of a page in every engine.
 """
 
 from __future__ import annotations
@@ -39,6 +42,8 @@ START_TIMEOUT = 60.0
 # Per batch: navigation, BATCH_SIZE fetches (FETCH_TIMEOUT each, 16 in flight), settling.
 BATCH_TIMEOUT = 180.0
 CLOSE_TIMEOUT = 30.0
+# A visit() by default: navigation, then the page's own script (it may wait for the page).
+VISIT_TIMEOUT = 30.0
 
 
 class HarnessError(RuntimeError):
@@ -49,6 +54,8 @@ class BrowserSession(Protocol):
     """One fresh browsing session (own cookies and caches) in a started browser."""
 
     async def run(self, page_origin: str, specs: list[FetchSpec]) -> list[FetchResult]: ...
+
+    async def visit(self, url: str, script: str, timeout: float) -> Any: ...
 
     async def close(self) -> None: ...
 
@@ -187,6 +194,33 @@ class Harness:
                 with contextlib.suppress(HarnessError):
                     self._call(session.close(), CLOSE_TIMEOUT)
         return observations
+
+    def visit(self, url: str, script: str, timeout: float = VISIT_TIMEOUT) -> Any:
+        """Open ``url`` in the real browser, wait for its load event, call ``script`` in the
+        page and return what it resolves to.
+
+        ``script`` is a JavaScript function expression (``async () => …``) whose value is
+        JSON-able; it may wait for the page (poll, await events). The whole visit, navigation
+        and script, is bounded by ``timeout`` seconds (HarnessError past it, or when the page
+        or the script fails). One call is one fresh browsing session, as for ``observe()``.
+        """
+        if self._loop is None:
+            self.start()
+        with self._lock:
+            return self._call(self._visit(url, script, timeout), timeout + CLOSE_TIMEOUT)
+
+    async def _visit(self, url: str, script: str, timeout: float) -> Any:
+        session = await asyncio.wait_for(self._driver.new_session(), START_TIMEOUT)
+        try:
+            return await asyncio.wait_for(session.visit(url, script, timeout), timeout)
+        except TimeoutError:
+            raise HarnessError(f"{self.version}: {url} took longer than {timeout:g}s") from None
+        except Exception as exc:
+            text = (str(exc).strip() or type(exc).__name__).splitlines()[0]
+            raise HarnessError(f"{self.version}: {url}: {text}") from exc
+        finally:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(session.close(), CLOSE_TIMEOUT)
 
     def prepare(self, scenarios: Sequence[Scenario]) -> list[PreparedScenario]:
         """Rewrite scenarios onto this harness's ports, each with a fresh unguessable key."""

@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 import socket
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -36,6 +37,7 @@ from app.harness.driver import (
     launch,
     start_process_group,
     stop_process_group,
+    visit_js,
 )
 from app.harness.session import HarnessError
 from app.harness.target import RecordedRequest
@@ -53,6 +55,9 @@ PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
 
 # Runs in the page; WebDriver waits for the returned promise (JSON text in, JSON text out).
 EXECUTE_JS = f"return ({FETCH_ALL_JS.strip()})(JSON.parse(arguments[0])).then(JSON.stringify);"
+
+# Where the window is after a navigation, and the first words of its page.
+LOADED_JS = "return [location.href, (document.body ? document.body.innerText : '').slice(0, 200)];"
 
 
 def find_webkit_webdriver() -> str | None:
@@ -243,6 +248,26 @@ class WebKitSession:
             return self._remote.execute_script(EXECUTE_JS, argument)
 
         return fetch_results(json.loads(await _blocking(execute, deadline + 5)))
+
+    async def visit(self, url: str, script: str, timeout: float) -> Any:
+        """Open ``url`` in the window, wait for its load, call ``script`` (a JavaScript function
+        expression) there and return its value (through JSON); bounded by ``timeout``."""
+        deadline = time.monotonic() + timeout
+        self._origin = None  # the window leaves the harness's page
+        await _blocking(lambda: self._remote.get(url), NAVIGATION_TIMEOUT + 5)
+        # WebDriver reports no failed load: WebKit shows its error page at about:blank instead.
+        where, text = await _blocking(
+            lambda: self._remote.execute_script(LOADED_JS), COMMAND_TIMEOUT
+        )
+        if where == "about:blank" and url != "about:blank":
+            raise HarnessError(f"the page did not load: {text.strip() or 'no page'}")
+        remaining = max(deadline - time.monotonic(), 0.1)
+
+        def execute() -> Any:
+            self._remote.set_script_timeout(remaining)
+            return self._remote.execute_script(f"return ({visit_js(script)})();")
+
+        return json.loads(await _blocking(execute, remaining + 5))
 
 
 async def _blocking(call: Callable[[], T], timeout: float) -> T:
