@@ -44,6 +44,8 @@ _UA_RULES: Sequence[tuple[str, str, str]] = (
     (r"Chromium/(\d+)", "Chromium", "chromium"),
     (r"Chrome/(\d+)", "Chrome", "chromium"),
     (r"Firefox/(\d+)", "Firefox", "firefox"),
+    # WebKitGTK and other Linux WebKit browsers claim a Safari "Version/" that is not one.
+    (r"\(X11;[^)]*\) AppleWebKit/([\d.]+)", "WebKit", "webkit"),
     (r"Version/([\d.]+).*Safari/", "Safari", "webkit"),
     (r"AppleWebKit/([\d.]+)", "WebKit", "webkit"),
 )

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from app.web.main import BackgroundServer
+from app.web.verdict import browser_from_user_agent
 from tests.web.conftest import new_session
 
 FIREFOX_UA = "Mozilla/5.0 (X11; Linux x86_64; rv:153.0) Gecko/20100101 Firefox/153.0"
@@ -62,3 +64,28 @@ def test_when_all_engines_agree_the_page_says_so(
         f"{live.site_url}/sessions/{sid}/explain", data={"method": "GET", "rs_status": "200"}
     ).text
     assert "all do the same here" in same
+
+
+@pytest.mark.parametrize(
+    ("user_agent", "label", "profile"),
+    [
+        (CHROME_UA, "Chrome 156", "chromium"),
+        (FIREFOX_UA, "Firefox 153", "firefox"),
+        (
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+            "Version/60.5 Safari/605.1.15",
+            "WebKit 605.1.15",
+            "webkit",
+        ),
+        (
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like "
+            "Gecko) Version/18.1 Safari/605.1.15",
+            "Safari 18.1",
+            "webkit",
+        ),
+        ("curl/8.0", "an unrecognised browser", "spec"),
+    ],
+)
+def test_browsers_are_named_from_the_user_agent(user_agent: str, label: str, profile: str) -> None:
+    browser = browser_from_user_agent(user_agent)
+    assert (browser.label, browser.profile) == (label, profile)
