@@ -22,7 +22,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from app.web import views
-from app.web.events import Subscription, TooManySubscribers, console_topic
+from app.web.events import Subscription, console_topic, event_stream, subscription
 from app.web.main import Playground
 from app.web.runs import Exchange, RecordedRequest, RecordedResponse, Run
 
@@ -159,22 +159,16 @@ async def console(request: Request, session_id: str, pg: PG) -> HTMLResponse:
 async def console_subscription(session_id: str, pg: PG) -> AsyncIterator[Subscription]:
     if pg.store.session(session_id, create=True) is None:
         raise HTTPException(404, "No such session")
-    try:
-        sub = pg.bus.subscribe(console_topic(session_id))
-    except TooManySubscribers:
-        raise HTTPException(429, "Too many open consoles for this session") from None
-    try:
+    busy = "Too many open consoles for this session"
+    async with subscription(pg.bus, console_topic(session_id), busy) as sub:
         yield sub
-    finally:
-        pg.bus.unsubscribe(sub)
 
 
 async def console_events(
     sub: Annotated[Subscription, Depends(console_subscription)],
 ) -> AsyncIterator[ServerSentEvent]:
-    yield ServerSentEvent(comment="connected", retry=2000)
-    while (event := await sub.get()) is not None:
-        yield ServerSentEvent(raw_data=event.html, id=str(event.id))
+    async for event in event_stream(sub, named=False):
+        yield event
 
 
 async def not_found(request: Request) -> Response:

@@ -4,14 +4,21 @@ Publishing never waits: when a subscriber's queue is full (a slow or stalled tab
 dropped for that subscriber only and counted. ``close()`` ends every stream at shutdown, so a
 first Ctrl-C does not wait for open server-sent event streams. The interface (``subscribe``,
 ``publish``, ``close``) is small enough for a Redis-backed bus to replace this one.
+
+``subscription`` and ``event_stream`` are what an SSE endpoint needs: one stream's
+subscription for the length of the response, and the stream's server-sent events.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+
+from fastapi import HTTPException
+from fastapi.sse import ServerSentEvent
 
 DEFAULT_QUEUE_SIZE = 64
 DEFAULT_SUBSCRIBERS_PER_TOPIC = 16
@@ -136,3 +143,26 @@ class EventBus:
         for subscribers in self._topics.values():
             for sub in subscribers:
                 sub.end()
+
+
+@asynccontextmanager
+async def subscription(bus: EventBus, topic: str, busy: str) -> AsyncIterator[Subscription]:
+    """One stream's subscription to ``topic``, ended with the stream; a full topic is a 429
+    whose detail is ``busy``."""
+    try:
+        sub = bus.subscribe(topic)
+    except TooManySubscribers:
+        raise HTTPException(429, busy) from None
+    try:
+        yield sub
+    finally:
+        bus.unsubscribe(sub)
+
+
+async def event_stream(sub: Subscription, *, named: bool) -> AsyncIterator[ServerSentEvent]:
+    """The subscription's events as server-sent events (HTML payloads), until the bus closes;
+    ``named`` gives each event its SSE event name (otherwise the browser's ``message``)."""
+    yield ServerSentEvent(comment="connected", retry=2000)
+    while (event := await sub.get()) is not None:
+        name = event.name if named else None
+        yield ServerSentEvent(raw_data=event.html, event=name, id=str(event.id))

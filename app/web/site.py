@@ -22,7 +22,7 @@ from fastapi.staticfiles import StaticFiles
 from app.cors import Scenario, ScenarioError, predict
 from app.cors.engines import EngineDifference, compare_engines
 from app.web import labs, lessons, views
-from app.web.events import Subscription, TooManySubscribers, runs_topic
+from app.web.events import Subscription, event_stream, runs_topic, subscription
 from app.web.main import Playground, origin
 from app.web.runs import BrowserResult, Run, Session, new_id
 from app.web.validation import (
@@ -507,23 +507,17 @@ async def run_page(request: Request, run_id: str, pg: PG) -> HTMLResponse:
 
 async def runs_subscription(session_id: str, pg: PG) -> AsyncIterator[Subscription]:
     _session(pg, session_id)
-    try:
-        sub = pg.bus.subscribe(runs_topic(session_id))
-    except TooManySubscribers:
-        raise HTTPException(429, "Too many open pages for this session") from None
-    try:
+    busy = "Too many open pages for this session"
+    async with subscription(pg.bus, runs_topic(session_id), busy) as sub:
         yield sub
-    finally:
-        pg.bus.unsubscribe(sub)
 
 
 async def session_events(
     sub: Annotated[Subscription, Depends(runs_subscription)],
 ) -> AsyncIterator[ServerSentEvent]:
     """Run cards of this session as they change (server-sent events, HTML payloads)."""
-    yield ServerSentEvent(comment="connected", retry=2000)
-    while (event := await sub.get()) is not None:
-        yield ServerSentEvent(raw_data=event.html, event=event.name, id=str(event.id))
+    async for event in event_stream(sub, named=True):
+        yield event
 
 
 # --- JSON API -----------------------------------------------------------------------------------
