@@ -43,13 +43,32 @@ def _list(values: Sequence[str]) -> str:
     return "[" + ", ".join(_q(v) for v in values) + "]"
 
 
-def _danger_null(policy: Policy) -> list[str]:
-    if policy.origin != "null":
-        return []
-    return [
-        "Allowing the origin null also allows every sandboxed frame, file: page and data: URL: "
-        "never do it for anything with cookies or private data."
-    ]
+def _lowercase_methods(policy: Policy) -> list[str]:
+    """The policy's methods that are not written in uppercase (browsers send them as written)."""
+    return [m for m in policy.methods if m != m.upper()]
+
+
+def _go_strings(values: Sequence[str]) -> str:
+    return "[]string{" + ", ".join(_q(v) for v in values) + "}"
+
+
+def _config(
+    policy: Policy,
+    key: str,
+    label: str,
+    language: str,
+    lines: Sequence[str],
+    notes: Sequence[str],
+    expressible: bool = True,
+) -> LibraryConfig:
+    """A library's code and notes; every library gets the warning about the origin null last."""
+    if policy.origin == "null":
+        notes = [
+            *notes,
+            "Allowing the origin null also allows every sandboxed frame, file: page and data: "
+            "URL: never do it for anything with cookies or private data.",
+        ]
+    return LibraryConfig(key, label, language, "\n".join(lines), tuple(notes), expressible)
 
 
 # --- FastAPI / Starlette ------------------------------------------------------------------------
@@ -118,9 +137,8 @@ def starlette(policy: Policy) -> LibraryConfig:
             "credentials); otherwise Starlette echoes the Origin only when it is on the list, "
             "compared exactly, and adds Vary: Origin."
         )
-    notes.extend(_danger_null(policy))
-    return LibraryConfig(
-        "starlette", "FastAPI / Starlette CORSMiddleware", "python", "\n".join(lines), tuple(notes)
+    return _config(
+        policy, "starlette", "FastAPI / Starlette CORSMiddleware", "python", lines, notes
     )
 
 
@@ -148,7 +166,7 @@ def express(policy: Policy) -> LibraryConfig:
             "checking the method or headers asked for: it sends its lists and the browser "
             "decides. Without allowedHeaders it echoes whatever headers the preflight asks for."
         )
-        lower = [m for m in policy.methods if m != m.upper()]
+        lower = _lowercase_methods(policy)
         if lower:
             notes.append(
                 f"Its default methods list is uppercase, so {lower[0]} has to be listed as written."
@@ -165,8 +183,7 @@ def express(policy: Policy) -> LibraryConfig:
             "refuses the credentialed request) nor origin: true (it echoes any Origin, so every "
             "website could read your users' data)."
         )
-    notes.extend(_danger_null(policy))
-    return LibraryConfig("express", "Express cors", "javascript", "\n".join(lines), tuple(notes))
+    return _config(policy, "express", "Express cors", "javascript", lines, notes)
 
 
 # --- Flask-CORS ---------------------------------------------------------------------------------
@@ -191,7 +208,7 @@ def flask(policy: Policy) -> LibraryConfig:
     lines.append(")")
     notes: list[str] = []
     expressible = True
-    lower = [m for m in policy.methods if m != m.upper()]
+    lower = _lowercase_methods(policy)
     if lower and policy.preflight:
         expressible = False
         notes.append(
@@ -214,10 +231,7 @@ def flask(policy: Policy) -> LibraryConfig:
             "the requested headers it allows, and adds Allow-Methods and Allow-Headers only "
             "when the requested method is allowed."
         )
-    notes.extend(_danger_null(policy))
-    return LibraryConfig(
-        "flask", "Flask-CORS", "python", "\n".join(lines), tuple(notes), expressible
-    )
+    return _config(policy, "flask", "Flask-CORS", "python", lines, notes, expressible)
 
 
 # --- django-cors-headers ------------------------------------------------------------------------
@@ -270,32 +284,24 @@ def django(policy: Policy) -> LibraryConfig:
             "it then echoes any Origin, so every website could read your users' data."
         )
     notes.append("It always adds Vary: Origin, as a server that echoes origins should.")
-    notes.extend(_danger_null(policy))
-    return LibraryConfig(
-        "django", "Django django-cors-headers", "python", "\n".join(lines), tuple(notes)
-    )
+    return _config(policy, "django", "Django django-cors-headers", "python", lines, notes)
 
 
 # --- Go rs/cors ---------------------------------------------------------------------------------
 
 
 def go_rs_cors(policy: Policy) -> LibraryConfig:
-    methods = list(policy.methods)
     lines = [
         'import "github.com/rs/cors"',
         "",
         "c := cors.New(cors.Options{",
-        f"\tAllowedOrigins:   []string{{{', '.join(_q(o) for o in [policy.origin])}}},",
-        f"\tAllowedMethods:   []string{{{', '.join(_q(m) for m in methods)}}},",
+        f"\tAllowedOrigins:   {_go_strings([policy.origin])},",
+        f"\tAllowedMethods:   {_go_strings(policy.methods)},",
     ]
     if policy.allow_headers:
-        lines.append(
-            f"\tAllowedHeaders:   []string{{{', '.join(_q(h) for h in policy.allow_headers)}}},"
-        )
+        lines.append(f"\tAllowedHeaders:   {_go_strings(policy.allow_headers)},")
     if policy.expose_headers:
-        lines.append(
-            f"\tExposedHeaders:   []string{{{', '.join(_q(h) for h in policy.expose_headers)}}},"
-        )
+        lines.append(f"\tExposedHeaders:   {_go_strings(policy.expose_headers)},")
     if policy.credentials:
         lines.append("\tAllowCredentials: true,")
     if policy.preflight and policy.max_age is not None:
@@ -329,8 +335,7 @@ def go_rs_cors(policy: Policy) -> LibraryConfig:
             "Origin: * with credentials allowed, and browsers refuse it. Origins are compared "
             "case-insensitively, and one * inside an origin is a wildcard pattern."
         )
-    notes.extend(_danger_null(policy))
-    return LibraryConfig("go", "Go rs/cors", "go", "\n".join(lines), tuple(notes))
+    return _config(policy, "go", "Go rs/cors", "go", lines, notes)
 
 
 # --- nginx --------------------------------------------------------------------------------------
@@ -381,8 +386,7 @@ def nginx(policy: Policy) -> LibraryConfig:
     if any("$" in v for _, v in actual) or "$" in " ".join(policy.methods + policy.allow_headers):
         expressible = False
         notes.append("nginx expands $ in a value as a variable, so this value cannot be written.")
-    notes.extend(_danger_null(policy))
-    return LibraryConfig("nginx", "nginx", "nginx", "\n".join(lines), tuple(notes), expressible)
+    return _config(policy, "nginx", "nginx", "nginx", lines, notes, expressible)
 
 
 def library_configs(policy: Policy) -> tuple[LibraryConfig, ...]:
