@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from app.harness.chromium import CHROMIUM_ARGS, find_chromium
 from app.web.main import BackgroundServer
+from tests.helpers import headless_chromium
 
 # The repository is cloned with shared/ beside it: <parent>/main and <parent>/shared.
 REPO = Path(__file__).resolve().parents[2]
@@ -28,16 +28,8 @@ def live() -> Iterator[BackgroundServer]:
 def browser() -> Iterator[Any]:
     # Package scope: Playwright's sync API keeps an event loop running in this thread, which
     # other tests' asyncio.run() must not meet.
-    from playwright.sync_api import sync_playwright
-
-    options: dict[str, Any] = {"headless": True, "args": list(CHROMIUM_ARGS)}
-    executable = find_chromium()
-    if executable:
-        options["executable_path"] = executable
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(**options)
+    with headless_chromium() as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from app.cors import Scenario, predict
 from app.web import views
 from app.web.main import BackgroundServer, resource_dir
 from app.web.runs import BrowserResult, Exchange, RecordedRequest, RecordedResponse, Run
+from tests.helpers import headless_chromium
 from tests.web.conftest import new_session
 from tests.web.test_site import create_run, inline_scripts
 
@@ -257,18 +258,8 @@ def test_the_run_page_and_the_composer_panel_show_the_fix(
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    from app.harness.chromium import CHROMIUM_ARGS, find_chromium
-
-    options: dict[str, Any] = {"headless": True, "args": list(CHROMIUM_ARGS)}
-    executable = find_chromium()
-    if executable:
-        options["executable_path"] = executable
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(**options)
+    with headless_chromium() as launched:
         yield launched
-        launched.close()
 
 
 def share_link(scenario: dict[str, Any]) -> str:
