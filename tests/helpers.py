@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ast
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 
@@ -27,3 +30,20 @@ def headless_chromium() -> Iterator[Any]:
         launched = playwright.chromium.launch(**options)
         yield launched
         launched.close()
+
+
+def assert_imports_only_stdlib_and(package: Path, *own: str) -> None:
+    """Every absolute import in ``package``'s modules is the standard library's or starts with
+    one of ``own`` (module name prefixes such as ``app.cors``)."""
+    for path in sorted(package.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            for name in names:
+                top = name.split(".")[0]
+                assert top in sys.stdlib_module_names or name.startswith(own), (
+                    f"{path.name} imports {name}"
+                )

@@ -3,9 +3,7 @@ every answer read off the engine's prediction on the learner's real origins."""
 
 from __future__ import annotations
 
-import ast
 import re
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +13,7 @@ from app.cors.engines import compare_engines
 from app.lessons import BROWSERS, BY_SLUG, LESSONS, REFERENCE_BROWSER, Lesson, neighbours
 from app.lessons.catalogue import ACCEPT_129
 from app.lessons.model import API, ATTACKER, HOST, ORIGIN, PORT, expected_fields
+from tests.helpers import assert_imports_only_stdlib_and
 
 PACKAGE = Path(__file__).resolve().parents[2] / "app" / "lessons"
 REQUIRED_TOPICS = {
@@ -175,15 +174,4 @@ def test_authorization_against_a_wildcard_is_where_the_standard_and_browsers_dif
 
 def test_the_lessons_package_is_pure() -> None:
     """No web framework: the standard library, the engine and itself."""
-    for path in sorted(PACKAGE.glob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text())):
-            names = []
-            if isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                names = [node.module]
-            for name in names:
-                top = name.split(".")[0]
-                assert top in sys.stdlib_module_names or name.startswith(
-                    ("app.cors", "app.lessons")
-                ), f"{path.name} imports {name}"
+    assert_imports_only_stdlib_and(PACKAGE, "app.cors", "app.lessons")
