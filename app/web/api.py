@@ -23,19 +23,11 @@ from starlette.types import Receive, Scope, Send
 
 from app.web import views
 from app.web.events import Subscription, console_topic, event_stream, subscription
-from app.web.main import Playground
+from app.web.main import PG, Playground
 from app.web.runs import Exchange, RecordedRequest, RecordedResponse, Run
 
 MAX_TARGET_BODY = 1024 * 1024
 NO_BODY_STATUSES = frozenset({204, 205, 304})
-
-
-def playground(request: Request) -> Playground:
-    pg: Playground = request.app.state.playground
-    return pg
-
-
-PG = Annotated[Playground, Depends(playground)]
 
 
 async def _read_body(receive: Receive, limit: int) -> tuple[int, bool]:

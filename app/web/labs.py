@@ -26,15 +26,15 @@ import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from app.cors import PROFILES, Profile, RequestInit, Scenario, ServerResponse, predict
 from app.cors.origins import cors_check
-from app.web.main import Playground, origin
+from app.web.main import PG, Playground, origin
 from app.web.runs import Exchange, Run, Session, is_valid_id, new_id
 from app.web.verdict import browser_from_user_agent
 
@@ -96,14 +96,6 @@ LABS: dict[str, Lab] = {
         ),
     )
 }
-
-
-def playground(request: Request) -> Playground:
-    pg: Playground = request.app.state.playground
-    return pg
-
-
-PG = Annotated[Playground, Depends(playground)]
 
 
 class LabError(Exception):

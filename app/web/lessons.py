@@ -32,18 +32,10 @@ from app.lessons import (
     neighbours,
 )
 from app.lessons.model import relevant_headers
-from app.web.main import Playground
+from app.web.main import PG, Playground
 from app.web.runs import Run, Session
 
 MAX_ANSWER_BYTES = 2048
-
-
-def playground(request: Request) -> Playground:
-    pg: Playground = request.app.state.playground
-    return pg
-
-
-PG = Annotated[Playground, Depends(playground)]
 
 
 def progress_store(request: Request) -> ProgressStore:

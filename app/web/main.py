@@ -15,9 +15,10 @@ import sys
 import threading
 from dataclasses import dataclass, replace
 from types import FrameType
-from typing import Any
+from typing import Annotated, Any
 
 import uvicorn
+from fastapi import Depends, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import resource_dir
@@ -190,6 +191,15 @@ class Playground:
             loop.call_soon_threadsafe(self.bus.close)
         except RuntimeError:  # loop already stopped
             self.bus.close()
+
+
+def playground(request: Request) -> Playground:
+    """The route dependency every module of both origins uses: the playground serving it."""
+    pg: Playground = request.app.state.playground
+    return pg
+
+
+PG = Annotated[Playground, Depends(playground)]
 
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> Playground:

@@ -23,7 +23,7 @@ from app.cors import Scenario, ScenarioError, predict
 from app.cors.engines import EngineDifference, compare_engines
 from app.web import labs, lessons, views
 from app.web.events import Subscription, event_stream, runs_topic, subscription
-from app.web.main import Playground, origin
+from app.web.main import PG, Playground, origin
 from app.web.runs import BrowserResult, Run, Session, new_id
 from app.web.validation import (
     MAX_BODY_BYTES,
@@ -43,14 +43,6 @@ MAX_RESULT_BYTES = 256 * 1024
 MAX_RESULT_BODY = 4096
 OUTCOMES = ("allowed", "blocked", "opaque", "error")
 TARGET_CHOICES = ("same", "cross")
-
-
-def playground(request: Request) -> Playground:
-    pg: Playground = request.app.state.playground
-    return pg
-
-
-PG = Annotated[Playground, Depends(playground)]
 
 
 class BadRequest(Exception):
