@@ -8,7 +8,7 @@
   const status = document.getElementById("lab-status");
   if (!lab || !log) return;
   // Shared with the composer: static/js/runner.js, loaded before this file.
-  const { parse, runFetch, createRun, recordResult } = window.CorsRunner;
+  const { parse, cardUpdate, runFetch, createRun, recordResult } = window.CorsRunner;
   const forms = [...document.querySelectorAll("form[data-lab-form]")];
   let busy = false;
 
@@ -16,14 +16,14 @@
 
   // Put a card in place of an older version of itself, or on top when it is new.
   function applyCard(html) {
-    const card = parse(html);
-    if (!card || !card.id) return;
-    const current = document.getElementById(card.id);
+    const update = cardUpdate(html);
+    if (!update) return;
+    const { card, current } = update;
     if (!current) {
       const empty = log.querySelector(".empty");
       if (empty) empty.remove();
       log.prepend(card);
-    } else if (Number(current.dataset.version) <= Number(card.dataset.version)) {
+    } else {
       // Keep the legs the learner opened open.
       const opened = new Set();
       for (const details of current.querySelectorAll("details[open]")) {

@@ -13,6 +13,19 @@ window.CorsRunner = (() => {
     return template.content.firstElementChild;
   }
 
+  // A card from the server and the element it replaces (null when the card is new), or null
+  // when there is no card or the page already shows a newer version: events and replies may
+  // arrive in any order.
+  function cardUpdate(html) {
+    const card = parse(html);
+    if (!card || !card.id) return null;
+    const current = document.getElementById(card.id);
+    if (!current || Number(current.dataset.version) <= Number(card.dataset.version)) {
+      return { card, current };
+    }
+    return null;
+  }
+
   // What fetch() does with exactly these options, as JavaScript sees it.
   async function runFetch(target, init) {
     const options = {
@@ -74,7 +87,7 @@ window.CorsRunner = (() => {
     });
   }
 
-  return Object.freeze({ parse, runFetch, createRun, recordResult });
+  return Object.freeze({ parse, cardUpdate, runFetch, createRun, recordResult });
 })();
 
 (() => {
@@ -84,20 +97,16 @@ window.CorsRunner = (() => {
   const runs = document.getElementById("runs");
   const status = document.getElementById("send-status");
   if (!app || !form || !runs) return;
-  const { parse, runFetch, createRun, recordResult } = window.CorsRunner;
+  const { cardUpdate, runFetch, createRun, recordResult } = window.CorsRunner;
 
   const say = (text) => { if (status) status.textContent = text; };
 
-  // Replace a card by a newer version of itself; events and replies may arrive in any order.
+  // Replace a card by a newer version of itself, or put it on top when it is new.
   function applyCard(html) {
-    const card = parse(html);
-    if (!card || !card.id) return;
-    const current = document.getElementById(card.id);
-    if (!current) {
-      runs.prepend(card);
-    } else if (Number(current.dataset.version) <= Number(card.dataset.version)) {
-      current.replaceWith(card);
-    }
+    const update = cardUpdate(html);
+    if (!update) return;
+    if (update.current) update.current.replaceWith(update.card);
+    else runs.prepend(update.card);
   }
 
   async function send() {
