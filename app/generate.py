@@ -318,6 +318,33 @@ def edge_cases() -> list[dict[str, Any]]:
             [("X-Token", "1")],
             preflight=(200, [acao, ("Access-Control-Allow-Headers", "x-token x")]),
         ),
+        _edge("range-int64-max", "GET", [("Range", "bytes=9223372036854775807-")], response=ok),
+        _edge(
+            "range-int64-max-less-one",
+            "GET",
+            [("Range", "bytes=0-9223372036854775806")],
+            response=ok,
+        ),
+        _edge(
+            "range-uint64-max",
+            "GET",
+            [("Range", "bytes=18446744073709551615-")],
+            preflight=(204, [acao]),
+            response=ok,
+        ),
+        _edge(
+            "range-uint64-overflow",
+            "GET",
+            [("Range", "bytes=0-18446744073709551616")],
+            preflight=(204, [acao]),
+            response=ok,
+        ),
+        _edge(
+            "range-leading-zeros",
+            "GET",
+            [("Range", "bytes=00000000000000000000000001-")],
+            response=ok,
+        ),
         _edge(
             "pf-bad-acam-safelisted-method",
             "GET",

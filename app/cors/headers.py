@@ -196,6 +196,13 @@ def is_cors_safelisted_request_header(name: str, value: str, profile: Profile) -
                 f"header range's value {value!r} is not a single bytes=start-end range "
                 "without spaces"
             )
+        limit = profile.range_position_max
+        if limit is not None and any(n is not None and n > limit for n in parsed):
+            # Deviation (chromium, firefox, webkit): a size limit on positions (profile evidence).
+            return failed(
+                f"header range's value {value!r} has a position over {limit}, the largest "
+                f"{profile.label} reads"
+            )
         if parsed[0] is None:
             return failed(
                 f"header range's value {value!r} is a suffix range (bytes=-N); only ranges "

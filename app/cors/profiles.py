@@ -49,6 +49,8 @@ class Profile:
     non_ascii_is_cors_unsafe: bool = False
     # The Range unit `bytes` matches case-insensitively (`Bytes=0-`).
     range_unit_case_insensitive: bool = False
+    # The largest Range position the browser parses; a larger one is not safelisted.
+    range_position_max: int | None = None
     # The CORS check's failures are told apart (several values, invalid value, mismatch);
     # when false, every wrong single Access-Control-Allow-Origin line is a mismatch.
     names_each_allow_origin_error: bool = True
@@ -71,6 +73,7 @@ CHROMIUM = Profile(
     wildcard_allows_authorization=True,
     client_hints_safelisted=True,
     preflight_redirect_check="first",
+    range_position_max=2**63 - 2,
     max_age_cap=7200,
     deviations=(
         Deviation(
@@ -115,6 +118,13 @@ CHROMIUM = Profile(
             "PreflightDisallowedRedirect; in the spec a 3xx is simply not an ok status.",
             "tests/vectors/test_browser_agreement.py: edge-pf-302-location-no-acao",
         ),
+        Deviation(
+            "range-position-limit",
+            "range_position_max",
+            "Chromium does not safelist a Range position of 9223372036854775807 (2^63 - 1) or "
+            "more; the spec reads positions as numbers of any size.",
+            "tests/vectors/test_browser_agreement.py: edge-range-int64-max",
+        ),
     ),
 )
 
@@ -128,6 +138,7 @@ FIREFOX = Profile(
     safelist_total_limit=False,
     non_ascii_is_cors_unsafe=True,
     names_each_allow_origin_error=False,
+    range_position_max=2**64 - 1,
     max_age_cap=86400,
     deviations=(
         Deviation(
@@ -182,6 +193,13 @@ FIREFOX = Profile(
             "The outcome is the same; only the named check differs.",
             "tests/vectors/test_browser_agreement.py: s42-0000 (an invalid port)",
         ),
+        Deviation(
+            "range-position-limit",
+            "range_position_max",
+            "Firefox does not safelist a Range position above 18446744073709551615 (2^64 - 1); "
+            "the spec reads positions as numbers of any size.",
+            "tests/vectors/test_browser_agreement.py: edge-range-uint64-overflow",
+        ),
     ),
 )
 
@@ -191,6 +209,7 @@ WEBKIT = Profile(
     combines_duplicate_request_headers=True,
     wildcard_allows_authorization=True,
     range_unit_case_insensitive=True,
+    range_position_max=2**64 - 1,
     max_age_cap=600,
     deviations=(
         Deviation(
@@ -214,6 +233,13 @@ WEBKIT = Profile(
             "WebKit lets `Access-Control-Allow-Headers: *` cover Authorization; the spec says "
             "the wildcard never does.",
             "tests/vectors/test_browser_agreement.py: edge-pf-star-auth",
+        ),
+        Deviation(
+            "range-position-limit",
+            "range_position_max",
+            "WebKit does not safelist a Range position above 18446744073709551615 (2^64 - 1); "
+            "the spec reads positions as numbers of any size.",
+            "tests/vectors/test_browser_agreement.py: edge-range-uint64-overflow",
         ),
     ),
 )

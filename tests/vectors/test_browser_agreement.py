@@ -21,8 +21,15 @@ from app.harness.verify import compare, observe
 
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared"
 SAMPLE = json.loads((SHARED / "vectors" / "sample-scenarios.json").read_text(encoding="utf-8"))
+# Inputs only (what the page sends and the server answers); the browsers supply the truth.
+BOUNDARY = json.loads((Path(__file__).parent / "boundary-scenarios.json").read_text("utf-8"))
 GENERATED_COUNT = 600
-DOCUMENTS: list[dict[str, Any]] = [*SAMPLE, *generate(GENERATED_COUNT, seed=1), *edge_cases()]
+DOCUMENTS: list[dict[str, Any]] = [
+    *SAMPLE,
+    *generate(GENERATED_COUNT, seed=1),
+    *edge_cases(),
+    *BOUNDARY,
+]
 SCENARIOS = {doc["id"]: Scenario.from_json(doc) for doc in DOCUMENTS}
 
 
