@@ -87,6 +87,7 @@ class _Run:
             self.scenario.request.credentials,
             received,
             names_each_error=self.profile.names_each_allow_origin_error,
+            skips_empty_values=self.profile.skips_empty_values_when_combining,
         )
 
     def error(self, check: str, detail: str, spec: str) -> Prediction:

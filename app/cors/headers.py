@@ -343,12 +343,15 @@ def combine_duplicates(headers: Sequence[Header]) -> tuple[Header, ...]:
 # --- header list access -------------------------------------------------------------------
 
 
-def get(name: str, headers: Sequence[Header]) -> str | None:
-    """Get: every value of ``name``, joined by ", ", or None when absent.
+def get(name: str, headers: Sequence[Header], *, skip_empty: bool = False) -> str | None:
+    """Get: every value of ``name``, joined by ", ", or None when absent. ``skip_empty`` leaves
+    empty values out of a combination, as Firefox does (profile evidence).
 
     https://fetch.spec.whatwg.org/#concept-header-list-get
     """
     values = [v for n, v in headers if n.lower() == name.lower()]
+    if skip_empty and len(values) > 1:
+        values = [v for v in values if v] or [""]
     return ", ".join(values) if values else None
 
 

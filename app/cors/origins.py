@@ -17,6 +17,7 @@ SPEC_ORIGIN = (
 
 DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443, "ftp": 21}
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
+_IPV6_LITERAL = re.compile(r"[0-9A-Fa-f:.]+")
 _FORBIDDEN_HOST_CHARS = frozenset(" #%/:<>?@[\\]^|\t\n\r\x00")
 
 
@@ -61,17 +62,15 @@ def parses_as_url(value: str) -> bool:
     authority = rest.lstrip("/\\")
     authority = re.split(r"[/\\?#]", authority, maxsplit=1)[0]
     authority = authority.rpartition("@")[2]
-    host, _, port = (
-        authority.partition(":")
-        if not authority.startswith("[")
-        else (
-            authority.partition("]")[0] + "]",
-            "",
-            authority.partition("]")[2].lstrip(":"),
-        )
-    )
-    if not host or any(c in _FORBIDDEN_HOST_CHARS for c in host.strip("[]")):
-        return False
+    if authority.startswith("["):  # an IPv6 literal: hex digits, colons and dots inside
+        literal, _, after = authority[1:].partition("]")
+        if not literal or not _IPV6_LITERAL.fullmatch(literal) or (after and after[0] != ":"):
+            return False
+        port = after[1:]
+    else:
+        host, _, port = authority.partition(":")
+        if not host or any(c in _FORBIDDEN_HOST_CHARS for c in host):
+            return False
     return not port or (port.isdigit() and int(port) <= 65535)
 
 
@@ -91,6 +90,7 @@ def cors_check(
     headers: Sequence[Header],
     *,
     names_each_error: bool = True,
+    skips_empty_values: bool = False,
 ) -> CorsCheckResult:
     """CORS check: may the page's origin read this response?
 
@@ -131,7 +131,9 @@ def cors_check(
     if not include:
         return CorsCheckResult(True, f"Access-Control-Allow-Origin matches {origin} exactly")
     # Step 7: "If credentials is `true`, then return success."
-    allow_credentials = get("Access-Control-Allow-Credentials", headers)
+    allow_credentials = get(
+        "Access-Control-Allow-Credentials", headers, skip_empty=skips_empty_values
+    )
     if allow_credentials == "true":
         return CorsCheckResult(
             True,

@@ -49,6 +49,9 @@ class Profile:
     non_ascii_is_cors_unsafe: bool = False
     # The Range unit `bytes` matches case-insensitively (`Bytes=0-`).
     range_unit_case_insensitive: bool = False
+    # Empty values are left out when repeated response headers are combined ("true" and ""
+    # give "true", not "true, ").
+    skips_empty_values_when_combining: bool = False
     # The largest Range position the browser parses; a larger one is not safelisted.
     range_position_max: int | None = None
     # The CORS check's failures are told apart (several values, invalid value, mismatch);
@@ -138,6 +141,7 @@ FIREFOX = Profile(
     safelist_total_limit=False,
     non_ascii_is_cors_unsafe=True,
     names_each_allow_origin_error=False,
+    skips_empty_values_when_combining=True,
     range_position_max=2**64 - 1,
     max_age_cap=86400,
     deviations=(
@@ -199,6 +203,14 @@ FIREFOX = Profile(
             "Firefox does not safelist a Range position above 18446744073709551615 (2^64 - 1); "
             "the spec reads positions as numbers of any size.",
             "tests/vectors/test_browser_agreement.py: edge-range-uint64-overflow",
+        ),
+        Deviation(
+            "empty-values-skipped",
+            "skips_empty_values_when_combining",
+            "Firefox leaves empty values out when it combines repeated response headers, so "
+            "`Access-Control-Allow-Credentials: true` plus an empty second line still counts "
+            "as `true`; the spec combines them into `true, `, which fails.",
+            "tests/vectors/test_browser_agreement.py: boundary-acac-two-lines-empty",
         ),
     ),
 )

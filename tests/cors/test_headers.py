@@ -226,6 +226,13 @@ def test_get_combines_values_with_comma_space() -> None:
     assert get("c", headers) is None
 
 
+def test_get_skipping_empty_values_deviation_firefox() -> None:
+    headers = [("A", "true"), ("a", "")]
+    assert get("a", headers) == "true, "
+    assert get("a", headers, skip_empty=True) == "true"
+    assert get("a", [("A", "")], skip_empty=True) == ""
+
+
 def test_extract_header_list_values_allows_empty_elements_and_fails_on_non_tokens() -> None:
     assert extract_header_list_values("X", [("x", "GET, ,PUT")]).values == ("GET", "PUT")
     assert extract_header_list_values("X", []).values is None

@@ -91,3 +91,6 @@ def test_parses_as_url() -> None:
     assert not parses_as_url("http://localhost:99999")
     assert not parses_as_url("http://")
     assert not parses_as_url("no scheme")
+    assert parses_as_url("http://[::1]:8701")
+    assert not parses_as_url("http://[::1]x")
+    assert not parses_as_url("http://[g::1]")
