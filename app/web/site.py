@@ -23,7 +23,7 @@ from app.cors import Scenario, ScenarioError, predict
 from app.cors.engines import EngineDifference, compare_engines
 from app.web import labs, lessons, views
 from app.web.events import Subscription, event_stream, runs_topic, subscription
-from app.web.main import PG, Playground, origin
+from app.web.main import LOOPBACK_NAMES, PG, Playground, origin
 from app.web.runs import BrowserResult, Run, Session, new_id
 from app.web.validation import (
     MAX_BODY_BYTES,
@@ -211,7 +211,11 @@ class Origins:
         self.page = pg.site_origin(host)
         self.api = pg.api_origin(host)
         self.cross = origin(other_host(host), pg.settings.api_port)
-        self.target = self.cross if target == "cross" else self.api
+        # The other host name is only this machine when the page is on a loopback name; from
+        # a workshop's LAN address, "localhost" would be each attendee's own computer.
+        self.cross_available = host in LOOPBACK_NAMES
+        cross = target == "cross" and self.cross_available
+        self.target = self.cross if cross else self.api
 
 
 def other_host(host: str) -> str:

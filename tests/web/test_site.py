@@ -3,6 +3,7 @@ session isolation, share links and validation messages (never a 500)."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import re
@@ -15,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.web.main import BackgroundServer
+from app.web.main import BackgroundServer, Playground, Settings
 from tests.web.conftest import new_session
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -413,3 +414,19 @@ def test_the_api_page_and_openapi_document_the_json_api(
         assert f"<code>{path}</code>" in page
     schema = client.get(f"{live.site_url}/openapi.json").json()
     assert {"/api/explain", "/api/runs", "/api/runs/{run_id}"} <= set(schema["paths"])
+
+
+def test_the_cross_site_target_is_offered_only_on_loopback_names() -> None:
+    """From a workshop's LAN address, "the other host name" would be each attendee's own
+    computer: the composer offers the cross-site target only on localhost and 127.0.0.1."""
+    async def composer(host: str) -> str:
+        pg = Playground(Settings(host="192.0.2.7"))
+        transport = httpx.ASGITransport(app=pg)
+        async with httpx.AsyncClient(transport=transport, base_url=f"http://{host}:8000") as c:
+            started = await c.get("/", follow_redirects=True)
+            return started.text
+
+    assert "(other host name: cross-site)" in asyncio.run(composer("localhost"))
+    lan = asyncio.run(composer("192.0.2.7"))
+    assert "(other host name: cross-site)" not in lan
+    assert "open this page from localhost or 127.0.0.1" in lan
