@@ -18,7 +18,7 @@ from app.web.runs import BrowserResult, Exchange, Run
 
 OUTCOME_WORDS = {
     "allowed": "fetch() resolves and JavaScript can read the response",
-    "blocked": "fetch() rejects with a TypeError after the request went out: a CORS check failed",
+    "blocked": "fetch() rejects with a TypeError after the server answered: a CORS check failed",
     "opaque": "fetch() resolves with an opaque response (no-cors): status 0, nothing readable",
     "error": "fetch() rejects before anything is sent",
 }
