@@ -606,3 +606,131 @@ def edge_cases() -> list[dict[str, Any]]:
             response=ok,
         ),
     ]
+
+
+# --- a second, independent design: random text rather than chosen edges ----------------------
+
+_FUZZ_NAMES = [
+    "Accept", "Accept-Language", "Content-Language", "Content-Type", "Range", "Authorization",
+    "X-Token", "X-Custom", "Cache-Control", "User-Agent", "Cookie", "Sec-Foo", "Proxy-Bar",
+    "X-HTTP-Method-Override", "DPR", "Save-Data", "ECT", "Width", "If-Match", "Origin", "Via",
+    "Date",
+]  # fmt: skip
+_FUZZ_CONTENT_TYPES = [
+    "text/plain", "application/json", "multipart/form-data; boundary=a",
+    "application/x-www-form-urlencoded", "text/html", "text/plain;charset=utf-8",
+    " text/plain ", 'text/plain; a="b"', "x/y",
+]  # fmt: skip
+_FUZZ_RANGES = ["bytes=0-", "bytes=1-2", "bytes=-3", "bytes=3-1", "bytes=0-,1-", "items=0-1"]
+_FUZZ_SPECIALS = "\"():<>?@[\\]{}\x7f\x01\t ,;=/*-.\u00e9~!#$%&'+^_`|"
+_STANDARD_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"]
+
+
+def fuzz(count: int, seed: int = 1) -> list[dict[str, Any]]:
+    """``count`` scenarios of random text: random-case names, values of random bytes and
+    lengths around 128, shuffled allow lists with stray items. Independent of ``generate``'s
+    hand-chosen edges, to catch what those do not think of."""
+    rng = random.Random(seed)
+    return [_fuzz_scenario(rng, f"f{seed}-{index:04d}") for index in range(count)]
+
+
+def _random_case(rng: random.Random, text: str) -> str:
+    return "".join(c.upper() if rng.random() < 0.5 else c.lower() for c in text)
+
+
+def _random_value(rng: random.Random) -> str:
+    length = rng.choice([0, 1, 3, 8, 20, 60, 127, 128, 129, 130])
+    alphabet = "abcxyzABC0123456789" + _FUZZ_SPECIALS
+    return "".join(
+        rng.choice(alphabet) if rng.random() < 0.3 else rng.choice("abcdefgh")
+        for _ in range(length)
+    )
+
+
+def _fuzz_header(rng: random.Random) -> list[str]:
+    if rng.random() < 0.8:
+        name = _random_case(rng, rng.choice(_FUZZ_NAMES))
+    else:
+        name = "X-" + _random_value(rng)[:10].replace(" ", "").replace(":", "")
+    lower = name.lower()
+    if lower == "content-type" and rng.random() < 0.7:
+        return [name, rng.choice(_FUZZ_CONTENT_TYPES)]
+    if lower == "range" and rng.random() < 0.7:
+        return [name, rng.choice(_FUZZ_RANGES)]
+    if lower == "x-http-method-override":
+        return [name, rng.choice(["PUT", "TRACE", "get, connect", "track "])]
+    return [name, _random_value(rng)]
+
+
+def _fuzz_method(rng: random.Random) -> str:
+    roll = rng.random()
+    if roll < 0.7:
+        method = rng.choice(_STANDARD_METHODS)
+        return _random_case(rng, method) if rng.random() < 0.3 else method
+    if roll < 0.9:
+        return rng.choice(["FOO", "foo", "M-SEARCH", "PROPFIND", "x"])
+    return rng.choice(BAD_METHODS)
+
+
+def _fuzz_list(rng: random.Random, items: list[str]) -> str:
+    chosen = [i for i in items if i]
+    rng.shuffle(chosen)
+    if rng.random() < 0.2:
+        chosen.append("*")
+    if rng.random() < 0.1:
+        chosen.append("bad item")
+    return ", ".join(_random_case(rng, i) if rng.random() < 0.3 else i for i in chosen)
+
+
+def _fuzz_scenario(rng: random.Random, scenario_id: str) -> dict[str, Any]:
+    method = _fuzz_method(rng)
+    headers = [_fuzz_header(rng) for _ in range(rng.choice([0, 1, 1, 2, 3, 4]))]
+    credentials = rng.choice(["omit", "same-origin", "include"])
+    bodyless = method.upper() in ("GET", "HEAD") and rng.random() < 0.95
+    allow_origins = [PAGE_ORIGIN] * 3 + [
+        "*", "null", PAGE_ORIGIN + "/", PAGE_ORIGIN.upper(), PAGE_ORIGIN + "0",
+        "http://evil.example", f"{PAGE_ORIGIN}, {PAGE_ORIGIN}",
+    ]  # fmt: skip
+    preflight: list[list[str]] = []
+    response: list[list[str]] = []
+    for answer in (preflight, response):
+        for chance in (0.9, 0.1):
+            if rng.random() < chance:
+                answer.append(["Access-Control-Allow-Origin", rng.choice(allow_origins)])
+        if credentials == "include" or rng.random() < 0.2:
+            value = rng.choice(["true", "true", "True", "false", ""])
+            answer.append(["Access-Control-Allow-Credentials", value])
+    if rng.random() < 0.85:
+        first = method.upper() if rng.random() < 0.3 else method
+        methods = _fuzz_list(rng, [first, *rng.sample(_STANDARD_METHODS, 2)])
+        preflight.append(["Access-Control-Allow-Methods", methods])
+    if rng.random() < 0.85:
+        names = _fuzz_list(rng, [n for n, _ in headers if rng.random() < 0.8])
+        preflight.append(["Access-Control-Allow-Headers", names])
+    if rng.random() < 0.2:
+        preflight.append(["Access-Control-Max-Age", rng.choice(["0", "10", "-1", "abc"])])
+    extras = rng.sample([n for n, _ in RESPONSE_EXTRAS], rng.choice([0, 1, 2]))
+    response.extend([name, "1"] for name in extras)
+    if rng.random() < 0.4:
+        exposed = _fuzz_list(rng, [e for e in extras if rng.random() < 0.7])
+        response.append(["Access-Control-Expose-Headers", exposed])
+    rng.shuffle(preflight)
+    rng.shuffle(response)
+    return {
+        "id": scenario_id,
+        "mutations": [],
+        "origin": PAGE_ORIGIN,
+        "url": f"{TARGET_ORIGIN}/t/{scenario_id}",
+        "request": {
+            "method": method,
+            "headers": headers,
+            "credentials": credentials,
+            "mode": "no-cors" if rng.random() < 0.12 else "cors",
+            "body": None if bodyless else rng.choice([None, "x", ""]),
+        },
+        "preflight_response": {
+            "status": rng.choice([200, 204, 204, 204, 299, 301, 404, 500]),
+            "headers": preflight,
+        },
+        "response": {"status": rng.choice([200, 200, 201, 404, 500]), "headers": response},
+    }

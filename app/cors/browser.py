@@ -516,7 +516,12 @@ def _actual_request(run: _Run) -> Prediction:
     run.step("cors-check", "pass", check.reason, "https://fetch.spec.whatwg.org/#cors-check")
     exposed = h.extract_header_list_values("Access-Control-Expose-Headers", received)
     exposed_names: tuple[str, ...] = exposed.values or ()
-    if credentials != "include" and "*" in exposed_names:
+    wildcard = "*" in exposed_names
+    if exposed.failure is not None and run.profile.expose_wildcard_despite_parse_failure:
+        # Deviation (firefox): a `*` item counts even when the list does not parse.
+        raw = h.get("Access-Control-Expose-Headers", received) or ""
+        wildcard = "*" in (item.strip(" \t") for item in raw.split(","))
+    if credentials != "include" and wildcard:
         names = tuple(n for n, _ in received)
         detail = "Access-Control-Expose-Headers: * exposes every response header (no credentials)"
     else:

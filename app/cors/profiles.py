@@ -52,6 +52,9 @@ class Profile:
     # Empty values are left out when repeated response headers are combined ("true" and ""
     # give "true", not "true, ").
     skips_empty_values_when_combining: bool = False
+    # `Access-Control-Expose-Headers: *, bad item` still exposes everything: the `*` item
+    # counts although the list does not parse.
+    expose_wildcard_despite_parse_failure: bool = False
     # The largest Range position the browser parses; a larger one is not safelisted.
     range_position_max: int | None = None
     # The CORS check's failures are told apart (several values, invalid value, mismatch);
@@ -142,6 +145,7 @@ FIREFOX = Profile(
     non_ascii_is_cors_unsafe=True,
     names_each_allow_origin_error=False,
     skips_empty_values_when_combining=True,
+    expose_wildcard_despite_parse_failure=True,
     range_position_max=2**64 - 1,
     max_age_cap=86400,
     deviations=(
@@ -211,6 +215,14 @@ FIREFOX = Profile(
             "`Access-Control-Allow-Credentials: true` plus an empty second line still counts "
             "as `true`; the spec combines them into `true, `, which fails.",
             "tests/vectors/test_browser_agreement.py: boundary-acac-two-lines-empty",
+        ),
+        Deviation(
+            "expose-wildcard-unparsed",
+            "expose_wildcard_despite_parse_failure",
+            "Firefox exposes every response header for `Access-Control-Expose-Headers: *, bad "
+            "item` (no credentials): the `*` counts although the list does not parse; the spec "
+            "and the other engines expose only the CORS-safelisted headers.",
+            "tests/vectors/test_browser_agreement.py: boundary-aceh-star-bad-item",
         ),
     ),
 )

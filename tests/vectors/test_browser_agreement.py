@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from app.cors import Scenario, predict
-from app.generate import edge_cases, generate
+from app.generate import edge_cases, fuzz, generate
 from app.harness.verify import compare, observe
 
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared"
@@ -24,9 +24,11 @@ SAMPLE = json.loads((SHARED / "vectors" / "sample-scenarios.json").read_text(enc
 # Inputs only (what the page sends and the server answers); the browsers supply the truth.
 BOUNDARY = json.loads((Path(__file__).parent / "boundary-scenarios.json").read_text("utf-8"))
 GENERATED_COUNT = 600
+FUZZ_COUNT = 500
 DOCUMENTS: list[dict[str, Any]] = [
     *SAMPLE,
     *generate(GENERATED_COUNT, seed=1),
+    *fuzz(FUZZ_COUNT, seed=1),
     *edge_cases(),
     *BOUNDARY,
 ]
