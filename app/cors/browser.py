@@ -17,7 +17,7 @@ from app.cors.methods import (
     is_method,
     normalize_method,
 )
-from app.cors.origins import CorsCheckResult, cors_check, same_origin, serialize_origin
+from app.cors.origins import CorsCheckResult, cors_check, same_origin
 from app.cors.profiles import Profile, get_profile
 from app.cors.scenario import Outcome, Prediction, PreflightRequest, Scenario, Step, StepResult
 from app.cors.syntax import is_byte_string
@@ -556,8 +556,3 @@ def _readable(headers: Sequence[h.Header], exposed: Sequence[str] | None) -> lis
     if exposed is None:  # a basic (same-origin) response hides only Set-Cookie
         return sorted(n for n in names if n not in h.FORBIDDEN_RESPONSE_HEADER_NAMES)
     return sorted(n for n in names if h.is_cors_safelisted_response_header_name(n, exposed))
-
-
-def origin_of(url: str) -> str | None:
-    """The serialized origin of ``url`` (re-exported for the web layer)."""
-    return serialize_origin(url)

@@ -34,6 +34,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from app.cors import PROFILES, Profile, RequestInit, Scenario, ServerResponse, predict
 from app.cors.origins import cors_check
+from app.web.http import BadRequest, bad_request_json, read_body
 from app.web.main import PG, Playground, origin
 from app.web.runs import Exchange, Run, Session, is_valid_id, new_id
 from app.web.verdict import browser_from_user_agent
@@ -96,14 +97,6 @@ LABS: dict[str, Lab] = {
         ),
     )
 }
-
-
-class LabError(Exception):
-    """A lab request the site refuses, with the status and the message for the learner."""
-
-    def __init__(self, status: int, message: str, field: str = "body") -> None:
-        super().__init__(message)
-        self.status, self.message, self.field = status, message, field
 
 
 def lab_session_id(session_id: str, lab: str) -> str:
@@ -179,24 +172,17 @@ def _context(pg: Playground, request: Request, session_id: str, lab_name: str) -
 
 async def _read_form(request: Request) -> dict[str, str]:
     """A small urlencoded form; the last value of a repeated field wins."""
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_FORM_BYTES:
-            raise LabError(413, f"the form is too large; at most {MAX_FORM_BYTES} bytes")
-        chunks.append(chunk)
+    raw = await read_body(request, MAX_FORM_BYTES)
     try:
-        text = b"".join(chunks).decode("utf-8")
-        return dict(parse_qsl(text, keep_blank_values=True, max_num_fields=40))
+        return dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True, max_num_fields=40))
     except (UnicodeDecodeError, ValueError):
-        raise LabError(400, "the form is not a small UTF-8 urlencoded form") from None
+        raise BadRequest(400, "the form is not a small UTF-8 urlencoded form") from None
 
 
 def _choice(form: dict[str, str], name: str, choices: Sequence[str], default: str) -> str:
     value = form.get(name, default)
     if value not in choices:
-        raise LabError(422, f"{name} must be one of {', '.join(choices)}", name)
+        raise BadRequest(422, f"{name} must be one of {', '.join(choices)}", name)
     return value
 
 
@@ -272,9 +258,9 @@ def _create_cache_run(ctx: LabContext, form: dict[str, str]) -> Run:
     if series_id:
         sends = _series(ctx).get(series_id) if is_valid_id(series_id) else None
         if not sends:
-            raise LabError(404, "that URL is no longer kept: start a new URL", "series")
+            raise BadRequest(404, "that URL is no longer kept: start a new URL", "series")
         if len(sends) >= MAX_SENDS_PER_URL:
-            raise LabError(
+            raise BadRequest(
                 409, f"at most {MAX_SENDS_PER_URL} sends to one URL: start a new URL", "series"
             )
         first = sends[0]
@@ -293,7 +279,7 @@ def _create_cache_run(ctx: LabContext, form: dict[str, str]) -> Run:
         elif choice == "seconds":
             raw = form.get("seconds", "").strip()
             if not raw.isdigit() or not 1 <= int(raw) <= MAX_AGE_LIMIT:
-                raise LabError(
+                raise BadRequest(
                     422, f"seconds must be a whole number from 1 to {MAX_AGE_LIMIT}", "seconds"
                 )
             headers += (("Access-Control-Max-Age", str(int(raw))),)
@@ -493,7 +479,7 @@ def _miss_reason(entry: CacheEntry | None, at: float, include: bool, lifetime: i
 def _create_redirect_run(ctx: LabContext, form: dict[str, str]) -> Run:
     raw_status = form.get("status", "307")
     if not raw_status.isdigit() or int(raw_status) not in REDIRECT_STATUSES:
-        raise LabError(422, "status must be one of 301, 302, 303, 307, 308", "status")
+        raise BadRequest(422, "status must be one of 301, 302, 303, 307, 308", "status")
     status = int(raw_status)
     method = _choice(form, "method", REDIRECT_METHODS, "GET")
     destination = _choice(form, "destination", DESTINATIONS, "cross")
@@ -1129,19 +1115,14 @@ CREATE = {
 }
 
 
-def _error(exc: LabError) -> JSONResponse:
-    error = {"field": exc.field, "message": exc.message}
-    return JSONResponse({"error": error, "errors": [error]}, status_code=exc.status)
-
-
 async def create_run(request: Request, session_id: str, lab: str, pg: PG) -> JSONResponse:
     """Store a lab run and return what the page's fetch() needs, with the lab's card."""
     ctx = _context(pg, request, session_id, lab)
     try:
         form = await _read_form(request)
         run = CREATE[ctx.lab.name](ctx, form)
-    except LabError as exc:
-        return _error(exc)
+    except BadRequest as exc:
+        return bad_request_json(exc)
     card_id, html = card_for(ctx, run)
     request_init = run.scenario.request
     return JSONResponse(

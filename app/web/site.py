@@ -23,6 +23,7 @@ from app.cors import Scenario, ScenarioError, predict
 from app.cors.engines import EngineDifference, compare_engines
 from app.web import labs, lessons, views
 from app.web.events import Subscription, event_stream, runs_topic, subscription
+from app.web.http import BadRequest, bad_request_json, read_body
 from app.web.main import LOOPBACK_NAMES, PG, Playground, origin
 from app.web.runs import BrowserResult, Run, Session, new_id
 from app.web.validation import (
@@ -43,29 +44,6 @@ MAX_RESULT_BYTES = 256 * 1024
 MAX_RESULT_BODY = 4096
 OUTCOMES = ("allowed", "blocked", "opaque", "error")
 TARGET_CHOICES = ("same", "cross")
-
-
-class BadRequest(Exception):
-    """A request the site refuses, with the status and the message for the learner."""
-
-    def __init__(self, status: int, message: str, field: str = "body") -> None:
-        super().__init__(message)
-        self.status, self.message, self.field = status, message, field
-
-
-async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, refusing more than ``limit`` bytes without reading them all."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise BadRequest(413, f"request too large ({declared} bytes); at most {limit}")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BadRequest(413, f"request too large; at most {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 async def read_json(request: Request, limit: int = MAX_JSON_BYTES) -> Any:
@@ -89,14 +67,6 @@ async def read_form(request: Request) -> FormData:
 
 def _error_json(checked: Checked, status: int = 422) -> JSONResponse:
     return JSONResponse(checked.to_json(), status_code=status)
-
-
-def _bad_json(exc: BadRequest) -> JSONResponse:
-    error = FieldMessage(exc.field, exc.message)
-    return JSONResponse(
-        {"error": error.to_json(), "errors": [error.to_json()], "notes": []},
-        status_code=exc.status,
-    )
 
 
 # --- share links ----------------------------------------------------------------------------
@@ -597,7 +567,7 @@ async def api_docs(request: Request, pg: PG) -> HTMLResponse:
 async def bad_request(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, BadRequest)
     if request.url.path.startswith("/api/") or "json" in request.headers.get("accept", ""):
-        return _bad_json(exc)
+        return bad_request_json(exc)
     return Response(exc.message + "\n", status_code=exc.status, media_type="text/plain")
 
 
