@@ -8,15 +8,9 @@ from dataclasses import dataclass, fields, replace
 
 from app.cors.browser import predict
 from app.cors.profiles import PROFILES, Deviation, Profile, get_profile
-from app.cors.scenario import Prediction, Scenario
+from app.cors.scenario import OUTCOME_VERBS, Prediction, Scenario
 
 ENGINES = ("chromium", "firefox", "webkit", "spec")
-OUTCOME_WORDS = {
-    "allowed": "let JavaScript read the response",
-    "blocked": "block the response",
-    "opaque": "hand back an opaque response",
-    "error": "reject before sending anything",
-}
 
 
 @dataclass(frozen=True)
@@ -118,8 +112,8 @@ def _difference(they: str, theirs: Prediction, we: str, mine: Prediction) -> str
             )
     if theirs.outcome != mine.outcome:
         return (
-            f"{they} would {OUTCOME_WORDS[theirs.outcome]}; {we} would "
-            f"{OUTCOME_WORDS[mine.outcome]}. {they}: {_because(theirs)}"
+            f"{they} would {OUTCOME_VERBS[theirs.outcome]}; {we} would "
+            f"{OUTCOME_VERBS[mine.outcome]}. {they}: {_because(theirs)}"
         )
     if theirs.readable_headers != mine.readable_headers:
         return (

@@ -13,6 +13,21 @@ from typing import Any, Literal
 
 Header = tuple[str, str]
 Outcome = Literal["allowed", "blocked", "opaque", "error"]
+OUTCOMES: tuple[Outcome, ...] = ("allowed", "blocked", "opaque", "error")
+# What each outcome means, in two sentence frames: what fetch() does ...
+OUTCOME_EFFECTS: dict[str, str] = {
+    "allowed": "fetch() resolves and JavaScript can read the response",
+    "blocked": "fetch() rejects with a TypeError after the server answered: a CORS check failed",
+    "opaque": "fetch() resolves with an opaque response (no-cors): status 0, nothing readable",
+    "error": "fetch() rejects before anything is sent",
+}
+# ... and what a browser "would" do ("Firefox would block the response").
+OUTCOME_VERBS: dict[str, str] = {
+    "allowed": "let JavaScript read the response",
+    "blocked": "block the response",
+    "opaque": "hand back an opaque response",
+    "error": "reject before sending anything",
+}
 StepResult = Literal["pass", "fail", "info"]
 
 CREDENTIALS_MODES = ("omit", "same-origin", "include")

@@ -39,7 +39,7 @@ class RecordedResponseLike(Protocol):
 
 
 class ExchangeLike(Protocol):
-    """One recorded leg (app.web.runs.Exchange has this shape)."""
+    """One recorded leg (app.runs.store.Exchange has this shape)."""
 
     @property
     def kind(self) -> str: ...

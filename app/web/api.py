@@ -21,10 +21,10 @@ from fastapi.staticfiles import StaticFiles
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from app.runs.store import Exchange, RecordedRequest, RecordedResponse, Run
 from app.web import views
 from app.web.events import Subscription, console_topic, event_stream, subscription
 from app.web.main import PG, Playground
-from app.web.runs import Exchange, RecordedRequest, RecordedResponse, Run
 
 MAX_TARGET_BODY = 1024 * 1024
 NO_BODY_STATUSES = frozenset({204, 205, 304})

@@ -6,15 +6,8 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
-from app.web.validation import FieldMessage
-
-
-class BadRequest(Exception):
-    """A request the site refuses, with the status and the message for the learner."""
-
-    def __init__(self, status: int, message: str, field: str = "body") -> None:
-        super().__init__(message)
-        self.status, self.message, self.field = status, message, field
+from app.runs.errors import BadRequest
+from app.runs.validation import FieldMessage
 
 
 def bad_request_json(exc: BadRequest) -> JSONResponse:

@@ -34,10 +34,12 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from app.cors import PROFILES, Profile, RequestInit, Scenario, ServerResponse, predict
 from app.cors.origins import cors_check
-from app.web.http import BadRequest, bad_request_json, read_body
+from app.cors.scenario import CREDENTIALS_MODES
+from app.runs.agreement import browser_from_user_agent
+from app.runs.errors import BadRequest
+from app.runs.store import Exchange, Run, Session, is_valid_id, new_id
+from app.web.http import bad_request_json, read_body
 from app.web.main import PG, Playground, origin
-from app.web.runs import Exchange, Run, Session, is_valid_id, new_id
-from app.web.verdict import browser_from_user_agent
 
 FETCH = "https://fetch.spec.whatwg.org/"
 MDN = "https://developer.mozilla.org/en-US/docs/"
@@ -52,7 +54,6 @@ REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 REDIRECT_METHODS = ("GET", "HEAD", "POST")
 DESTINATIONS = ("same", "cross", "cross-back")
 ALLOW_CHOICES = ("page", "null", "*")
-CREDENTIALS = ("omit", "same-origin", "include")
 TARGETS = ("same", "cross")
 COOKIE_MAX_AGE = 600
 REDIRECT_BODY = "ping from the page"
@@ -252,7 +253,7 @@ def _send_number(run: Run) -> int:
 
 
 def _create_cache_run(ctx: LabContext, form: dict[str, str]) -> Run:
-    credentials = _choice(form, "credentials", CREDENTIALS, "same-origin")
+    credentials = _choice(form, "credentials", CREDENTIALS_MODES, "same-origin")
     series_id = form.get("series", "")
     run_id = new_id()
     if series_id:
@@ -751,13 +752,13 @@ def _create_cookie_run(ctx: LabContext, form: dict[str, str]) -> Run:
     url = f"{target}/r/{run_id}"
     allow = _allow(ctx.pair, credentials=True)
     if action == "set":
-        credentials = _choice(form, "credentials", CREDENTIALS, "include")
+        credentials = _choice(form, "credentials", CREDENTIALS_MODES, "include")
         choice = _choice(form, "samesite", tuple(SAME_SITE_CHOICES), "unset")
         lines = set_cookie_lines(ctx.cookie_name, run_id[:10], choice)
         headers: tuple[tuple[str, str], ...] = ()
         response = ServerResponse(200, (*allow, *TEXT, *(("Set-Cookie", v) for v in lines)))
     else:
-        credentials = _choice(form, "credentials", CREDENTIALS, "include")
+        credentials = _choice(form, "credentials", CREDENTIALS_MODES, "include")
         headers = (("X-Lab-Step", "send"),) if form.get("preflight") == "1" else ()
         response = ServerResponse(200, (*allow, *TEXT))
     scenario = Scenario(

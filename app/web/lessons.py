@@ -32,8 +32,9 @@ from app.lessons import (
     neighbours,
 )
 from app.lessons.model import relevant_headers
+from app.runs.share import share_url
+from app.runs.store import Run, Session
 from app.web.main import PG, Playground
-from app.web.runs import Run, Session
 
 MAX_ANSWER_BYTES = 2048
 
@@ -87,11 +88,7 @@ def _number(item: Lesson) -> int:
 
 
 def share_link(scenario: Scenario) -> str:
-    from app.web.site import share_url  # site imports this module for its route table
-
-    link = share_url(scenario)
-    assert link is not None
-    return link
+    return share_url(scenario)
 
 
 def fetch_code(scenario: Scenario) -> str:
@@ -287,8 +284,8 @@ def _explanation(item: Lesson, origins: Origins, run: Run, answer: Answer | None
     """What the explanation shows: the answer, what this run did, the deciding headers."""
     question = item.question
     truth = item.answer(origins.page, origins.api)
-    preflights = [e for e in run.exchanges if e.kind == "preflight"]
-    actuals = [e for e in run.exchanges if e.kind == "actual"]
+    preflights = run.preflights
+    actuals = run.actuals
     result = run.browser_result
     seen = None
     if result is not None:

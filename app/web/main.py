@@ -22,8 +22,8 @@ from fastapi import Depends, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import resource_dir
+from app.runs.store import Run, RunStore
 from app.web.events import EventBus, runs_topic
-from app.web.runs import Run, RunStore
 
 # Host names a page may be loaded from. IPv6 literals are left out: a CSP source cannot name
 # them, so a page at http://[::1]:8000 talks to the configured host's API origin instead.

@@ -7,8 +7,6 @@ event stream. The cross-origin request itself is sent by ``static/js/runner.js``
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
@@ -21,12 +19,12 @@ from fastapi.staticfiles import StaticFiles
 
 from app.cors import Scenario, ScenarioError, predict
 from app.cors.engines import EngineDifference, compare_engines
-from app.web import labs, lessons, views
-from app.web.events import Subscription, event_stream, runs_topic, subscription
-from app.web.http import BadRequest, bad_request_json, read_body
-from app.web.main import LOOPBACK_NAMES, PG, Playground, origin
-from app.web.runs import BrowserResult, Run, Session, new_id
-from app.web.validation import (
+from app.runs.agreement import browser_from_user_agent, differences, observed
+from app.runs.errors import BadRequest
+from app.runs.share import decode_share, encode_share
+from app.runs.share import share_url as _share_url
+from app.runs.store import BrowserResult, Run, Session, new_id
+from app.runs.validation import (
     MAX_BODY_BYTES,
     Checked,
     FieldMessage,
@@ -34,11 +32,13 @@ from app.web.validation import (
     scenario_from_form,
     scenario_from_json,
 )
-from app.web.verdict import browser_from_user_agent, differences, observed
+from app.web import labs, lessons, views
+from app.web.events import Subscription, event_stream, runs_topic, subscription
+from app.web.http import bad_request_json, read_body
+from app.web.main import LOOPBACK_NAMES, PG, Playground, origin
 
 MAX_FORM_BYTES = 4 * MAX_BODY_BYTES
 MAX_JSON_BYTES = 4 * MAX_BODY_BYTES
-MAX_SHARE_LENGTH = 4 * MAX_BODY_BYTES
 MAX_EXPLAIN_BATCH = 200
 MAX_RESULT_BYTES = 256 * 1024
 MAX_RESULT_BODY = 4096
@@ -72,27 +72,8 @@ def _error_json(checked: Checked, status: int = 422) -> JSONResponse:
 # --- share links ----------------------------------------------------------------------------
 
 
-def encode_share(scenario: Scenario) -> str:
-    """``s=`` value of a share link: base64url of the scenario JSON (no origin or URL)."""
-    doc = scenario.to_json()
-    doc.pop("origin", None)
-    doc.pop("url", None)
-    raw = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
 def share_url(scenario: Scenario | None) -> str | None:
-    return None if scenario is None else "/?s=" + encode_share(scenario)
-
-
-def decode_share(value: str) -> object:
-    if len(value) > MAX_SHARE_LENGTH:
-        raise BadRequest(400, "the shared scenario is too large", "s")
-    try:
-        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
-        return json.loads(raw.decode("utf-8"))
-    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
-        raise BadRequest(400, "the shared link is not a base64url scenario JSON", "s") from None
+    return None if scenario is None else _share_url(scenario)
 
 
 # --- the composer -----------------------------------------------------------------------------

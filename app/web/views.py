@@ -9,12 +9,13 @@ from starlette.templating import Jinja2Templates
 
 from app.cors import PROFILES, Scenario
 from app.cors.engines import ENGINES, compare_engines
+from app.cors.scenario import OUTCOME_EFFECTS
 from app.fix.sequence import build_sequence, visible
 from app.fix.understand import understand
 from app.fix.wire import raw_legs
-from app.web.runs import Exchange, Run
-from app.web.validation import dom_id
-from app.web.verdict import OUTCOME_WORDS
+from app.runs.share import share_url
+from app.runs.store import Exchange, Run
+from app.runs.validation import dom_id
 
 CARD = "partials/run_card.html"
 CONSOLE_ENTRY = "partials/console_entry.html"
@@ -28,15 +29,15 @@ def setup(templates: Jinja2Templates) -> None:
     env.globals["understand"] = understand
     env.globals["fix_link"] = fix_url
     env.globals["understand_run"] = understand_run
-    env.globals["OUTCOME_WORDS"] = OUTCOME_WORDS
+    env.globals["OUTCOME_WORDS"] = OUTCOME_EFFECTS
     env.globals["engine_choices"] = [(name, PROFILES[name].label) for name in ENGINES]
     env.trim_blocks = True
     env.lstrip_blocks = True
 
 
 def card_context(run: Run) -> dict[str, Any]:
-    preflights = [e for e in run.exchanges if e.kind == "preflight"]
-    actuals = [e for e in run.exchanges if e.kind == "actual"]
+    preflights = run.preflights
+    actuals = run.actuals
     return {
         "run": run,
         "prediction": run.prediction,
@@ -68,10 +69,7 @@ def understand_run(run: Run) -> dict[str, Any]:
 
 def fix_url(scenario: Scenario, session_id: str | None = None) -> str:
     """A link that opens ``scenario`` in the composer (of this session, when given)."""
-    from app.web.site import encode_share  # site imports this module
-
-    start = f"/sessions/{session_id}" if session_id else "/"
-    return f"{start}?s={encode_share(scenario)}"
+    return share_url(scenario, session_id)
 
 
 def card_html(templates: Jinja2Templates, run: Run) -> str:

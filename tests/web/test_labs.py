@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from app.cors import PROFILES, Prediction, Scenario, ServerResponse
+from app.runs.store import MAX_HOPS, Exchange, RecordedRequest, RecordedResponse, RunStore
 from app.web import labs
 from app.web.main import BackgroundServer
-from app.web.runs import MAX_HOPS, Exchange, RecordedRequest, RecordedResponse, RunStore
 from tests.web.conftest import new_session
 
 # --- the run store: hops and reused URLs ------------------------------------------------------

@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from app.lessons import BY_SLUG, LESSONS
+from app.runs.validation import FormData, scenario_from_form
 from app.web.main import BackgroundServer
-from app.web.validation import FormData, scenario_from_form
 from tests.web.conftest import new_session
 from tests.web.test_site import HOSTILE, inline_scripts
 

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from app.cors import Scenario, predict
-from app.web.runs import Exchange, RecordedRequest, RecordedResponse, RunStore, is_valid_id, new_id
+from app.runs.store import (
+    Exchange,
+    RecordedRequest,
+    RecordedResponse,
+    RunStore,
+    is_valid_id,
+    new_id,
+)
 
 
 class Clock:

@@ -16,9 +16,9 @@ import pytest
 from starlette.templating import Jinja2Templates
 
 from app.cors import Scenario, predict
+from app.runs.store import BrowserResult, Exchange, RecordedRequest, RecordedResponse, Run
 from app.web import views
 from app.web.main import BackgroundServer, resource_dir
-from app.web.runs import BrowserResult, Exchange, RecordedRequest, RecordedResponse, Run
 from tests.helpers import headless_chromium
 from tests.web.conftest import new_session
 from tests.web.test_site import create_run, inline_scripts

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.web.validation import (
+from app.runs.validation import (
     MAX_BODY_BYTES,
     MAX_HEADERS,
     MAX_VALUE_LENGTH,

@@ -11,7 +11,7 @@ import re
 import secrets
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -97,6 +97,11 @@ class Exchange:
         }
 
 
+def legs(exchanges: Sequence[Exchange], kind: ExchangeKind) -> list[Exchange]:
+    """The exchanges of one kind, in the order they arrived."""
+    return [e for e in exchanges if e.kind == kind]
+
+
 @dataclass(frozen=True)
 class BrowserResult:
     """What the page's JavaScript got from ``fetch()``."""
@@ -159,6 +164,16 @@ class Run:
 
     def touch(self) -> None:
         self.version += 1
+
+    @property
+    def preflights(self) -> list[Exchange]:
+        """The preflight legs that reached the API origin, in order."""
+        return legs(self.exchanges, "preflight")
+
+    @property
+    def actuals(self) -> list[Exchange]:
+        """The actual-request legs (redirect hops included) that reached the API origin."""
+        return legs(self.exchanges, "actual")
 
 
 @dataclass(eq=False)

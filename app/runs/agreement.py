@@ -14,14 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.cors import PROFILES, Prediction
-from app.web.runs import BrowserResult, Exchange, Run
+from app.cors.scenario import OUTCOME_EFFECTS
+from app.runs.store import BrowserResult, Exchange, Run, legs
 
-OUTCOME_WORDS = {
-    "allowed": "fetch() resolves and JavaScript can read the response",
-    "blocked": "fetch() rejects with a TypeError after the server answered: a CORS check failed",
-    "opaque": "fetch() resolves with an opaque response (no-cors): status 0, nothing readable",
-    "error": "fetch() rejects before anything is sent",
-}
 PREFLIGHT_HEADERS = ("Access-Control-Request-Method", "Access-Control-Request-Headers")
 
 
@@ -63,20 +58,16 @@ def browser_from_user_agent(user_agent: str) -> BrowserInfo:
     return BrowserInfo("an unrecognised browser", "unknown")
 
 
-def _legs(exchanges: Sequence[Exchange], kind: str) -> list[Exchange]:
-    return [e for e in exchanges if e.kind == kind]
-
-
 def differences(
     prediction: Prediction, exchanges: Sequence[Exchange], result: BrowserResult
 ) -> tuple[str, ...]:
     """Every way the browser's behaviour differs from the prediction, in words."""
     found: list[str] = []
-    preflights = _legs(exchanges, "preflight")
-    actuals = _legs(exchanges, "actual")
+    preflights = legs(exchanges, "preflight")
+    actuals = legs(exchanges, "actual")
     if prediction.outcome != result.outcome:
         found.append(
-            f"the engine predicted “{prediction.outcome}” ({OUTCOME_WORDS[prediction.outcome]}), "
+            f"the engine predicted “{prediction.outcome}” ({OUTCOME_EFFECTS[prediction.outcome]}), "
             f"but the browser's outcome was “{result.outcome}”"
         )
     if prediction.preflight and not preflights:
@@ -120,8 +111,8 @@ def _names(names: Sequence[str]) -> str:
 
 def observed(run: Run) -> dict[str, Any]:
     """What the app observed, shaped like the browser truth vectors in ../shared/vectors."""
-    preflights = _legs(run.exchanges, "preflight")
-    actuals = _legs(run.exchanges, "actual")
+    preflights = run.preflights
+    actuals = run.actuals
     doc: dict[str, Any] = {"preflight": bool(preflights), "actual_request_sent": bool(actuals)}
     if preflights:
         received = preflights[0].request

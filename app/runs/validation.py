@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from app.cors import RequestInit, Scenario, ScenarioError, ServerResponse
+from app.cors.scenario import CREDENTIALS_MODES, REQUEST_MODES
 
 Header = tuple[str, str]
 
@@ -32,8 +33,6 @@ TOKEN_CHARS = "letters, digits and ! # $ % & ' * + - . ^ _ ` | ~"
 HTTP_SPACES = " \t"
 # Framing is the server's job: these would contradict the body the API origin sends.
 FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding"})
-CREDENTIALS = ("omit", "same-origin", "include")
-MODES = ("cors", "no-cors")
 
 TRIM_NOTE = (
     "surrounding spaces removed: they are not part of a header value "
@@ -346,14 +345,14 @@ def scenario_from_form(form: FormData, *, origin: str, url: str) -> Checked:
     preflight_rows, preflight_idx = _rows(form, "pf_name", "pf_value")
     response_rows, response_idx = _rows(form, "rs_name", "rs_value")
     credentials = form.get("credentials", "same-origin")
-    if credentials not in CREDENTIALS:
+    if credentials not in CREDENTIALS_MODES:
         errors.append(
-            FieldMessage("request.credentials", f"must be one of {', '.join(CREDENTIALS)}")
+            FieldMessage("request.credentials", f"must be one of {', '.join(CREDENTIALS_MODES)}")
         )
         credentials = "same-origin"
     mode = form.get("mode", "cors")
-    if mode not in MODES:
-        errors.append(FieldMessage("request.mode", f"must be one of {', '.join(MODES)}"))
+    if mode not in REQUEST_MODES:
+        errors.append(FieldMessage("request.mode", f"must be one of {', '.join(REQUEST_MODES)}"))
         mode = "cors"
     preflight_status = _status(form, "pf_status", "preflight_response.status", errors)
     response_status = _status(form, "rs_status", "response.status", errors)
