@@ -114,7 +114,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from app.web.main import serve
+    from app.web.server import serve
 
     status: int = serve(host=args.host, site_port=args.site_port, api_port=args.api_port)
     return status

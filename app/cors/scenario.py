@@ -8,7 +8,7 @@ through the page, share links, ``POST /api/explain`` and ``cors-playground expla
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 Header = tuple[str, str]
@@ -76,6 +76,10 @@ class Scenario:
     preflight_response: ServerResponse = field(default_factory=ServerResponse)
     response: ServerResponse = field(default_factory=ServerResponse)
     id: str | None = None
+
+    def with_target(self, origin: str, url: str) -> Scenario:
+        """The same fetch() and answers, from the page at ``origin`` to ``url``."""
+        return replace(self, origin=origin, url=url)
 
     @classmethod
     def from_json(

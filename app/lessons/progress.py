@@ -4,9 +4,10 @@ recently used out first), idle ones expire, and each keeps one answer per lesson
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+
+from app.runs.lru import ExpiringLRU
 
 DEFAULT_MAX_SESSIONS = 1000
 DEFAULT_SESSION_TTL = 6 * 3600.0
@@ -45,9 +46,9 @@ class ProgressStore:
     ) -> None:
         self.max_sessions = max_sessions
         self.lessons_per_session = lessons_per_session
-        self.session_ttl = session_ttl
-        self.clock = clock
-        self._sessions: OrderedDict[str, tuple[float, dict[str, Answer]]] = OrderedDict()
+        self._sessions: ExpiringLRU[dict[str, Answer]] = ExpiringLRU(
+            capacity=max_sessions, ttl=session_ttl, clock=clock
+        )
 
     def __len__(self) -> int:
         return len(self._sessions)
@@ -81,24 +82,7 @@ class ProgressStore:
         return answers[slug]
 
     def _get(self, session_id: str, *, create: bool) -> dict[str, Answer] | None:
-        now = self.clock()
-        self._expire(now)
-        entry = self._sessions.get(session_id)
-        if entry is not None:
-            self._sessions[session_id] = (now, entry[1])
-            self._sessions.move_to_end(session_id)
-            return entry[1]
-        if not create:
-            return None
-        while len(self._sessions) >= self.max_sessions:
-            self._sessions.popitem(last=False)
-        answers: dict[str, Answer] = {}
-        self._sessions[session_id] = (now, answers)
-        return answers
-
-    def _expire(self, now: float) -> None:
-        while self._sessions:
-            last_seen, _ = next(iter(self._sessions.values()))
-            if now - last_seen <= self.session_ttl:
-                return
-            self._sessions.popitem(last=False)
+        found = self._sessions.get(session_id)
+        if found is None and create:
+            found = self._sessions.put(session_id, {})
+        return found

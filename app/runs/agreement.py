@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.cors import PROFILES, Prediction
-from app.cors.scenario import OUTCOME_EFFECTS
+from app.cors.scenario import OUTCOME_EFFECTS, OUTCOMES
+from app.runs.errors import BadRequest
 from app.runs.store import BrowserResult, Exchange, Run, legs
 
 PREFLIGHT_HEADERS = ("Access-Control-Request-Method", "Access-Control-Request-Headers")
@@ -110,7 +111,7 @@ def _names(names: Sequence[str]) -> str:
 
 
 def observed(run: Run) -> dict[str, Any]:
-    """What the app observed, shaped like the browser truth vectors in ../shared/vectors."""
+    """What the app observed, shaped like the browser truth vectors."""
     preflights = run.preflights
     actuals = run.actuals
     doc: dict[str, Any] = {"preflight": bool(preflights), "actual_request_sent": bool(actuals)}
@@ -128,3 +129,67 @@ def observed(run: Run) -> dict[str, Any]:
             doc["readable_headers"] = list(result.readable_headers)
             doc["status"] = result.status
     return doc
+
+
+MAX_RESULT_HEADERS = 200
+MAX_RESULT_BODY = 4096
+MAX_RESULT_ERROR = 1000
+MAX_USER_AGENT = 500
+
+
+def parse_result(doc: Any, run: Run, user_agent: str) -> BrowserResult:
+    """What the page's script reported after ``fetch()`` settled, checked field by field."""
+    if not isinstance(doc, dict):
+        raise BadRequest(400, "the result must be a JSON object")
+    outcome = doc.get("outcome")
+    if outcome not in OUTCOMES:
+        raise BadRequest(422, f"outcome must be one of {', '.join(OUTCOMES)}", "outcome")
+    status = doc.get("status")
+    if status is not None and (isinstance(status, bool) or not isinstance(status, int)):
+        raise BadRequest(422, "status must be an integer or null", "status")
+    raw_headers = doc.get("headers") or []
+    if (
+        not isinstance(raw_headers, list)
+        or len(raw_headers) > MAX_RESULT_HEADERS
+        or not all(
+            isinstance(h, list) and len(h) == 2 and all(isinstance(p, str) for p in h)
+            for h in raw_headers
+        )
+    ):
+        raise BadRequest(422, "headers must be a list of [name, value] pairs", "headers")
+    body = doc.get("body")
+    error = doc.get("error")
+    for name, value in (("body", body), ("error", error)):
+        if value is not None and not isinstance(value, str):
+            raise BadRequest(422, f"{name} must be a string or null", name)
+    declared = {name.lower() for name, _ in run.scenario.response.headers}
+    names = {name.lower() for name, _ in raw_headers}
+    browser = browser_from_user_agent(user_agent)
+    return BrowserResult(
+        outcome=outcome,
+        status=status,
+        readable_headers=tuple(sorted(names & declared)),
+        headers=tuple((n, v) for n, v in raw_headers),
+        body=None if body is None else body[:MAX_RESULT_BODY],
+        error=None if error is None else error[:MAX_RESULT_ERROR],
+        user_agent=user_agent[:MAX_USER_AGENT],
+        browser=browser.label,
+    )
+
+
+def run_document(run: Run) -> dict[str, Any]:
+    """A run as the JSON API returns it."""
+    return {
+        "id": run.id,
+        "state": run.state,
+        "target": run.target,
+        "scenario": run.scenario.to_json(),
+        "prediction": run.prediction.to_json(),
+        "notes": list(run.notes),
+        "exchanges": [e.to_json() for e in run.exchanges],
+        "exchanges_dropped": run.exchanges_dropped,
+        "browser_result": None if run.browser_result is None else run.browser_result.to_json(),
+        "agreement": run.agreement,
+        "differences": list(run.differences),
+        "observed": observed(run),
+    }

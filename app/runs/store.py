@@ -12,10 +12,11 @@ import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from app.cors import Prediction, Scenario, ServerResponse
+from app.cors import Prediction, Scenario, ServerResponse, predict
+from app.runs.lru import ExpiringLRU
 
 ExchangeKind = Literal["preflight", "actual"]
 Header = tuple[str, str]
@@ -166,6 +167,18 @@ class Run:
         self.version += 1
 
     @property
+    def fetch_init(self) -> dict[str, Any]:
+        """The second argument of the page's ``fetch()``: exactly the scenario's request."""
+        request = self.scenario.request
+        return {
+            "method": request.method,
+            "headers": [list(h) for h in request.headers],
+            "credentials": request.credentials,
+            "mode": request.mode,
+            "body": request.body,
+        }
+
+    @property
     def preflights(self) -> list[Exchange]:
         """The preflight legs that reached the API origin, in order."""
         return legs(self.exchanges, "preflight")
@@ -201,7 +214,12 @@ class RunStore:
         self.exchanges_per_run = exchanges_per_run
         self.session_ttl = session_ttl
         self.clock = clock
-        self._sessions: OrderedDict[str, Session] = OrderedDict()
+        self._sessions: ExpiringLRU[Session] = ExpiringLRU(
+            capacity=max_sessions,
+            ttl=session_ttl,
+            clock=clock,
+            on_evict=lambda _id, session: self._forget_runs(session),
+        )
         self._runs: dict[str, Run] = {}
         self._targets: dict[str, Run] = {}  # URL id -> the newest run answering there
 
@@ -217,21 +235,13 @@ class RunStore:
 
     def session(self, session_id: str, *, create: bool = False) -> Session | None:
         """The live session with this id (refreshed), created on demand when asked to."""
-        now = self.clock()
-        self._expire(now)
         found = self._sessions.get(session_id)
         if found is not None:
-            found.last_seen = now
-            self._sessions.move_to_end(session_id)
+            found.last_seen = self.clock()
             return found
         if not create or not is_valid_id(session_id):
             return None
-        while len(self._sessions) >= self.max_sessions:
-            _, oldest = self._sessions.popitem(last=False)
-            self._forget_runs(oldest)
-        created = Session(session_id, now)
-        self._sessions[session_id] = created
-        return created
+        return self._sessions.put(session_id, Session(session_id, self.clock()))
 
     def add_run(
         self,
@@ -257,6 +267,24 @@ class RunStore:
         self._targets[run.url_id] = run
         return run
 
+    def start_run(
+        self,
+        session: Session,
+        scenario: Scenario,
+        target_origin: str,
+        browser: str,
+        notes: tuple[str, ...] = (),
+    ) -> Run:
+        """A new run of ``scenario`` at its own URL on ``target_origin``, with the prediction
+        for ``browser``."""
+        run_id = new_id()
+        target = f"{target_origin}/r/{run_id}"
+        scenario = replace(scenario, url=target)
+        prediction = predict(scenario, browser=browser)
+        return self.add_run(
+            session, scenario, prediction, run_id=run_id, target=target, notes=notes
+        )
+
     def run(self, run_id: str) -> Run | None:
         run = self._runs.get(run_id)
         if run is None:
@@ -278,14 +306,6 @@ class RunStore:
             return False
         run.exchanges.append(exchange)
         return True
-
-    def _expire(self, now: float) -> None:
-        while self._sessions:
-            oldest = next(iter(self._sessions.values()))
-            if now - oldest.last_seen <= self.session_ttl:
-                return
-            self._sessions.popitem(last=False)
-            self._forget_runs(oldest)
 
     def _forget_runs(self, session: Session) -> None:
         for run in session.runs.values():

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from app.web.main import BackgroundServer
+from app.web.server import BackgroundServer
 from tests.helpers import headless_chromium
 
 # The repository is cloned with shared/ beside it: <parent>/main and <parent>/shared.

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from app.cors import PROFILES
-from app.web.main import BackgroundServer
+from app.web.server import BackgroundServer
 
 pytestmark = pytest.mark.browser
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from app.lessons import BY_SLUG, LESSONS
-from app.web.main import BackgroundServer
+from app.web.server import BackgroundServer
 
 pytestmark = pytest.mark.browser
 

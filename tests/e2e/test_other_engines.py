@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from app.harness import shared_harness
-from app.web.main import BackgroundServer
+from app.web.server import BackgroundServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("browser", ["firefox", "webkit"])]
 

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.web.main import BackgroundServer
+from app.web.server import BackgroundServer
 
 pytestmark = pytest.mark.browser
 

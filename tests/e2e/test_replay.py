@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from app.harness.rewrite import OriginMap
-from app.web.main import BackgroundServer
+from app.web.server import BackgroundServer
 from tests.e2e.conftest import VECTORS
 
 pytestmark = pytest.mark.browser

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from app.web.main import BackgroundServer
+from app.web.server import BackgroundServer
 
 
 @pytest.fixture(scope="module")

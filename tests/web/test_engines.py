@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from app.runs.agreement import browser_from_user_agent
-from app.web.main import BackgroundServer
+from app.web.server import BackgroundServer
 from tests.web.conftest import new_session
 
 FIREFOX_UA = "Mozilla/5.0 (X11; Linux x86_64; rv:153.0) Gecko/20100101 Firefox/153.0"

@@ -13,8 +13,9 @@ import pytest
 
 from app.cors import PROFILES, Prediction, Scenario, ServerResponse
 from app.runs.store import MAX_HOPS, Exchange, RecordedRequest, RecordedResponse, RunStore
-from app.web import labs
-from app.web.main import BackgroundServer
+from app.web.server import BackgroundServer
+from app.web.deps import CHOICES_LIMIT
+from app.web.site import labs
 from tests.web.conftest import new_session
 
 # --- the run store: hops and reused URLs ------------------------------------------------------
@@ -520,7 +521,7 @@ def test_cookie_lab_input_is_checked(
 
 def test_a_lab_form_is_small(client: httpx.Client, live: BackgroundServer) -> None:
     url = lab_url(live, new_session(client, live), "redirects")
-    answer = client.post(f"{url}/runs", content=b"a=" + b"x" * labs.MAX_FORM_BYTES)
+    answer = client.post(f"{url}/runs", content=b"a=" + b"x" * CHOICES_LIMIT)
     assert answer.status_code == 413
 
 

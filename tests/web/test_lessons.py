@@ -12,7 +12,7 @@ import pytest
 
 from app.lessons import BY_SLUG, LESSONS
 from app.runs.validation import FormData, scenario_from_form
-from app.web.main import BackgroundServer
+from app.web.server import BackgroundServer
 from tests.web.conftest import new_session
 from tests.web.test_site import HOSTILE, inline_scripts
 
@@ -213,7 +213,7 @@ def test_progress_store_is_bounded_like_the_run_store() -> None:
         sessions = [new_session(client, small) for _ in range(3)]
         for sid in sessions:
             answer(client, small, sid, "simple-get", "no")
-        store = small.playground.site.app.state.lesson_progress  # type: ignore[attr-defined]
+        store = small.playground.progress
         assert len(store) == 2 and store.max_sessions == 2
 
 
@@ -279,7 +279,7 @@ def test_the_explanation_shows_the_run_s_real_exchange_headers(
     # The page shows it too, once the run is done; the answer is noted with its run.
     page = client.get(lessons_url(live, sid, "custom-header")).text
     assert f'data-run-id="{run_id}"' in page and "What happened" in page
-    store = live.playground.site.app.state.lesson_progress  # type: ignore[attr-defined]
+    store = live.playground.progress
     assert store.get(sid, "custom-header").run_id == run_id
 
 

@@ -15,7 +15,9 @@ from pathlib import Path
 
 import httpx
 
-from app.web.main import BackgroundServer, Settings, create_app
+from app.web.app import create_app
+from app.web.config import Settings
+from app.web.server import BackgroundServer
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -56,7 +58,7 @@ def test_settings_urls_and_page_hosts() -> None:
     assert (
         settings.site_url == "http://127.0.0.1:9000" and settings.api_url == "http://127.0.0.1:9001"
     )
-    pg = create_app(settings)
+    pg = create_app(settings).playground
     assert pg.api_origin("localhost") == "http://localhost:9001"
     assert pg.api_origin("127.0.0.1") == "http://127.0.0.1:9001"
     assert pg.api_origin("attacker.example") == "http://127.0.0.1:9001"

@@ -16,7 +16,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.web.main import BackgroundServer, Playground, Settings
+from app.web.config import Settings
+from app.web.server import BackgroundServer
+from app.web.app import create_app
+from app.web.state import Playground
 from tests.web.conftest import new_session
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -420,7 +423,7 @@ def test_the_cross_site_target_is_offered_only_on_loopback_names() -> None:
     """From a workshop's LAN address, "the other host name" would be each attendee's own
     computer: the composer offers the cross-site target only on localhost and 127.0.0.1."""
     async def composer(host: str) -> str:
-        pg = Playground(Settings(host="192.0.2.7"))
+        pg = create_app(Settings(host="192.0.2.7"))
         transport = httpx.ASGITransport(app=pg)
         async with httpx.AsyncClient(transport=transport, base_url=f"http://{host}:8000") as c:
             started = await c.get("/", follow_redirects=True)

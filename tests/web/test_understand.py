@@ -15,10 +15,11 @@ import httpx
 import pytest
 from starlette.templating import Jinja2Templates
 
+from app import resource_dir
 from app.cors import Scenario, predict
 from app.runs.store import BrowserResult, Exchange, RecordedRequest, RecordedResponse, Run
-from app.web import views
-from app.web.main import BackgroundServer, resource_dir
+from app.web import render
+from app.web.server import BackgroundServer
 from tests.helpers import headless_chromium
 from tests.web.conftest import new_session
 from tests.web.test_site import create_run, inline_scripts
@@ -32,7 +33,7 @@ HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>"><svg onload=
 @pytest.fixture(scope="module")
 def templates() -> Jinja2Templates:
     found = Jinja2Templates(directory=str(resource_dir("templates")))
-    views.setup(found)
+    render.setup(found)
     return found
 
 
@@ -101,7 +102,7 @@ PREFLIGHT_LEG = leg(
 def test_a_blocked_preflight_is_drawn_with_the_request_never_sent(
     templates: Jinja2Templates,
 ) -> None:
-    html = views.card_html(templates, make_run(STAR_WITH_CREDENTIALS, [PREFLIGHT_LEG], "blocked"))
+    html = render.card_html(templates, make_run(STAR_WITH_CREDENTIALS, [PREFLIGHT_LEG], "blocked"))
     assert rows(html) == [
         ("request", "preflight", "seen"),
         ("response", "preflight", "seen"),
@@ -115,7 +116,7 @@ def test_a_blocked_preflight_is_drawn_with_the_request_never_sent(
 def test_the_failed_check_links_the_standard_and_mdn_and_quotes_the_console(
     templates: Jinja2Templates,
 ) -> None:
-    html = views.card_html(templates, make_run(STAR_WITH_CREDENTIALS, [PREFLIGHT_LEG], "blocked"))
+    html = render.card_html(templates, make_run(STAR_WITH_CREDENTIALS, [PREFLIGHT_LEG], "blocked"))
     assert 'class="spec-link" href="https://fetch.spec.whatwg.org/#cors-preflight-fetch-0"' in html
     assert (
         'class="mdn-link" href="https://developer.mozilla.org/en-US/docs/Web/HTTP/Guides/CORS/'
@@ -131,7 +132,7 @@ def test_the_failed_check_links_the_standard_and_mdn_and_quotes_the_console(
 
 
 def test_the_fix_lists_each_change_and_every_library(templates: Jinja2Templates) -> None:
-    html = views.card_html(templates, make_run(STAR_WITH_CREDENTIALS, [PREFLIGHT_LEG], "blocked"))
+    html = render.card_html(templates, make_run(STAR_WITH_CREDENTIALS, [PREFLIGHT_LEG], "blocked"))
     assert 'class="fix-it" data-status="fixed"' in html
     assert (
         'data-leg="preflight" data-action="replace" data-name="Access-Control-Allow-Origin"' in html
@@ -144,14 +145,14 @@ def test_the_fix_lists_each_change_and_every_library(templates: Jinja2Templates)
 
 
 def test_the_raw_view_shows_each_leg_as_http_text(templates: Jinja2Templates) -> None:
-    html = views.card_html(templates, make_run(STAR_WITH_CREDENTIALS, [PREFLIGHT_LEG], "blocked"))
+    html = render.card_html(templates, make_run(STAR_WITH_CREDENTIALS, [PREFLIGHT_LEG], "blocked"))
     assert f'<pre class="raw" data-side="request">OPTIONS {PATH} HTTP/1.1\nOrigin: {PAGE}' in html
     assert '<pre class="raw" data-side="response">HTTP/1.1 204 No Content\n' in html
 
 
 def test_a_missing_allow_origin_is_marked_after_the_response(templates: Jinja2Templates) -> None:
     get = leg("actual", "GET", [("Origin", PAGE)], 200, [("Content-Type", "text/plain")])
-    html = views.card_html(templates, make_run({}, [get], "blocked"))
+    html = render.card_html(templates, make_run({}, [get], "blocked"))
     assert rows(html)[-1] == ("check", "actual", "fail")
     assert "Blocked after the response arrived: MissingAllowOriginHeader" in html
     assert "CORSMissingAllowOrigin" in html
@@ -159,7 +160,7 @@ def test_a_missing_allow_origin_is_marked_after_the_response(templates: Jinja2Te
 
 
 def test_a_running_run_shows_the_predicted_legs(templates: Jinja2Templates) -> None:
-    html = views.card_html(templates, make_run(STAR_WITH_CREDENTIALS, [], None))
+    html = render.card_html(templates, make_run(STAR_WITH_CREDENTIALS, [], None))
     assert rows(html)[:2] == [
         ("request", "preflight", "expected"),
         ("response", "preflight", "expected"),
@@ -170,7 +171,7 @@ def test_a_running_run_shows_the_predicted_legs(templates: Jinja2Templates) -> N
 def test_a_passing_run_says_nothing_needs_fixing(templates: Jinja2Templates) -> None:
     doc = {"response": {"headers": [["Access-Control-Allow-Origin", PAGE]]}}
     get = leg("actual", "GET", [("Origin", PAGE)], 200, [("Access-Control-Allow-Origin", PAGE)])
-    html = views.card_html(templates, make_run(doc, [get], "allowed"))
+    html = render.card_html(templates, make_run(doc, [get], "allowed"))
     assert 'data-status="passes"' in html
     assert "Nothing to fix" in html
     assert 'class="why-failed"' not in html
@@ -178,7 +179,7 @@ def test_a_passing_run_says_nothing_needs_fixing(templates: Jinja2Templates) -> 
 
 
 def test_a_request_fetch_refuses_says_the_server_cannot_fix_it(templates: Jinja2Templates) -> None:
-    html = views.card_html(templates, make_run({"request": {"method": "TRACE"}}, [], "error"))
+    html = render.card_html(templates, make_run({"request": {"method": "TRACE"}}, [], "error"))
     assert rows(html) == [("check", "page", "fail"), ("request", "actual", "never")]
     assert 'data-status="client"' in html
     assert "no server header can fix it" in html
@@ -200,7 +201,7 @@ def test_hostile_header_text_stays_text_in_the_diagram_raw_view_and_fix(
             [("Access-Control-Allow-Origin", HOSTILE)]),
         leg("actual", "PUT", [("Origin", HOSTILE)], 200, [("X-Evil", HOSTILE + "\x1b[2J")]),
     ]  # fmt: skip
-    html = views.card_html(templates, make_run(doc, legs, "blocked"))
+    html = render.card_html(templates, make_run(doc, legs, "blocked"))
     assert "<script>alert" not in html and "<img src=x" not in html and "<svg" not in html
     assert inline_scripts(html) == []
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html

@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from fastapi import HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from app.cors import PROFILES, Profile, RequestInit, Scenario, ServerResponse, predict
@@ -37,14 +37,14 @@ from app.cors.origins import cors_check
 from app.cors.scenario import CREDENTIALS_MODES
 from app.runs.agreement import browser_from_user_agent
 from app.runs.errors import BadRequest
+from app.runs.origins import origin
 from app.runs.store import Exchange, Run, Session, is_valid_id, new_id
-from app.web.http import bad_request_json, read_body
-from app.web.main import PG, Playground, origin
+from app.web.deps import CHOICES_LIMIT, PG, read_body
+from app.web.state import Playground
 
 FETCH = "https://fetch.spec.whatwg.org/"
 MDN = "https://developer.mozilla.org/en-US/docs/"
 
-MAX_FORM_BYTES = 4096
 MAX_SENDS_PER_URL = 12
 MAX_AGE_LIMIT = 172_800  # two days: enough to pass every browser's cap
 CACHE_CHOICES = ("absent", "0", "seconds")
@@ -59,6 +59,8 @@ COOKIE_MAX_AGE = 600
 REDIRECT_BODY = "ping from the page"
 
 _LAB_KEY = secrets.token_bytes(32)
+
+router = APIRouter()
 
 
 @dataclass(frozen=True)
@@ -151,10 +153,10 @@ class LabContext:
 def _context(pg: Playground, request: Request, session_id: str, lab_name: str) -> LabContext:
     lab = LABS.get(lab_name)
     if lab is None:
-        raise HTTPException(404, f"No such lab: choose one of {', '.join(LABS)}")
+        raise BadRequest(404, f"no such lab: choose one of {', '.join(LABS)}", "lab")
     session = pg.store.session(session_id, create=True)
     if session is None:
-        raise HTTPException(404, "No such session")
+        raise BadRequest(404, "no such session: start again from the home page", "session")
     lab_session = pg.store.session(lab_session_id(session.id, lab.name), create=True)
     assert lab_session is not None
     host = pg.page_host(request.url.hostname)
@@ -173,7 +175,7 @@ def _context(pg: Playground, request: Request, session_id: str, lab_name: str) -
 
 async def _read_form(request: Request) -> dict[str, str]:
     """A small urlencoded form; the last value of a repeated field wins."""
-    raw = await read_body(request, MAX_FORM_BYTES)
+    raw = await read_body(request, CHOICES_LIMIT)
     try:
         return dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True, max_num_fields=40))
     except (UnicodeDecodeError, ValueError):
@@ -1072,22 +1074,25 @@ def _common(ctx: LabContext) -> dict[str, Any]:
     }
 
 
+@router.get("/labs", response_class=RedirectResponse)
 async def start(pg: PG) -> RedirectResponse:
     """The labs, in a new session."""
     session = pg.store.new_session()
     return RedirectResponse(f"/sessions/{session.id}/labs", 303)
 
 
+@router.get("/sessions/{session_id}/labs", response_class=HTMLResponse)
 async def index(request: Request, session_id: str, pg: PG) -> HTMLResponse:
     """The labs of this session."""
     session = pg.store.session(session_id, create=True)
     if session is None:
-        raise HTTPException(404, "No such session")
+        raise BadRequest(404, "no such session: start again from the home page", "session")
     return pg.templates.TemplateResponse(
         request, "pages/labs.html", {"session_id": session.id, "labs": LABS}
     )
 
 
+@router.get("/sessions/{session_id}/labs/{lab}", response_class=HTMLResponse)
 async def page(request: Request, session_id: str, lab: str, pg: PG) -> HTMLResponse:
     """One lab: setup, what to try, the controls, and the live cards."""
     ctx = _context(pg, request, session_id, lab)
@@ -1116,14 +1121,12 @@ CREATE = {
 }
 
 
+@router.post("/sessions/{session_id}/labs/{lab}/runs", response_class=JSONResponse)
 async def create_run(request: Request, session_id: str, lab: str, pg: PG) -> JSONResponse:
     """Store a lab run and return what the page's fetch() needs, with the lab's card."""
     ctx = _context(pg, request, session_id, lab)
-    try:
-        form = await _read_form(request)
-        run = CREATE[ctx.lab.name](ctx, form)
-    except BadRequest as exc:
-        return bad_request_json(exc)
+    form = await _read_form(request)
+    run = CREATE[ctx.lab.name](ctx, form)
     card_id, html = card_for(ctx, run)
     request_init = run.scenario.request
     return JSONResponse(
@@ -1144,6 +1147,7 @@ async def create_run(request: Request, session_id: str, lab: str, pg: PG) -> JSO
     )
 
 
+@router.get("/sessions/{session_id}/labs/{lab}/runs/{run_id}", response_class=HTMLResponse)
 async def fragment(
     request: Request, session_id: str, lab: str, run_id: str, pg: PG
 ) -> HTMLResponse:
@@ -1151,5 +1155,5 @@ async def fragment(
     ctx = _context(pg, request, session_id, lab)
     run = ctx.lab_session.runs.get(run_id)
     if run is None:
-        raise HTTPException(404, "No such run in this lab (it expired or never existed)")
+        raise BadRequest(404, "no such run in this lab (it expired or never existed)", "run")
     return HTMLResponse(card_for(ctx, run)[1])

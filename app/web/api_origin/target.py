@@ -1,4 +1,4 @@
-"""The API origin: the recording target and its live server console.
+"""The API origin's target: answers and records every leg of a run.
 
 ``/r/<run_id>`` answers the browser's preflight (an OPTIONS request carrying
 ``Access-Control-Request-Method``) and the actual request with exactly the status and headers
@@ -11,20 +11,14 @@ session's page and console before the answer leaves, so the page never misses a 
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
-from typing import Annotated
 
-from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.responses import HTMLResponse, Response
-from fastapi.sse import EventSourceResponse, ServerSentEvent
-from fastapi.staticfiles import StaticFiles
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from app.runs.store import Exchange, RecordedRequest, RecordedResponse, Run
-from app.web import views
-from app.web.events import Subscription, console_topic, event_stream, subscription
-from app.web.main import PG, Playground
+from app.web import render
+from app.web.events import console_topic
+from app.web.state import Playground
 
 MAX_TARGET_BODY = 1024 * 1024
 NO_BODY_STATUSES = frozenset({204, 205, 304})
@@ -99,7 +93,7 @@ class Target:
         pg.bus.publish(
             console_topic(run.session_id),
             "exchange",
-            lambda: views.console_entry_html(pg.templates, run, exchange),
+            lambda: render.console_entry_html(pg.templates, run, exchange),
         )
         await send(
             {
@@ -125,69 +119,7 @@ async def _plain(send: Send, status: int, body: bytes) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-async def index(request: Request, pg: PG) -> HTMLResponse:
-    return pg.templates.TemplateResponse(
-        request, "pages/api_index.html", {"site_url": pg.site_origin(request.url.hostname)}
-    )
-
-
-async def console(request: Request, session_id: str, pg: PG) -> HTMLResponse:
-    session = pg.store.session(session_id, create=True)
-    if session is None:
-        raise HTTPException(404, "No such session")
-    exchanges = [(run, e) for run in session.runs.values() for e in run.exchanges]
-    exchanges.sort(key=lambda pair: pair[1].at, reverse=True)
-    return pg.templates.TemplateResponse(
-        request,
-        "pages/console.html",
-        {
-            "session_id": session_id,
-            "exchanges": exchanges,
-            "site_url": pg.site_origin(request.url.hostname),
-        },
-    )
-
-
-async def console_subscription(session_id: str, pg: PG) -> AsyncIterator[Subscription]:
-    if pg.store.session(session_id, create=True) is None:
-        raise HTTPException(404, "No such session")
-    busy = "Too many open consoles for this session"
-    async with subscription(pg.bus, console_topic(session_id), busy) as sub:
-        yield sub
-
-
-async def console_events(
-    sub: Annotated[Subscription, Depends(console_subscription)],
-) -> AsyncIterator[ServerSentEvent]:
-    async for event in event_stream(sub, named=False):
-        yield event
-
-
-async def not_found(request: Request) -> Response:
-    return Response("Not found\n", status_code=404, media_type="text/plain")
-
-
-def build(pg: Playground) -> FastAPI:
-    """The API origin's application. Routes, sorted by path:"""
-    app = FastAPI(
-        title="CORS playground: API origin",
-        docs_url=None,
-        redoc_url=None,
-        openapi_url=None,
-    )
-    app.state.playground = pg
-    # One sorted route table.
-    app.add_api_route("/", index, methods=["GET"], response_class=HTMLResponse)
-    app.add_api_route(
-        "/console/{session_id}", console, methods=["GET"], response_class=HTMLResponse
-    )
-    app.add_api_route(
-        "/console/{session_id}/events",
-        console_events,
-        methods=["GET"],
-        response_class=EventSourceResponse,
-    )
-    app.router.routes.append(Route("/r/{run_id}", Target(pg)))
-    app.router.routes.append(Route("/r/{run_id}/{hop:int}", Target(pg)))
-    app.mount("/static", StaticFiles(directory=pg.static_dir), name="static")
-    return app
+def routes(pg: Playground) -> list[Route]:
+    """The target's routes: the run's URL and its redirect hops, any method."""
+    target = Target(pg)
+    return [Route("/r/{run_id}", target), Route("/r/{run_id}/{hop:int}", target)]

@@ -1,13 +1,18 @@
-"""Rendering shared by both origins: one partial serves the page and the live fragment."""
+"""Rendering shared by both origins: one partial serves the page and the live fragment.
+
+Templates only lay out what a handler computed: the run card's sequence diagram, raw legs,
+explanation and fix are built here and passed in, never called from a template.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 from urllib.parse import urlsplit
 
+from markupsafe import Markup
 from starlette.templating import Jinja2Templates
 
-from app.cors import PROFILES, Scenario
+from app.cors import PROFILES, Prediction, Scenario
 from app.cors.engines import ENGINES, compare_engines
 from app.cors.scenario import OUTCOME_EFFECTS
 from app.fix.sequence import build_sequence, visible
@@ -18,17 +23,14 @@ from app.runs.store import Exchange, Run
 from app.runs.validation import dom_id
 
 CARD = "partials/run_card.html"
-CONSOLE_ENTRY = "partials/console_entry.html"
+CONSOLE_ENTRY = "api_origin/console_entry.html"
 
 
 def setup(templates: Jinja2Templates) -> None:
-    """Filters and globals the templates use."""
+    """Filters and constants the templates use (no domain work: handlers compute views)."""
     env = templates.env
     env.filters["dom_id"] = dom_id
     env.filters["visible"] = visible
-    env.globals["understand"] = understand
-    env.globals["fix_link"] = fix_url
-    env.globals["understand_run"] = understand_run
     env.globals["OUTCOME_WORDS"] = OUTCOME_EFFECTS
     env.globals["engine_choices"] = [(name, PROFILES[name].label) for name in ENGINES]
     env.trim_blocks = True
@@ -36,14 +38,14 @@ def setup(templates: Jinja2Templates) -> None:
 
 
 def card_context(run: Run) -> dict[str, Any]:
-    preflights = run.preflights
-    actuals = run.actuals
+    """Everything the run card shows, computed once."""
     return {
         "run": run,
         "prediction": run.prediction,
-        "preflights": preflights,
-        "actuals": actuals,
+        "preflights": run.preflights,
+        "actuals": run.actuals,
         "engine_differences": compare_engines(run.scenario, run.prediction.browser),
+        "understood": understand_run(run),
     }
 
 
@@ -63,17 +65,30 @@ def understand_run(run: Run) -> dict[str, Any]:
         ),
         "raw_legs": raw_legs(run.exchanges),
         "understanding": understanding,
-        "fix_url": fix_url(understanding.fix.scenario, run.session_id),
+        "fix_url": share_url(understanding.fix.scenario, run.session_id),
     }
 
 
-def fix_url(scenario: Scenario, session_id: str | None = None) -> str:
-    """A link that opens ``scenario`` in the composer (of this session, when given)."""
-    return share_url(scenario, session_id)
+def prediction_context(scenario: Scenario | None, prediction: Prediction | None) -> dict[str, Any]:
+    """The composer's prediction panel: the engines' differences, the explanation and fix."""
+    if scenario is None or prediction is None:
+        return {"prediction": prediction, "engine_differences": (), "understanding": None}
+    understanding = understand(scenario, prediction.browser)
+    return {
+        "prediction": prediction,
+        "engine_differences": compare_engines(scenario, prediction.browser),
+        "understanding": understanding,
+        "fix_url": share_url(understanding.fix.scenario),
+    }
 
 
-def card_html(templates: Jinja2Templates, run: Run) -> str:
-    return templates.get_template(CARD).render(card_context(run))
+def card_html(templates: Jinja2Templates, run: Run) -> Markup:
+    return Markup(templates.get_template(CARD).render(card_context(run)))
+
+
+def cards_html(templates: Jinja2Templates, runs: list[Run]) -> list[Markup]:
+    """The cards of several runs, in the order given."""
+    return [card_html(templates, run) for run in runs]
 
 
 def console_entry_html(templates: Jinja2Templates, run: Run, exchange: Exchange) -> str:

@@ -3,19 +3,17 @@ lesson (setup, question, send, explanation), the answer and explanation fragment
 shareable lesson links and ``GET /api/lessons``.
 
 Sending reuses the playground's run machinery: the lesson page holds the lesson's scenario as
-a hidden composer form, and ``static/js/runner.js`` posts it to ``/sessions/{id}/runs`` and
-sends the real ``fetch()``. ``app.web.site`` lists these handlers in its route table, so this
-module imports nothing from it at import time.
+a hidden composer form, and the shared runner script posts it to ``/sessions/{id}/runs`` and
+sends the real ``fetch()``.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from typing import Annotated, Any
-from urllib.parse import parse_qs
+from typing import Any
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from markupsafe import Markup, escape
 
@@ -26,31 +24,19 @@ from app.lessons import (
     REFERENCE_BROWSER,
     Answer,
     Lesson,
-    ProgressStore,
     expected_fields,
     lesson,
     neighbours,
 )
 from app.lessons.model import relevant_headers
+from app.runs.errors import BadRequest
+from app.runs.origins import OriginPair
 from app.runs.share import share_url
 from app.runs.store import Run, Session
-from app.web.main import PG, Playground
+from app.web import render
+from app.web.deps import CHOICES_LIMIT, PG, CurrentSession, Origins, read_form
 
-MAX_ANSWER_BYTES = 2048
-
-
-def progress_store(request: Request) -> ProgressStore:
-    """The site's lesson progress: bounded like the run store, created on first use."""
-    state = request.app.state
-    store: ProgressStore | None = getattr(state, "lesson_progress", None)
-    if store is None:
-        settings = state.playground.settings
-        store = ProgressStore(max_sessions=settings.max_sessions, session_ttl=settings.session_ttl)
-        state.lesson_progress = store
-    return store
-
-
-Progress = Annotated[ProgressStore, Depends(progress_store)]
+router = APIRouter()
 
 _CODE = re.compile(r"`([^`]+)`")
 
@@ -60,35 +46,16 @@ def rich(text: str) -> Markup:
     return Markup(_CODE.sub(r"<code>\1</code>", str(escape(text))))
 
 
-class Origins:
-    """The page's origin and its API origin, as the composer uses them."""
-
-    def __init__(self, pg: Playground, request: Request) -> None:
-        host = pg.page_host(request.url.hostname)
-        self.page = pg.site_origin(host)
-        self.api = pg.api_origin(host)
-
-
-def _session(pg: Playground, session_id: str) -> Session:
-    session = pg.store.session(session_id, create=True)
-    if session is None:
-        raise HTTPException(404, "No such session")
-    return session
-
-
-def _lesson(slug: str) -> Lesson:
+def known_lesson(slug: str) -> Lesson:
+    """The lesson named in the path (refused with 404 when there is none)."""
     found = lesson(slug)
     if found is None:
-        raise HTTPException(404, "No such lesson")
+        raise BadRequest(404, "no such lesson: see the list at /lessons", "slug")
     return found
 
 
 def _number(item: Lesson) -> int:
     return LESSONS.index(item) + 1
-
-
-def share_link(scenario: Scenario) -> str:
-    return share_url(scenario)
 
 
 def fetch_code(scenario: Scenario) -> str:
@@ -131,7 +98,7 @@ def _lesson_runs(session: Session, slug: str) -> list[Run]:
     return [r for r in reversed(session.runs.values()) if r.scenario.id == slug]
 
 
-def _text(item: Lesson, origins: Origins) -> Any:
+def _text(item: Lesson, origins: OriginPair) -> Any:
     def text(sentence: str) -> Markup:
         return rich(item.text(sentence, origins.page, origins.api))
 
@@ -141,28 +108,35 @@ def _text(item: Lesson, origins: Origins) -> Any:
 # --- pages ------------------------------------------------------------------------------------
 
 
-async def start_lessons(request: Request, pg: PG) -> RedirectResponse:
+def known_run(session: Session, item: Lesson, run_id: str, pg: PG) -> Run:
+    run = pg.store.run(run_id)
+    if run is None or run.session_id != session.id or run.scenario.id != item.slug:
+        raise BadRequest(404, "no such run of this lesson in this session", "run")
+    return run
+
+
+@router.get("/lessons", response_class=RedirectResponse)
+async def start_lessons(pg: PG) -> RedirectResponse:
     """The lessons, in a new session."""
     session = pg.store.new_session()
     return RedirectResponse(f"/sessions/{session.id}/lessons", 303)
 
 
+@router.get("/lessons/{slug}", response_class=RedirectResponse)
 async def start_lesson(slug: str, pg: PG) -> RedirectResponse:
     """A lesson's shareable link: opens it in a new session."""
-    _lesson(slug)
+    known_lesson(slug)
     session = pg.store.new_session()
     return RedirectResponse(f"/sessions/{session.id}/lessons/{slug}", 303)
 
 
-async def lessons_index(
-    request: Request, session_id: str, pg: PG, progress: Progress
-) -> HTMLResponse:
+@router.get("/sessions/{session_id}/lessons", response_class=HTMLResponse)
+async def lessons_index(request: Request, session: CurrentSession, pg: PG) -> HTMLResponse:
     """Every lesson in order, with this session's progress."""
-    session = _session(pg, session_id)
-    answers = progress.answers(session.id)
+    answers = pg.progress.answers(session.id)
     return pg.templates.TemplateResponse(
         request,
-        "pages/lessons.html",
+        "lessons/index.html",
         {
             "session_id": session.id,
             "lessons": LESSONS,
@@ -174,15 +148,14 @@ async def lessons_index(
     )
 
 
+@router.get("/sessions/{session_id}/lessons/{slug}", response_class=HTMLResponse)
 async def lesson_page(
-    request: Request, session_id: str, slug: str, pg: PG, progress: Progress
+    request: Request, session: CurrentSession, slug: str, origins: Origins, pg: PG
 ) -> HTMLResponse:
     """One lesson: setup, the question (asked before sending), Send, and the explanation."""
-    session = _session(pg, session_id)
-    item = _lesson(slug)
-    origins = Origins(pg, request)
+    item = known_lesson(slug)
     scenario = item.scenario(origins.page, origins.api)
-    answer = progress.get(session.id, slug)
+    answer = pg.progress.get(session.id, slug)
     runs = _lesson_runs(session, slug)
     done = next((r for r in runs if r.browser_result is not None), None)
     before, after = neighbours(slug)
@@ -198,54 +171,42 @@ async def lesson_page(
         "form_fields": form_fields(scenario, slug),
         "answer": answer,
         "runs": runs,
+        "cards": render.cards_html(pg.templates, runs),
         "text": _text(item, origins),
         "rich": rich,
         "origins": origins,
-        "share": share_link(scenario),
+        "share": share_url(scenario),
         "console_url": f"{origins.api}/console/{session.id}",
     }
     if done is not None:
         context.update(_explanation(item, origins, done, answer))
-    return pg.templates.TemplateResponse(request, "pages/lesson.html", context)
+    return pg.templates.TemplateResponse(request, "lessons/page.html", context)
 
 
-async def read_answer(request: Request) -> str:
-    raw = b""
-    async for chunk in request.stream():
-        raw += chunk
-        if len(raw) > MAX_ANSWER_BYTES:
-            raise HTTPException(413, "The answer is too large")
-    try:
-        values = parse_qs(raw.decode("utf-8"), max_num_fields=10).get("choice", [])
-    except (UnicodeDecodeError, ValueError):
-        raise HTTPException(400, "The answer is not a form") from None
-    return values[0] if values else ""
-
-
+@router.post("/sessions/{session_id}/lessons/{slug}/answer", response_class=HTMLResponse)
 async def answer_question(
-    request: Request, session_id: str, slug: str, pg: PG, progress: Progress
+    request: Request, session: CurrentSession, slug: str, origins: Origins, pg: PG
 ) -> Response:
     """Record the learner's answer (before sending); the question fragment, or back to the page."""
-    session = _session(pg, session_id)
-    item = _lesson(slug)
-    origins = Origins(pg, request)
-    choice = await read_answer(request)
+    item = known_lesson(slug)
+    form = await read_form(request, CHOICES_LIMIT)
+    choice = form.get("choice")
     valid = {c.value for c in item.question.choices}
     error = None
-    answer = progress.get(session.id, slug)
+    answer = pg.progress.get(session.id, slug)
     if answer is None:
         if choice in valid:
             correct = choice == item.answer(origins.page, origins.api)
-            answer = progress.answer(session.id, slug, choice, correct)
+            answer = pg.progress.answer(session.id, slug, choice, correct)
         else:
             error = "Pick one of the answers first."
     if request.headers.get("hx-request") != "true":
         if error:
-            raise HTTPException(422, error)
+            raise BadRequest(422, error, "choice")
         return RedirectResponse(f"/sessions/{session.id}/lessons/{slug}#question", 303)
     return pg.templates.TemplateResponse(
         request,
-        "partials/lesson_question.html",
+        "lessons/question.html",
         {
             "session_id": session.id,
             "lesson": item,
@@ -258,29 +219,28 @@ async def answer_question(
     )
 
 
+@router.get("/sessions/{session_id}/lessons/{slug}/runs/{run_id}", response_class=HTMLResponse)
 async def lesson_explanation(
-    request: Request, session_id: str, slug: str, run_id: str, pg: PG, progress: Progress
+    request: Request, session: CurrentSession, slug: str, run_id: str, origins: Origins, pg: PG
 ) -> HTMLResponse:
     """The explanation of a finished run of this lesson, tied to its recorded exchanges."""
-    session = _session(pg, session_id)
-    item = _lesson(slug)
-    run = pg.store.run(run_id)
-    if run is None or run.session_id != session.id or run.scenario.id != slug:
-        raise HTTPException(404, "No such run of this lesson in this session")
-    origins = Origins(pg, request)
-    answer = progress.get(session.id, slug)
+    item = known_lesson(slug)
+    run = known_run(session, item, run_id, pg)
+    answer = pg.progress.get(session.id, slug)
     if run.browser_result is not None and answer is not None:
-        answer = progress.saw_run(session.id, slug, run.id)
+        answer = pg.progress.saw_run(session.id, slug, run.id)
     context: dict[str, Any] = {
         "session_id": session.id,
         "lesson": item,
         "text": _text(item, origins),
     }
     context.update(_explanation(item, origins, run, answer))
-    return pg.templates.TemplateResponse(request, "partials/lesson_explanation.html", context)
+    return pg.templates.TemplateResponse(request, "lessons/explanation.html", context)
 
 
-def _explanation(item: Lesson, origins: Origins, run: Run, answer: Answer | None) -> dict[str, Any]:
+def _explanation(
+    item: Lesson, origins: OriginPair, run: Run, answer: Answer | None
+) -> dict[str, Any]:
     """What the explanation shows: the answer, what this run did, the deciding headers."""
     question = item.question
     truth = item.answer(origins.page, origins.api)
@@ -323,7 +283,7 @@ def _explanation(item: Lesson, origins: Origins, run: Run, answer: Answer | None
 # --- JSON API ---------------------------------------------------------------------------------
 
 
-def lesson_json(item: Lesson, origins: Origins) -> dict[str, Any]:
+def lesson_json(item: Lesson, origins: OriginPair) -> dict[str, Any]:
     scenario = item.scenario(origins.page, origins.api)
     prediction = predict(scenario, REFERENCE_BROWSER)
 
@@ -362,14 +322,14 @@ def lesson_json(item: Lesson, origins: Origins) -> dict[str, Any]:
         },
         "links": [{"label": link.label, "url": link.url} for link in item.links],
         "page": f"/lessons/{item.slug}",
-        "share": share_link(scenario),
+        "share": share_url(scenario),
     }
 
 
-async def api_lessons(request: Request, pg: PG) -> JSONResponse:
+@router.get("/api/lessons", response_class=JSONResponse)
+async def api_lessons(origins: Origins) -> JSONResponse:
     """Every lesson: its scenario on this page's origins, question, answer and the behaviour
     it expects (prediction fields, as the browser harness compares them)."""
-    origins = Origins(pg, request)
     return JSONResponse(
         {
             "origin": origins.page,

@@ -1,0 +1,2 @@
+"""The API origin: the recording target (``target``) and its live server console
+(``console``)."""

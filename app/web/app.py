@@ -1,0 +1,185 @@
+"""The one composition root: both origins' applications, their security headers, their
+routers, the one error handler, and the dispatch of each request by the port it arrived on
+(``scope["server"][1]``)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.runs.errors import BadRequest
+from app.runs.validation import FieldMessage
+from app.web.api_origin import console, target
+from app.web.config import Settings
+from app.web.site import composer, json_api, labs, lessons, runs
+from app.web.state import Playground
+
+SITE_ROUTERS = (composer.router, runs.router, json_api.router, lessons.router, labs.router)
+
+
+class SecurityHeaders:
+    """Adds a Content-Security-Policy (no inline scripts) and friends to pages of one origin.
+
+    Paths under ``skip`` are left untouched: the API origin's target answers with exactly the
+    headers the learner configured, nothing more.
+    """
+
+    def __init__(self, app: ASGIApp, csp: str, skip: tuple[str, ...] = ()) -> None:
+        self.app = app
+        self.skip = skip
+        self.headers = [
+            (b"content-security-policy", csp.encode("latin-1")),
+            (b"x-content-type-options", b"nosniff"),
+            (b"cross-origin-opener-policy", b"same-origin"),
+        ]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(self.skip):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *self.headers]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _wants_json(request: Request) -> bool:
+    route = request.scope.get("route")
+    if isinstance(route, APIRoute):
+        return route.response_class is JSONResponse
+    return request.url.path.startswith("/api/") or "json" in request.headers.get("accept", "")
+
+
+def refusal(request: Request, status: int, message: str, field: str = "body") -> Response:
+    """A refused request, the same message everywhere: JSON for the API and the page's
+    scripts, a small page for a browser, plain text otherwise."""
+    if _wants_json(request):
+        error = FieldMessage(field, message).to_json()
+        return JSONResponse({"error": error, "errors": [error], "notes": []}, status_code=status)
+    if "text/html" in request.headers.get("accept", ""):
+        pg: Playground = request.app.state.playground
+        return pg.templates.TemplateResponse(
+            request, "error.html", {"status": status, "message": message}, status_code=status
+        )
+    return PlainTextResponse(message + "\n", status_code=status)
+
+
+async def _bad_request(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, BadRequest)
+    return refusal(request, exc.status, exc.message, exc.field)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        message = "not found: no page or API route has this address"
+    elif exc.status_code == 405:
+        message = f"{request.method} is not allowed here"
+    else:
+        message = str(exc.detail)
+    response = refusal(request, exc.status_code, message)
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+async def _invalid_parameters(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    first = exc.errors()[0] if exc.errors() else {}
+    where = ".".join(str(p) for p in first.get("loc", ())[1:]) or "request"
+    return refusal(request, 422, f"{where}: {first.get('msg', 'invalid')}", where)
+
+
+def _application(pg: Playground, **options: Any) -> FastAPI:
+    app = FastAPI(docs_url=None, redoc_url=None, **options)  # Swagger would load from a CDN
+    app.state.playground = pg
+    app.add_exception_handler(BadRequest, _bad_request)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _invalid_parameters)
+    return app
+
+
+def site_app(pg: Playground) -> FastAPI:
+    """The site origin: the pages, the JSON API and the session's event streams."""
+    app = _application(
+        pg, title="CORS playground", summary="Learn CORS with real cross-origin requests."
+    )
+    for router in SITE_ROUTERS:
+        app.include_router(router)
+    for route in app.routes:
+        if isinstance(route, APIRoute):
+            route.include_in_schema = route.path.startswith("/api/")
+    app.mount("/static", StaticFiles(directory=pg.static_dir), name="static")
+    return app
+
+
+def api_app(pg: Playground) -> FastAPI:
+    """The API origin: the recording target and its server console."""
+    app = _application(pg, title="CORS playground: API origin", openapi_url=None)
+    app.include_router(console.router)
+    app.router.routes.extend(target.routes(pg))
+    app.mount("/static", StaticFiles(directory=pg.static_dir), name="static")
+    return app
+
+
+def site_csp(pg: Playground) -> str:
+    apis = " ".join(pg.api_origins)
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        f"connect-src 'self' {apis}; frame-src {apis}; object-src 'none'; "
+        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+
+
+def api_csp(pg: Playground) -> str:
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; "
+        f"frame-ancestors {' '.join(pg.site_origins)}"
+    )
+
+
+class TwoOrigins:
+    """The ASGI application for both origins: each request goes to the site or the API
+    application by the port it arrived on."""
+
+    def __init__(self, pg: Playground) -> None:
+        self.playground = pg
+        self.settings = pg.settings
+        self.site = SecurityHeaders(site_app(pg), site_csp(pg))
+        self.api = SecurityHeaders(api_app(pg), api_csp(pg), skip=("/r/",))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        server = scope.get("server")
+        app = self.api if server and server[1] == self.settings.api_port else self.site
+        await app(scope, receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                self.playground.loop = asyncio.get_running_loop()
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+def create_app(settings: Settings | None = None, **overrides: Any) -> TwoOrigins:
+    """Build the two-origin application (``overrides`` are Settings fields)."""
+    return TwoOrigins(Playground(replace(settings or Settings(), **overrides)))

@@ -1,0 +1,112 @@
+"""What handlers ask for, as ``Annotated`` dependencies: the shared state, the page's
+origins, the session in the path, and request bodies read within one named limit per kind of
+route. Imports no route module."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+from urllib.parse import parse_qsl
+
+from fastapi import Depends, Request
+
+from app.cors import PROFILES
+from app.runs.agreement import browser_from_user_agent
+from app.runs.errors import BadRequest
+from app.runs.origins import OriginPair
+from app.runs.store import Session
+from app.runs.validation import MAX_BODY_BYTES, FormData
+from app.web.state import Playground
+
+# One limit per kind of request body, in bytes.
+#: The composer's form and the JSON API's scenarios: headers, status lines and a request body.
+SCENARIO_LIMIT = 4 * MAX_BODY_BYTES
+#: What the page's script reports after fetch() settles (headers and the start of the body).
+RESULT_LIMIT = 256 * 1024
+#: A handful of choices: a lab's controls, a lesson's answer.
+CHOICES_LIMIT = 4096
+#: Fields in one urlencoded form (the composer has at most 3 x 32 header rows, two each).
+MAX_FORM_FIELDS = 1000
+
+
+def playground(request: Request) -> Playground:
+    """The playground serving this request (both origins share it)."""
+    pg: Playground = request.app.state.playground
+    return pg
+
+
+PG = Annotated[Playground, Depends(playground)]
+
+
+def page_origins(request: Request, pg: PG) -> OriginPair:
+    """The origins of the page this request came from (by the host name it used)."""
+    return pg.origins(request.url.hostname)
+
+
+Origins = Annotated[OriginPair, Depends(page_origins)]
+
+
+def current_session(session_id: str, pg: PG) -> Session:
+    """The session named in the path (refused with 404 when there is none)."""
+    session = pg.store.session(session_id, create=True)
+    if session is None:
+        raise BadRequest(404, "no such session: start again from the home page", "session")
+    return session
+
+
+CurrentSession = Annotated[Session, Depends(current_session)]
+
+
+def browser_profile(request: Request, explicit: str | None = None) -> str:
+    """The engine profile to predict for: the one asked for, else the browser's own."""
+    if explicit:
+        if explicit not in PROFILES:
+            raise BadRequest(
+                400, f"unknown browser {explicit!r}: choose one of {', '.join(PROFILES)}", "browser"
+            )
+        return explicit
+    return browser_from_user_agent(request.headers.get("user-agent", "")).profile
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refusing more than ``limit`` bytes without reading them all."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise BadRequest(413, f"request too large ({declared} bytes); at most {limit}")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BadRequest(413, f"request too large; at most {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def read_json(request: Request, limit: int = SCENARIO_LIMIT) -> Any:
+    """The body as JSON, refused with a reason when it is not."""
+    raw = await read_body(request, limit)
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadRequest(400, f"the body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise BadRequest(400, "the body is nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer with more digits than Python converts
+        raise BadRequest(400, f"the body is not usable JSON: {exc}") from None
+
+
+async def read_form(request: Request, limit: int = SCENARIO_LIMIT) -> FormData:
+    """The body as an urlencoded form (every field, in order)."""
+    raw = await read_body(request, limit)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest(400, "the form is not UTF-8") from None
+    try:
+        pairs = parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
+    except ValueError:
+        raise BadRequest(
+            413, f"the form has too many fields; at most {MAX_FORM_FIELDS}"
+        ) from None
+    return FormData(pairs)

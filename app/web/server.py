@@ -1,0 +1,217 @@
+"""Sockets and uvicorn: one ``uvicorn.Server`` listens on pre-bound sockets for both origins.
+
+The first Ctrl-C ends open event streams (the exit handler closes the event bus) so shutdown
+never waits for a browser tab.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+import sys
+import threading
+from types import FrameType
+from typing import Any
+
+import uvicorn
+
+from app.web.app import TwoOrigins
+from app.web.config import Settings
+from app.web.state import Playground
+
+
+class PortInUse(OSError):
+    def __init__(self, host: str, port: int, role: str) -> None:
+        super().__init__(errno.EADDRINUSE, f"port {port} on {host} is already in use")
+        self.host, self.port, self.role = host, port, role
+
+
+def _addresses(host: str, port: int) -> list[tuple[int, tuple[Any, ...]]]:
+    if host == "localhost":
+        # Browsers may try ::1 first; listen on both loopback addresses when we can.
+        return [(socket.AF_INET, ("127.0.0.1", port)), (socket.AF_INET6, ("::1", port, 0, 0))]
+    infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM)
+    seen: list[tuple[int, tuple[Any, ...]]] = []
+    for family, _, _, _, address in infos:
+        if (family, address) not in seen:
+            seen.append((family, address))
+    return seen
+
+
+def _bind(family: int, address: tuple[Any, ...]) -> socket.socket:
+    # IPPROTO_TCP, not 0: asyncio disables Nagle's algorithm (TCP_NODELAY) only on accepted
+    # connections of an IPPROTO_TCP socket, and uvicorn writes a response's head and body
+    # separately, so without it every kept-alive answer with a body waits ~40 ms for the
+    # client's delayed ACK.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        sock.bind(address)
+        sock.listen(128)
+        sock.setblocking(False)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def bind_origin(host: str, port: int, role: str) -> list[socket.socket]:
+    """Listening sockets for one origin; port 0 picks a free port shared by every address."""
+    addresses = _addresses(host, port)
+    for _attempt in range(20):
+        family, first = addresses[0]
+        try:
+            sockets = [_bind(family, first)]
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise PortInUse(host, port, role) from exc
+            raise
+        chosen = sockets[0].getsockname()[1]
+        retry = False
+        for family, address in addresses[1:]:
+            try:
+                sockets.append(_bind(family, (address[0], chosen, *address[2:])))
+            except OSError as exc:
+                if port == 0 and exc.errno == errno.EADDRINUSE:
+                    retry = True  # the free port on one address is taken on another
+                    break
+                if exc.errno == errno.EADDRINUSE:
+                    for sock in sockets:
+                        sock.close()
+                    raise PortInUse(host, port, role) from exc
+                # This address family is unavailable here: serve the others.
+        if not retry:
+            return sockets
+        for sock in sockets:
+            sock.close()
+    raise OSError(errno.EADDRINUSE, "could not find a free port on every loopback address")
+
+
+class PlaygroundServer(uvicorn.Server):
+    """A uvicorn server whose exit handler also ends the open event streams."""
+
+    def __init__(self, config: uvicorn.Config, playground: Playground) -> None:
+        super().__init__(config)
+        self.playground = playground
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self.playground.close_streams()
+        super().handle_exit(sig, frame)
+
+
+def _uvicorn_config(app: TwoOrigins, log_level: str = "warning") -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
+        http="h11",  # httptools answers 400 to methods like `patch` before the app sees them
+        lifespan="on",
+        log_level=log_level,
+        access_log=False,
+        server_header=False,  # the API origin answers with exactly the configured headers
+        date_header=False,
+        timeout_graceful_shutdown=5,
+        timeout_keep_alive=5,
+    )
+
+
+def prepare(
+    host: str, site_port: int, api_port: int, **overrides: Any
+) -> tuple[PlaygroundServer, list[socket.socket], Playground]:
+    """Bind both origins and build the server (raises PortInUse)."""
+    if site_port and site_port == api_port:
+        raise ValueError("the site and API origins need two different ports")
+    site_sockets = bind_origin(host, site_port, "site")
+    try:
+        api_sockets = bind_origin(host, api_port, "API")
+    except OSError:
+        for sock in site_sockets:
+            sock.close()
+        raise
+    settings = Settings(
+        host=host,
+        site_port=site_sockets[0].getsockname()[1],
+        api_port=api_sockets[0].getsockname()[1],
+        **overrides,
+    )
+    app = TwoOrigins(Playground(settings))
+    server = PlaygroundServer(_uvicorn_config(app), app.playground)
+    return server, [*site_sockets, *api_sockets], app.playground
+
+
+def serve(host: str = "localhost", site_port: int = 8000, api_port: int = 8001) -> int:
+    """Run the playground until Ctrl-C; return the process exit code."""
+    try:
+        server, sockets, playground = prepare(host, site_port, api_port)
+    except PortInUse as exc:
+        option = "--site-port" if exc.role == "site" else "--api-port"
+        env = "CORS_PLAYGROUND_SITE_PORT" if exc.role == "site" else "CORS_PLAYGROUND_API_PORT"
+        print(
+            f"cors-playground: cannot start the {exc.role} origin: port {exc.port} on {exc.host} "
+            f"is already in use (another playground?). Stop that program, or choose another "
+            f"port with {option} or {env}.",
+            file=sys.stderr,
+        )
+        return 1
+    except (OSError, ValueError) as exc:
+        print(f"cors-playground: cannot start: {exc}", file=sys.stderr)
+        return 1
+    settings = playground.settings
+    print(f"CORS playground: open {settings.site_url}/", flush=True)
+    print(f"  site origin (the page):      {settings.site_url}", flush=True)
+    print(f"  API origin (the target):     {settings.api_url}", flush=True)
+    print("Press Ctrl-C to stop.", flush=True)
+    try:
+        server.run(sockets=sockets)
+    except KeyboardInterrupt:
+        pass  # uvicorn re-raises the captured Ctrl-C after a clean shutdown
+    finally:
+        for sock in sockets:
+            sock.close()
+    print("CORS playground stopped.", flush=True)
+    return 0
+
+
+class BackgroundServer:
+    """The playground on free loopback ports in a thread (tests, benchmarks, the harness)."""
+
+    def __init__(self, host: str = "localhost", **overrides: Any) -> None:
+        self.server, self.sockets, self.playground = prepare(host, 0, 0, **overrides)
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": self.sockets}, daemon=True
+        )
+
+    @property
+    def settings(self) -> Settings:
+        return self.playground.settings
+
+    @property
+    def site_url(self) -> str:
+        return self.settings.site_url
+
+    @property
+    def api_url(self) -> str:
+        return self.settings.api_url
+
+    def start(self, timeout: float = 10.0) -> BackgroundServer:
+        self.thread.start()
+        deadline = threading.Event()
+        for _ in range(int(timeout / 0.01)):
+            if self.server.started:
+                return self
+            deadline.wait(0.01)
+        raise RuntimeError("the playground did not start")
+
+    def stop(self, timeout: float = 10.0) -> bool:
+        """Ask for a clean shutdown, as a first Ctrl-C does; True if it finished in time."""
+        self.server.handle_exit(2, None)
+        self.thread.join(timeout)
+        for sock in self.sockets:
+            sock.close()
+        return not self.thread.is_alive()
+
+    def __enter__(self) -> BackgroundServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

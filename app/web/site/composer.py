@@ -1,0 +1,197 @@
+"""The playground page: compose a request and the server's answers, watch the prediction
+update as you type, and send (``static/js/composer.js`` sends the real ``fetch()``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+
+from app.cors import Scenario, ScenarioError, predict
+from app.runs.agreement import browser_from_user_agent
+from app.runs.errors import BadRequest
+from app.runs.origins import TARGETS, OriginPair
+from app.runs.share import decode_share, share_url
+from app.runs.validation import Checked, scenario_from_form, scenario_from_json
+from app.web import render
+from app.web.deps import PG, CurrentSession, Origins, browser_profile, read_form
+
+router = APIRouter()
+
+PREVIEW_PATH = "/r/preview"
+
+
+def default_scenario(page_origin: str) -> Scenario:
+    """A preflighted request that succeeds: the first thing a newcomer sends."""
+    return Scenario.from_json(
+        {
+            "request": {
+                "method": "PUT",
+                "headers": [["Content-Type", "application/json"]],
+                "credentials": "same-origin",
+                "mode": "cors",
+                "body": '{"hello": "cors"}',
+            },
+            "preflight_response": {
+                "status": 204,
+                "headers": [
+                    ["Access-Control-Allow-Origin", page_origin],
+                    ["Access-Control-Allow-Methods", "PUT"],
+                    ["Access-Control-Allow-Headers", "Content-Type"],
+                ],
+            },
+            "response": {
+                "status": 200,
+                "headers": [
+                    ["Access-Control-Allow-Origin", page_origin],
+                    ["Content-Type", "text/plain"],
+                ],
+            },
+        },
+        default_origin=page_origin,
+    )
+
+
+def composer_values(scenario: Scenario, target: str = "same") -> dict[str, Any]:
+    """The composer's fields filled from a scenario."""
+    request = scenario.request
+    return {
+        "id": scenario.id or "",
+        "method": request.method,
+        "request_headers": list(request.headers),
+        "has_body": request.body is not None,
+        "body": request.body or "",
+        "credentials": request.credentials,
+        "mode": request.mode,
+        "pf_status": scenario.preflight_response.status,
+        "pf_headers": list(scenario.preflight_response.headers),
+        "rs_status": scenario.response.status,
+        "rs_headers": list(scenario.response.headers),
+        "target": target,
+    }
+
+
+def _target(choice: str) -> str:
+    return choice if choice in TARGETS else "same"
+
+
+def _restore(
+    share: str, origins: OriginPair, values: dict[str, Any]
+) -> tuple[int, str | None, Checked, dict[str, Any]]:
+    """Decode a share link into composer values, keeping what was typed next to its errors."""
+    try:
+        doc = decode_share(share)
+    except BadRequest as exc:
+        return 400, exc.message, Checked(None), values
+    checked = scenario_from_json(doc, default_origin=origins.page, default_url=origins.api)
+    if checked.scenario is not None:
+        return 200, None, checked, composer_values(checked.scenario)
+    try:  # structurally sound, with errors in some fields: show them where they are
+        raw = Scenario.from_json(doc, default_origin=origins.page, default_url=origins.api)
+    except (ScenarioError, TypeError, ValueError):
+        first = checked.errors[0]
+        message = f"the shared scenario is not valid: {first.field}: {first.message}"
+        return 400, message, checked, values
+    return 400, None, checked, composer_values(raw)
+
+
+@router.get("/", response_class=RedirectResponse)
+async def index(request: Request, pg: PG) -> RedirectResponse:
+    """Start a new session and keep the query (a share link) for it."""
+    session = pg.store.new_session()
+    query = request.url.query
+    return RedirectResponse(f"/sessions/{session.id}" + (f"?{query}" if query else ""), 303)
+
+
+@router.get("/sessions/{session_id}", response_class=HTMLResponse)
+async def page(
+    request: Request, session: CurrentSession, origins: Origins, pg: PG
+) -> HTMLResponse:
+    """The playground page of this session, with a shared scenario when the link has one."""
+    status = 200
+    share_error = None
+    values = composer_values(default_scenario(origins.page))
+    checked = Checked(None)
+    share = request.query_params.get("s")
+    if share is not None:
+        status, share_error, checked, values = _restore(share, origins, values)
+    scenario = checked.scenario or default_scenario(origins.page)
+    prediction = None
+    targeted = None
+    if checked.ok or share is None:
+        targeted = scenario.with_target(origins.page, origins.api + PREVIEW_PATH)
+        prediction = predict(targeted, browser=browser_profile(request))
+    shared = checked.scenario or (None if share else scenario)
+    return pg.templates.TemplateResponse(
+        request,
+        "composer/page.html",
+        {
+            "session_id": session.id,
+            "origins": origins,
+            "values": values,
+            "checked": checked,
+            "errors": checked.errors_by_field(),
+            "notes": checked.notes_by_field(),
+            "share_error": share_error,
+            **render.prediction_context(targeted, prediction),
+            "browser_label": browser_from_user_agent(request.headers.get("user-agent", "")).label,
+            "share": None if shared is None else share_url(shared),
+            "cards": render.cards_html(pg.templates, list(reversed(session.runs.values()))),
+            "autorun": request.query_params.get("run") == "1" and checked.ok,
+            "console_url": f"{origins.api}/console/{session.id}",
+        },
+        status_code=status,
+    )
+
+
+def _composed(form_target: str, request: Request, pg: PG) -> tuple[OriginPair, str]:
+    origins = pg.origins(request.url.hostname)
+    return origins, origins.target(_target(form_target))
+
+
+@router.post("/sessions/{session_id}/explain", response_class=HTMLResponse)
+async def explain_fragment(request: Request, session: CurrentSession, pg: PG) -> HTMLResponse:
+    """The live prediction for the composer as it is now (htmx, debounced)."""
+    form = await read_form(request)
+    origins, target = _composed(form.get("target", "same"), request, pg)
+    checked = scenario_from_form(form, origin=origins.page, url=target + PREVIEW_PATH)
+    prediction = None
+    if checked.scenario is not None:
+        chosen = browser_profile(request, form.get("engine") or None)
+        prediction = predict(checked.scenario, browser=chosen)
+    return pg.templates.TemplateResponse(
+        request,
+        "composer/prediction.html",
+        {
+            **render.prediction_context(checked.scenario, prediction),
+            "checked": checked,
+            "origins": origins,
+            "share": None if checked.scenario is None else share_url(checked.scenario),
+        },
+    )
+
+
+@router.post("/sessions/{session_id}/runs", response_class=JSONResponse)
+async def create_run(request: Request, session: CurrentSession, pg: PG) -> JSONResponse:
+    """Send: validate the composer, store the run, return what the page's fetch() needs."""
+    form = await read_form(request)
+    origins, target = _composed(form.get("target", "same"), request, pg)
+    checked = scenario_from_form(form, origin=origins.page, url=target + PREVIEW_PATH)
+    if checked.scenario is None:
+        fragment = pg.templates.get_template("composer/prediction.html").render(
+            **render.prediction_context(None, None), checked=checked, origins=origins
+        )
+        return JSONResponse({**checked.to_json(), "fragment": fragment}, status_code=422)
+    notes = tuple(f"{n.field}: {n.message}" for n in checked.notes)
+    run = pg.store.start_run(session, checked.scenario, target, browser_profile(request), notes)
+    return JSONResponse(
+        {
+            "run_id": run.id,
+            "target": run.target,
+            "init": run.fetch_init,
+            "card": render.card_html(pg.templates, run),
+            "share": share_url(run.scenario),
+        },
+        status_code=201,
+    )

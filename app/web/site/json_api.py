@@ -1,0 +1,135 @@
+"""The JSON API (``/api/...``): explain a scenario, create a run and read it back, for
+scripting and checking from outside; documented at ``/api`` with the scenario format at
+``/api/scenario-format``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.routing import BaseRoute, Route
+
+from app.cors import predict
+from app.runs.agreement import run_document
+from app.runs.errors import BadRequest
+from app.runs.validation import Checked, FieldMessage, scenario_from_json
+from app.web.deps import PG, Origins, browser_profile, read_json
+
+router = APIRouter()
+
+MAX_EXPLAIN_BATCH = 200
+
+
+def _error_json(checked: Checked, status: int = 422) -> JSONResponse:
+    return JSONResponse(checked.to_json(), status_code=status)
+
+
+@router.post("/api/explain", response_class=JSONResponse)
+async def api_explain(
+    request: Request, origins: Origins, browser: str | None = None
+) -> JSONResponse:
+    """Scenario in, prediction out (one object or an array), as ``cors-playground explain``."""
+    profile = browser_profile(request, browser or "chromium")
+    doc = await read_json(request)
+    many = isinstance(doc, list)
+    items = doc if many else [doc]
+    if len(items) > MAX_EXPLAIN_BATCH:
+        raise BadRequest(413, f"too many scenarios ({len(items)}); at most {MAX_EXPLAIN_BATCH}")
+    predictions = []
+    for index, item in enumerate(items):
+        checked = scenario_from_json(item, default_origin=origins.page, default_url=origins.api)
+        if checked.scenario is None:
+            if many:
+                checked.errors = [
+                    FieldMessage(f"[{index}].{m.field}", m.message) for m in checked.errors
+                ]
+            return _error_json(checked)
+        chosen = item.get("browser") if isinstance(item, dict) else None
+        if chosen is not None and not isinstance(chosen, str):
+            raise BadRequest(422, "browser must be a string", "browser")
+        item_profile = browser_profile(request, chosen) if chosen else profile
+        predictions.append(predict(checked.scenario, browser=item_profile).to_json())
+    return JSONResponse(predictions if many else predictions[0])
+
+
+@router.post("/api/runs", response_class=JSONResponse)
+async def api_create_run(
+    request: Request,
+    pg: PG,
+    origins: Origins,
+    session: str | None = None,
+    browser: str | None = None,
+) -> JSONResponse:
+    """Scenario in; run id, target URL and session out. Send the request to ``target``."""
+    profile = browser_profile(request, browser)
+    if session is not None:
+        found = pg.store.session(session, create=True)
+        if found is None:
+            raise BadRequest(422, "not a valid session id", "session")
+    else:
+        found = pg.store.new_session()
+    doc = await read_json(request)
+    checked = scenario_from_json(doc, default_origin=origins.page, default_url=origins.api)
+    if checked.scenario is None:
+        return _error_json(checked)
+    notes = tuple(f"{n.field}: {n.message}" for n in checked.notes)
+    run = pg.store.start_run(found, checked.scenario, origins.api, profile, notes)
+    return JSONResponse(
+        {
+            "run_id": run.id,
+            "session": found.id,
+            "target": run.target,
+            "run": f"/api/runs/{run.id}",
+            "page": f"/sessions/{found.id}",
+            "prediction": run.prediction.to_json(),
+            "notes": [n.to_json() for n in checked.notes],
+        },
+        status_code=201,
+    )
+
+
+@router.get("/api/runs/{run_id}", response_class=JSONResponse)
+async def api_get_run(run_id: str, pg: PG) -> JSONResponse:
+    """The scenario, prediction, recorded exchanges, browser result and agreement of a run."""
+    run = pg.store.run(run_id)
+    if run is None:
+        raise BadRequest(404, "no such run (it expired or never existed)", "run")
+    return JSONResponse(run_document(run))
+
+
+def _routes(routes: Iterable[BaseRoute]) -> Iterator[Route]:
+    """Every plain route, also inside included routers."""
+    for route in routes:
+        if isinstance(route, Route):
+            yield route
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from _routes(included.routes)
+
+
+def route_table(request: Request) -> list[dict[str, Any]]:
+    """Every route of the site origin, sorted by path, with its handler's first doc line."""
+    rows = []
+    for route in _routes(request.app.routes):
+        if route.methods is None:
+            continue
+        doc = (route.endpoint.__doc__ or "").strip().split("\n")[0]
+        for method in sorted(route.methods - {"HEAD"}):
+            rows.append({"method": method, "path": route.path, "doc": doc})
+    return sorted(rows, key=lambda r: (r["path"], r["method"]))
+
+
+@router.get("/api", response_class=HTMLResponse)
+async def api_docs(request: Request, pg: PG, origins: Origins) -> HTMLResponse:
+    """This page: every route of both origins."""
+    return pg.templates.TemplateResponse(
+        request, "api/index.html", {"routes": route_table(request), "origins": origins}
+    )
+
+
+@router.get("/api/scenario-format", response_class=HTMLResponse)
+async def scenario_format(request: Request, pg: PG) -> HTMLResponse:
+    """The scenario and prediction format: every field, with examples."""
+    return pg.templates.TemplateResponse(request, "api/scenario_format.html", {})

@@ -1,0 +1,73 @@
+"""A run after it is created: the browser's result (compared with the prediction), the run's
+own page, and the session's live event stream of run cards."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+
+from app.runs.agreement import differences, parse_result
+from app.runs.errors import BadRequest
+from app.runs.store import Run
+from app.web import render
+from app.web.deps import PG, RESULT_LIMIT, CurrentSession, read_json
+from app.web.events import Subscription, event_stream, runs_topic, subscription
+
+router = APIRouter()
+
+
+def known_run(run_id: str, pg: PG) -> Run:
+    run = pg.store.run(run_id)
+    if run is None:
+        raise BadRequest(404, "no such run (it expired or never existed)", "run")
+    return run
+
+
+KnownRun = Annotated[Run, Depends(known_run)]
+
+
+@router.post("/runs/{run_id}/result", response_class=JSONResponse)
+async def post_result(request: Request, run: KnownRun, pg: PG) -> JSONResponse:
+    """What the page's JavaScript got from fetch(); compared with the prediction."""
+    if run.browser_result is not None:
+        raise BadRequest(409, "this run already has its result", "run")
+    doc = await read_json(request, RESULT_LIMIT)
+    result = parse_result(doc, run, request.headers.get("user-agent", ""))
+    run.browser_result = result
+    run.differences = differences(run.prediction, run.exchanges, result)
+    run.touch()
+    pg.publish_run(run)
+    return JSONResponse(
+        {
+            "card": render.card_html(pg.templates, run),
+            "agreement": run.agreement,
+            "differences": list(run.differences),
+        }
+    )
+
+
+@router.get("/runs/{run_id}", response_class=HTMLResponse)
+async def run_page(request: Request, run: KnownRun, pg: PG) -> HTMLResponse:
+    """One run on its own page (no composer): its card, as it is now."""
+    return pg.templates.TemplateResponse(
+        request, "runs/page.html", {"run": run, "card": render.card_html(pg.templates, run)}
+    )
+
+
+async def runs_subscription(session: CurrentSession, pg: PG) -> AsyncIterator[Subscription]:
+    busy = "Too many open pages for this session"
+    async with subscription(pg.bus, runs_topic(session.id), busy) as sub:
+        yield sub
+
+
+@router.get("/sessions/{session_id}/events", response_class=EventSourceResponse)
+async def session_events(
+    sub: Annotated[Subscription, Depends(runs_subscription)],
+) -> AsyncIterator[ServerSentEvent]:
+    """Run cards of this session as they change (server-sent events, HTML payloads)."""
+    async for event in event_stream(sub, named=True):
+        yield event
