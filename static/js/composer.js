@@ -1,27 +1,30 @@
-// The composer: header rows (add, remove, renumber), the policy builder, and field messages.
-// The live prediction itself is htmx (hx-post on the form); this script only keeps the form's
-// field ids in step with the server's field paths so messages land next to their fields.
+// The playground page: the composer form (header rows, the policy builder, field messages) and
+// sending it (runner.js, loaded before this file, does the run itself), with the run cards kept
+// live from the session's event stream. The live prediction is htmx (hx-post on the form); this
+// script keeps the form's field ids in step with the server's so messages land by their fields.
 (() => {
   "use strict";
+  const app = document.getElementById("app");
   const form = document.getElementById("composer");
   const template = document.getElementById("row-template");
   const prediction = document.getElementById("prediction");
-  if (!form || !template || !prediction) return;
-
-  const domId = (path) =>
-    "f-" + path.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "");
+  const runs = document.getElementById("runs");
+  const status = document.getElementById("send-status");
+  if (!app || !form || !template || !prediction || !runs) return;
+  const { placeCard, send, listen } = window.CorsRunner;
 
   const refresh = () => form.dispatchEvent(new Event("refresh"));
 
+  // Ids follow positions: the fieldset carries the server's id of each part of a row, with
+  // "index" standing for the row's position (data-name-id, data-value-id).
   function renumber(fieldset) {
     const prefix = fieldset.dataset.rows;
-    const path = fieldset.dataset.path;
     fieldset.querySelectorAll("li.row").forEach((row, index) => {
       const inputs = row.querySelectorAll("input");
       const labels = row.querySelectorAll("label");
       const slots = row.querySelectorAll(".msg");
       ["name", "value"].forEach((part, i) => {
-        const id = domId(`${path}[${index}].${part}`);
+        const id = fieldset.dataset[`${part}Id`].replace("index", String(index));
         inputs[i].id = id;
         inputs[i].name = `${prefix}_${part}`;
         inputs[i].setAttribute("aria-describedby", "m-" + id);
@@ -129,4 +132,48 @@
     });
   }
   new MutationObserver(placeMessages).observe(prediction, { childList: true, subtree: true });
+
+  // Sending: the run's card goes on top of the runs; a refused form shows why, by its fields.
+  const say = (text) => { if (status) status.textContent = text; };
+  const show = (html) => placeCard(runs, html);
+
+  async function sendForm() {
+    say("Sending…");
+    const body = new URLSearchParams(new FormData(form));
+    const run = await send(app.dataset.runs, body, { say, show, sent: "Sent: the run is below." });
+    if (run && run.refused) {
+      if (run.refused.fragment) prediction.innerHTML = run.refused.fragment;
+      const invalid = form.querySelector("[aria-invalid='true']");
+      if (invalid) invalid.focus();
+    } else if (run && run.card) {
+      show(run.card);
+    }
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    sendForm();
+  });
+
+  // Live cards: the session's event stream (one partial per change, whole card).
+  const listening = listen(app.dataset.events, show);
+
+  // The server console beside the runs, on demand.
+  document.addEventListener("click", (event) => {
+    const button = event.target instanceof Element && event.target.closest("[data-show-console]");
+    if (!button) return;
+    const frame = document.getElementById("console-frame");
+    if (!frame.src) frame.src = button.dataset.showConsole;
+    frame.hidden = !frame.hidden;
+  });
+
+  // Share link with run=1: send once, when the stream is listening, and drop run=1.
+  if (app.dataset.autorun) {
+    listening.then(() => {
+      const url = new URL(window.location.href);
+      url.searchParams.delete("run");
+      window.history.replaceState(null, "", url);
+      sendForm();
+    });
+  }
 })();

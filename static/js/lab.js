@@ -1,14 +1,14 @@
-// Labs: send each lab request with plain fetch() (never htmx, whose HX-* headers would force a
-// preflight), report what JavaScript got, and keep the lab's cards live: the lab session's event
-// stream says when a run changed, and the card that shows it is fetched again.
+// A lab page: send each lab form (runner.js, loaded before this file, does the run: plain
+// fetch(), then what JavaScript got is recorded), one send at a time, and keep the lab's cards
+// live: the lab session's event stream says when a run changed, and the lab's card is fetched.
 (() => {
   "use strict";
   const lab = document.getElementById("lab");
   const log = document.getElementById("lab-log");
   const status = document.getElementById("lab-status");
   if (!lab || !log) return;
-  // Shared with the composer: static/js/runner.js, loaded before this file.
-  const { parse, cardUpdate, runFetch, createRun, recordResult } = window.CorsRunner;
+  // The run itself: static/js/runner.js, loaded before this file.
+  const { parse, cardUpdate, send, listen } = window.CorsRunner;
   const forms = [...document.querySelectorAll("form[data-lab-form]")];
   let busy = false;
 
@@ -92,7 +92,7 @@
   }
 
   // One send at a time: the preflight cache lab depends on the order of sends.
-  async function send(form, extra) {
+  async function sendForm(form, extra) {
     if (busy) return;
     // Keyboard users keep their place: the button that sent gets the focus back.
     const trigger = document.activeElement;
@@ -102,26 +102,11 @@
     try {
       const body = new URLSearchParams(new FormData(form));
       for (const [name, value] of extra) body.set(name, value);
-      let reply;
-      let doc;
-      try {
-        ({ reply, doc } = await createRun(lab.dataset.runs, body));
-      } catch (e) {
-        say(`Could not reach the playground (${e.message}).`);
-        return;
-      }
-      if (!reply.ok) {
-        say(doc.error ? `Not sent: ${doc.error.field}: ${doc.error.message}` : "Not sent.");
-        return;
-      }
-      applyCard(doc.card);
-      const result = await runFetch(doc.target, doc.init);
-      try {
-        await recordResult(doc.run_id, result);
-      } catch (e) {
-        say(`The result could not be recorded (${e.message}).`);
-      }
-      await refresh(doc.run_id);
+      const run = await send(lab.dataset.runs, body, { say, show: applyCard });
+      if (!run || run.refused) return;
+      // The recorded card is the playground's; the lab shows its own card of the run.
+      const { runId, result } = run;
+      await refresh(runId);
       say(result.error
         ? `Done: fetch() rejected (${result.error}). The card shows what reached the API origin.`
         : `Done: fetch() resolved with status ${result.status}. The card shows what reached the API origin.`);
@@ -135,7 +120,7 @@
   for (const form of forms) {
     form.addEventListener("submit", (event) => {
       event.preventDefault();
-      send(form, []);
+      sendForm(form, []);
     });
   }
 
@@ -143,7 +128,7 @@
   log.addEventListener("click", (event) => {
     const button = event.target instanceof Element && event.target.closest("[data-lab-series]");
     if (!button || !forms.length) return;
-    send(forms[0], [["series", button.dataset.labSeries]]);
+    sendForm(forms[0], [["series", button.dataset.labSeries]]);
   });
 
   // Countdowns to a cached preflight's expiry, from when the card arrived (no clock skew).
@@ -171,10 +156,8 @@
   window.setInterval(tick, 100);
 
   // Live: the lab session's stream sends a run's whole card on every change; fetch the lab's.
-  const source = new EventSource(lab.dataset.events);
-  source.addEventListener("run", (event) => {
-    const card = parse(event.data);
+  listen(lab.dataset.events, (html) => {
+    const card = parse(html);
     if (card && card.dataset.runId) schedule(card.dataset.runId);
   });
-  window.addEventListener("pagehide", () => source.close());
 })();

@@ -1,11 +1,38 @@
-// Lessons: after the answer is locked in, focus Send; when this lesson's newest run is done
-// (runner.js keeps its card live in #runs), load the explanation of that run.
+// A lesson page: Send posts the lesson's hidden composer form (runner.js, loaded before this
+// file, does the run) and the run cards stay live; after the answer is locked in, focus Send;
+// when this lesson's newest run is done, load the explanation of that run.
 (() => {
   "use strict";
   const app = document.getElementById("app");
+  const form = document.getElementById("composer");
   const runs = document.getElementById("runs");
   const slot = document.getElementById("lesson-explanation");
-  if (!app || !runs || !slot || !app.dataset.explain) return;
+  const status = document.getElementById("send-status");
+  if (!app || !form || !runs || !slot || !app.dataset.explain) return;
+  const { placeCard, send, listen } = window.CorsRunner;
+
+  const say = (text) => { if (status) status.textContent = text; };
+  const show = (html) => placeCard(runs, html);
+
+  async function sendForm() {
+    say("Sending…");
+    const body = new URLSearchParams(new FormData(form));
+    const run = await send(app.dataset.runs, body, { say, show, sent: "Sent: the run is below." });
+    if (run && run.refused) {
+      const prediction = document.getElementById("prediction");
+      if (run.refused.fragment && prediction) prediction.innerHTML = run.refused.fragment;
+    } else if (run && run.card) {
+      show(run.card);
+    }
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    sendForm();
+  });
+
+  // Live cards: the session's event stream (one partial per change, whole card).
+  listen(app.dataset.events, show);
 
   const current = slot.querySelector("[data-run-id]");
   let shown = current ? current.dataset.runId : "";
@@ -44,7 +71,7 @@
 
   // The answer fragment replaces the question; keep keyboard focus on the next step.
   document.addEventListener("htmx:after:settle", () => {
-    const send = document.getElementById("send");
-    if (send && (document.activeElement === document.body || !document.activeElement)) send.focus();
+    const button = document.getElementById("send");
+    if (button && (document.activeElement === document.body || !document.activeElement)) button.focus();
   });
 })();

@@ -1,21 +1,22 @@
-// The runner: sends the learner's cross-origin request with plain fetch() (never htmx, which
-// would add HX-* headers and force a preflight), reports what JavaScript got, and keeps the run
-// cards live from the session's event stream.
-//
-// window.CorsRunner is what the composer and the labs share (lab pages load this file before
-// lab.js): creating a run, sending its request, recording what JavaScript got.
+// The runner, shared by every page that sends a learner's request (the playground, the lessons,
+// the labs; each page loads it before its own script). It sends the request with plain fetch()
+// (never htmx, which would add HX-* headers and force a preflight) exactly as the run's scenario
+// says, records what JavaScript got, and puts the server's run cards on the page.
 window.CorsRunner = (() => {
   "use strict";
 
+  /** The first element of an HTML fragment from the server (null when there is none). */
   function parse(html) {
     const template = document.createElement("template");
     template.innerHTML = html.trim();
     return template.content.firstElementChild;
   }
 
-  // A card from the server and the element it replaces (null when the card is new), or null
-  // when there is no card or the page already shows a newer version: events and replies may
-  // arrive in any order.
+  /**
+   * A card from the server and the element it replaces (null when the card is new), or null
+   * when there is no card or the page already shows a newer version: events and replies may
+   * arrive in any order.
+   */
   function cardUpdate(html) {
     const card = parse(html);
     if (!card || !card.id) return null;
@@ -26,7 +27,15 @@ window.CorsRunner = (() => {
     return null;
   }
 
-  // What fetch() does with exactly these options, as JavaScript sees it.
+  /** Replace a card in `list` by a newer version of itself, or put it on top when it is new. */
+  function placeCard(list, html) {
+    const update = cardUpdate(html);
+    if (!update) return;
+    if (update.current) update.current.replaceWith(update.card);
+    else list.prepend(update.card);
+  }
+
+  /** What fetch() does with exactly these options (the scenario's init), as JavaScript sees it. */
   async function runFetch(target, init) {
     const options = {
       method: init.method,
@@ -67,7 +76,7 @@ window.CorsRunner = (() => {
     }
   }
 
-  // Post a run's form to the session's runs endpoint: the reply and its JSON document.
+  // Post a run's form to a runs endpoint: the reply and its JSON document.
   // Rejects when the playground cannot be reached or does not answer JSON.
   async function createRun(url, body) {
     const reply = await fetch(url, {
@@ -87,86 +96,53 @@ window.CorsRunner = (() => {
     });
   }
 
-  return Object.freeze({ parse, cardUpdate, runFetch, createRun, recordResult });
-})();
-
-(() => {
-  "use strict";
-  const app = document.getElementById("app");
-  const form = document.getElementById("composer");
-  const runs = document.getElementById("runs");
-  const status = document.getElementById("send-status");
-  if (!app || !form || !runs) return;
-  const { cardUpdate, runFetch, createRun, recordResult } = window.CorsRunner;
-
-  const say = (text) => { if (status) status.textContent = text; };
-
-  // Replace a card by a newer version of itself, or put it on top when it is new.
-  function applyCard(html) {
-    const update = cardUpdate(html);
-    if (!update) return;
-    if (update.current) update.current.replaceWith(update.card);
-    else runs.prepend(update.card);
-  }
-
-  async function send() {
-    say("Sending…");
+  /**
+   * One run from start to end: post `body` (the form's fields) to the runs endpoint `url`, show
+   * the new run's card with `show(html)`, send its fetch() and record what JavaScript got.
+   * `say(text)` reports progress and problems; `sent`, when given, is said once the run exists.
+   * Resolves with null when the playground could not be reached, { refused: doc } when it
+   * refused the form, else { runId, result, card }: what fetch() gave JavaScript and the run's
+   * card as recorded (null when the result could not be recorded).
+   */
+  async function send(url, body, { say, show, sent }) {
     let reply;
     let doc;
     try {
-      ({ reply, doc } = await createRun(app.dataset.runs, new URLSearchParams(new FormData(form))));
+      ({ reply, doc } = await createRun(url, body));
     } catch (e) {
       say(`Could not reach the playground (${e.message}).`);
-      return;
+      return null;
     }
     if (!reply.ok) {
-      if (doc.fragment) document.getElementById("prediction").innerHTML = doc.fragment;
       say(doc.error ? `Not sent: ${doc.error.field}: ${doc.error.message}` : "Not sent.");
-      const invalid = form.querySelector("[aria-invalid='true']");
-      if (invalid) invalid.focus();
-      return;
+      return { refused: doc };
     }
-    applyCard(doc.card);
-    say("Sent: the run is below.");
+    show(doc.card);
+    if (sent) say(sent);
     const result = await runFetch(doc.target, doc.init);
+    let card = null;
     try {
       const answer = await recordResult(doc.run_id, result);
-      if (answer.ok) applyCard((await answer.json()).card);
+      if (answer.ok) card = (await answer.json()).card;
     } catch (e) {
       say(`The result could not be recorded (${e.message}).`);
     }
+    return { runId: doc.run_id, result, card };
   }
 
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    send();
-  });
-
-  // Live cards: the session's event stream (one partial per change, whole card).
-  let streamOpen;
-  const ready = new Promise((resolve) => { streamOpen = resolve; });
-  const source = new EventSource(app.dataset.events);
-  source.addEventListener("open", () => streamOpen());
-  source.addEventListener("run", (event) => applyCard(event.data));
-  window.setTimeout(() => streamOpen(), 3000);
-  window.addEventListener("pagehide", () => source.close());
-
-  // The server console beside the runs, on demand.
-  document.addEventListener("click", (event) => {
-    const button = event.target instanceof Element && event.target.closest("[data-show-console]");
-    if (!button) return;
-    const frame = document.getElementById("console-frame");
-    if (!frame.src) frame.src = button.dataset.showConsole;
-    frame.hidden = !frame.hidden;
-  });
-
-  // Share link with run=1: send once, when the stream is listening, and drop run=1.
-  if (app.dataset.autorun) {
-    ready.then(() => {
-      const url = new URL(window.location.href);
-      url.searchParams.delete("run");
-      window.history.replaceState(null, "", url);
-      send();
+  /**
+   * Listen to a session's event stream: `onRun(html)` gets a run's whole card on every change.
+   * Resolves once the stream is listening (or after 3 s, so a slow stream blocks nothing).
+   */
+  function listen(url, onRun) {
+    const source = new EventSource(url);
+    source.addEventListener("run", (event) => onRun(event.data));
+    window.addEventListener("pagehide", () => source.close());
+    return new Promise((resolve) => {
+      source.addEventListener("open", () => resolve());
+      window.setTimeout(resolve, 3000);
     });
   }
+
+  return Object.freeze({ parse, cardUpdate, placeCard, runFetch, send, listen });
 })();
