@@ -13,8 +13,8 @@ import pytest
 
 from app.cors import PROFILES, Prediction, Scenario, ServerResponse
 from app.runs.store import MAX_HOPS, Exchange, RecordedRequest, RecordedResponse, RunStore
-from app.web.server import BackgroundServer
 from app.web.deps import CHOICES_LIMIT
+from app.web.server import BackgroundServer
 from app.web.site import labs
 from tests.web.conftest import new_session
 

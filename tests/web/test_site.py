@@ -16,10 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from app.web.app import create_app
 from app.web.config import Settings
 from app.web.server import BackgroundServer
-from app.web.app import create_app
-from app.web.state import Playground
 from tests.web.conftest import new_session
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
