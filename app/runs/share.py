@@ -9,7 +9,7 @@ import json
 
 from app.cors import Scenario
 from app.runs.errors import BadRequest
-from app.runs.validation import MAX_BODY_BYTES
+from app.runs.validation import MAX_BODY_BYTES, invalid_text
 
 MAX_SHARE_LENGTH = 4 * MAX_BODY_BYTES
 
@@ -35,6 +35,10 @@ def decode_share(value: str) -> object:
         raise BadRequest(400, "the shared scenario is too large", "s")
     try:
         raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
-        return json.loads(raw.decode("utf-8"))
+        doc: object = json.loads(raw.decode("utf-8"))
     except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
         raise BadRequest(400, "the shared link is not a base64url scenario JSON", "s") from None
+    problem = invalid_text(doc)
+    if problem is not None:
+        raise BadRequest(400, f"the shared scenario's {problem.field} {problem.message}", "s")
+    return doc

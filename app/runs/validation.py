@@ -395,3 +395,40 @@ def scenario_from_form(form: FormData, *, origin: str, url: str) -> Checked:
 def dom_id(field_path: str) -> str:
     """HTML id of a field: ``request.headers[2].value`` → ``f-request-headers-2-value``."""
     return "f-" + re.sub(r"[^a-z0-9]+", "-", field_path.lower()).strip("-")
+
+
+def _is_text(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def invalid_text(doc: object) -> FieldMessage | None:
+    """The first string of a JSON document (key or value) that is not Unicode text, such as a
+    lone surrogate (``"\\ud800"``): JSON lets them through, UTF-8 cannot carry them, and a page
+    that showed one could not be sent."""
+    stack: list[tuple[str, object]] = [("", doc)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            if not _is_text(value):
+                break
+        elif isinstance(value, dict):
+            for key, item in reversed(list(value.items())):
+                if not _is_text(key):
+                    return FieldMessage(
+                        path or "body", "holds a key that is not valid text (a lone surrogate)"
+                    )
+                stack.append((f"{path}.{key}" if path else key, item))
+        elif isinstance(value, list):
+            stack.extend((f"{path}[{i}]", item) for i, item in reversed(list(enumerate(value))))
+    else:
+        return None
+    bad = next(c for c in value if not _is_text(c))  # type: ignore[union-attr]
+    return FieldMessage(
+        path or "body",
+        f"is not valid text: it holds a lone surrogate (U+{ord(bad):04X}), half of a character "
+        "that UTF-8 cannot carry",
+    )

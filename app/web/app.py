@@ -5,6 +5,7 @@ routers, the one error handler, and the dispatch of each request by the port it 
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import replace
 from typing import Any
 
@@ -23,6 +24,9 @@ from app.web.config import Settings
 from app.web.site import composer, json_api, labs, lessons, runs
 from app.web.state import Playground
 
+log = logging.getLogger("cors_playground")
+
+SERVER_ERROR = b"The playground failed to answer this request; the error is in its log.\n"
 SITE_ROUTERS = (composer.router, runs.router, json_api.router, lessons.router, labs.router)
 
 
@@ -167,7 +171,34 @@ class TwoOrigins:
             return
         server = scope.get("server")
         app = self.api if server and server[1] == self.settings.api_port else self.site
-        await app(scope, receive, send)
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        started = False
+
+        async def send_closing_on_error(message: Message) -> None:
+            # A server error ends its connection cleanly (Connection: close) instead of the
+            # server dropping it after the answer, which resets the browser's next request.
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                if message["status"] >= 500:
+                    message["headers"] = [*message.get("headers", []), (b"connection", b"close")]
+            await send(message)
+
+        try:
+            await app(scope, receive, send_closing_on_error)
+        except Exception:
+            log.exception("error while answering %s %s", scope.get("method"), scope.get("path"))
+            if not started:
+                await send_closing_on_error(
+                    {
+                        "type": "http.response.start",
+                        "status": 500,
+                        "headers": [(b"content-type", b"text/plain; charset=utf-8")],
+                    }
+                )
+                await send({"type": "http.response.body", "body": SERVER_ERROR})
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

@@ -15,7 +15,7 @@ from app.runs.agreement import browser_from_user_agent
 from app.runs.errors import BadRequest
 from app.runs.origins import OriginPair
 from app.runs.store import Session
-from app.runs.validation import MAX_BODY_BYTES, FormData
+from app.runs.validation import MAX_BODY_BYTES, FormData, invalid_text
 from app.web.state import Playground
 
 # One limit per kind of request body, in bytes.
@@ -87,13 +87,17 @@ async def read_json(request: Request, limit: int = SCENARIO_LIMIT) -> Any:
     """The body as JSON, refused with a reason when it is not."""
     raw = await read_body(request, limit)
     try:
-        return json.loads(raw)
+        doc = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BadRequest(400, f"the body is not valid JSON: {exc}") from None
     except RecursionError:
         raise BadRequest(400, "the body is nested too deeply") from None
     except ValueError as exc:  # e.g. an integer with more digits than Python converts
         raise BadRequest(400, f"the body is not usable JSON: {exc}") from None
+    problem = invalid_text(doc)
+    if problem is not None:
+        raise BadRequest(422, f"{problem.field}: {problem.message}", problem.field)
+    return doc
 
 
 async def read_form(request: Request, limit: int = SCENARIO_LIMIT) -> FormData:
