@@ -426,7 +426,7 @@ def invalid_text(doc: object) -> FieldMessage | None:
             stack.extend((f"{path}[{i}]", item) for i, item in reversed(list(enumerate(value))))
     else:
         return None
-    bad = next(c for c in value if not _is_text(c))  # type: ignore[union-attr]
+    bad = next(c for c in value if not _is_text(c))
     return FieldMessage(
         path or "body",
         f"is not valid text: it holds a lone surrogate (U+{ord(bad):04X}), half of a character "

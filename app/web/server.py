@@ -177,7 +177,9 @@ class BackgroundServer:
 
     def __init__(self, host: str = "localhost", **overrides: Any) -> None:
         self.server, self.sockets, self.playground = prepare(host, 0, 0, **overrides)
-        self.app: TwoOrigins = self.server.config.app
+        app = self.server.config.app
+        assert isinstance(app, TwoOrigins)
+        self.app = app
         self.thread = threading.Thread(
             target=self.server.run, kwargs={"sockets": self.sockets}, daemon=True
         )
