@@ -1,5 +1,6 @@
 """Labs, server side: redirect hops answered and recorded, cookies set, the cache lab's URL
-reuse, the cache rules the cards explain with, and every bound."""
+reuse, the cards as the pages show them, and every bound. The labs' own logic without a server
+is tested in tests/labs."""
 
 from __future__ import annotations
 
@@ -11,48 +12,11 @@ from typing import Any
 import httpx
 import pytest
 
-from app.cors import PROFILES, Prediction, Scenario, ServerResponse
-from app.runs.store import MAX_HOPS, Exchange, RecordedRequest, RecordedResponse, RunStore
+from app.cors import PROFILES
+from app.labs import registry
 from app.web.deps import CHOICES_LIMIT
 from app.web.server import BackgroundServer
-from app.web.site import labs
 from tests.web.conftest import new_session
-
-# --- the run store: hops and reused URLs ------------------------------------------------------
-
-
-def _prediction() -> Prediction:
-    from app.cors import predict
-
-    return predict(Scenario())
-
-
-def test_a_run_answers_at_an_earlier_runs_url_until_it_is_forgotten() -> None:
-    store = RunStore(runs_per_session=2)
-    session = store.new_session()
-    first = store.add_run(session, Scenario(), _prediction(), run_id="a" * 16, target="t")
-    assert store.target(first.id) is first
-    again = store.add_run(
-        session, Scenario(), _prediction(), run_id="b" * 16, target="t", url_id=first.id
-    )
-    assert again.url_id == first.id
-    assert store.target(first.id) is again  # the newest run answers there
-    assert store.run(first.id) is first  # each run keeps its own id and page
-    assert store.target(again.id) is None  # its own id is no URL
-    store.add_run(session, Scenario(), _prediction(), run_id="c" * 16, target="t")  # evicts a
-    assert store.run(first.id) is None
-    assert store.target(first.id) is again  # forgetting the older run keeps the URL
-    store.add_run(session, Scenario(), _prediction(), run_id="d" * 16, target="t")  # evicts b
-    assert store.target(first.id) is None
-
-
-def test_a_run_declares_at_most_max_hops() -> None:
-    store = RunStore()
-    session = store.new_session()
-    hops = tuple(ServerResponse(307) for _ in range(MAX_HOPS + 1))
-    with pytest.raises(ValueError, match="hops"):
-        store.add_run(session, Scenario(), _prediction(), run_id="a" * 16, target="t", hops=hops)
-
 
 # --- the live server ----------------------------------------------------------------------------
 
@@ -85,11 +49,11 @@ def test_labs_start_a_session_and_list_every_lab(
     assert started.status_code == 303
     index = client.get(live.site_url + started.headers["location"])
     assert index.status_code == 200
-    for lab in labs.LABS.values():
+    for lab in registry.LABS.values():
         assert f'/labs/{lab.name}"' in index.text and lab.title in index.text
 
 
-@pytest.mark.parametrize("lab", list(labs.LABS))
+@pytest.mark.parametrize("lab", list(registry.LABS))
 def test_each_lab_page_has_its_setup_controls_and_no_inline_script(
     client: httpx.Client, live: BackgroundServer, lab: str
 ) -> None:
@@ -99,10 +63,10 @@ def test_each_lab_page_has_its_setup_controls_and_no_inline_script(
     assert "script-src 'self'" in page.headers["content-security-policy"]
     assert re.search(r"<script(?![^>]*\bsrc=)", page.text) is None
     assert 'id="lab"' in page.text and "data-lab-form" in page.text
-    assert labs.LABS[lab].title in page.text
+    assert registry.LABS[lab].title in page.text
     assert 'href="https://fetch.spec.whatwg.org/' in page.text
     # The lab's own stream and console: a lab session derived from this one.
-    lab_session = labs.lab_session_id(session, lab)
+    lab_session = registry.lab_session_id(session, lab)
     assert f'data-events="/sessions/{lab_session}/events"' in page.text
     assert f"{live.api_url}/console/{lab_session}" in page.text
 
@@ -130,14 +94,14 @@ def test_lab_sessions_are_unguessable_and_apart_from_the_composer(
     client: httpx.Client, live: BackgroundServer
 ) -> None:
     session = new_session(client, live)
-    ids = {labs.lab_session_id(session, lab) for lab in labs.LABS}
-    assert len(ids) == len(labs.LABS) and session not in ids
+    ids = {registry.lab_session_id(session, lab) for lab in registry.LABS}
+    assert len(ids) == len(registry.LABS) and session not in ids
     assert all(re.fullmatch(r"[A-Za-z0-9_-]{24}", i) for i in ids)
     made = create(client, lab_url(live, session, "redirects")).json()
     composer = client.get(f"{live.site_url}/sessions/{session}").text
     assert made["run_id"] not in composer  # lab runs never crowd the composer's list
     run = run_json(client, live, made["run_id"])
-    assert run["notes"] == [labs.LABS["redirects"].note]
+    assert run["notes"] == [registry.LABS["redirects"].note]
 
 
 # --- the preflight cache: one URL on purpose ------------------------------------------------
@@ -186,7 +150,10 @@ def test_send_again_reuses_the_url_and_the_newest_send_records_the_legs(
         ({"max_age": "absent"}, None),
         ({"max_age": "0"}, "0"),
         ({"max_age": "seconds", "seconds": "7"}, "7"),
-        ({"max_age": "seconds", "seconds": str(labs.MAX_AGE_LIMIT)}, str(labs.MAX_AGE_LIMIT)),
+        (
+            {"max_age": "seconds", "seconds": str(registry.MAX_AGE_LIMIT)},
+            str(registry.MAX_AGE_LIMIT),
+        ),
     ],
     ids=["absent", "zero", "seven", "limit"],
 )
@@ -209,7 +176,7 @@ def test_the_preflight_answers_the_chosen_max_age(
         ({"max_age": "forever"}, "max_age"),
         ({"max_age": "seconds", "seconds": "0"}, "seconds"),
         ({"max_age": "seconds", "seconds": "-5"}, "seconds"),
-        ({"max_age": "seconds", "seconds": str(labs.MAX_AGE_LIMIT + 1)}, "seconds"),
+        ({"max_age": "seconds", "seconds": str(registry.MAX_AGE_LIMIT + 1)}, "seconds"),
         ({"credentials": "sometimes"}, "credentials"),
         ({"series": "not-a-url-id"}, "series"),
     ],
@@ -227,7 +194,7 @@ def test_a_url_takes_a_bounded_number_of_sends(
 ) -> None:
     url = lab_url(live, new_session(client, live), "cache")
     first = create(client, url).json()
-    for _ in range(labs.MAX_SENDS_PER_URL - 1):
+    for _ in range(registry.MAX_SENDS_PER_URL - 1):
         assert create(client, url, series=first["run_id"]).status_code == 201
     refused = create(client, url, series=first["run_id"])
     assert refused.status_code == 409
@@ -244,112 +211,6 @@ def test_a_series_belongs_to_its_own_lab_session(
     assert client.get(f"{other}/runs/{mine['run_id']}").status_code == 404
 
 
-# --- the cache rules behind the cards ---------------------------------------------------------
-
-
-def _exchange(kind: str, at: float) -> Exchange:
-    return Exchange(
-        kind,  # type: ignore[arg-type]
-        RecordedRequest("OPTIONS" if kind == "preflight" else "PUT", "/r/x", (), 0),
-        RecordedResponse(204 if kind == "preflight" else 200, (), 0),
-        at,
-    )
-
-
-class _Ctx:
-    """Just what cache_series reads from a lab context."""
-
-    def __init__(self, profile: str) -> None:
-        self.profile = PROFILES[profile]
-
-
-def _series(max_age: str | None, sends: list[tuple[str, list[tuple[str, float]]]]) -> Any:
-    store = RunStore()
-    session = store.new_session()
-    headers = () if max_age is None else (("Access-Control-Max-Age", max_age),)
-    runs = []
-    for number, (credentials, legs) in enumerate(sends, start=1):
-        scenario = Scenario.from_json(
-            {
-                "request": {
-                    "method": "PUT",
-                    "headers": [["X-Lab-Send", str(number)]],
-                    "credentials": credentials,
-                },
-                "preflight_response": {"status": 204, "headers": [list(h) for h in headers]},
-            }
-        )
-        run = store.add_run(session, scenario, _prediction(), run_id=f"{number:0>16}", target="t")
-        for kind, at in legs:
-            store.record(run, _exchange(kind, at))
-        runs.append(run)
-    return labs.cache_series(_Ctx("chromium"), "x" * 16, runs, now=100.0)  # type: ignore[arg-type]
-
-
-def test_cache_lifetime_is_max_age_or_the_default_capped_per_engine() -> None:
-    for profile in PROFILES.values():
-        assert labs.cache_lifetime(None, profile) == profile.max_age_default
-        assert labs.cache_lifetime("0", profile) == 0
-        huge = labs.cache_lifetime(str(labs.MAX_AGE_LIMIT), profile)
-        assert huge == (profile.max_age_cap or labs.MAX_AGE_LIMIT)
-
-
-def test_a_send_within_max_age_is_a_hit_and_after_it_a_miss() -> None:
-    series = _series(
-        "2",
-        [
-            ("omit", [("preflight", 10.0), ("actual", 10.0)]),
-            ("omit", [("actual", 11.0)]),
-            ("omit", [("preflight", 12.5), ("actual", 12.5)]),
-        ],
-    )
-    observed = {s.number: s.observed for s in series.sends}
-    assert observed == {1: "miss", 2: "hit", 3: "miss"}
-    third = next(s for s in series.sends if s.number == 3)
-    assert "expired 0.5 s before" in third.points[0].text
-    assert series.entry.number == 3 and series.remaining == 0.0  # long expired at now=100
-    assert not any(p.tone == "finding" for s in series.sends for p in s.points)
-
-
-def test_max_age_zero_never_reuses_and_a_hit_there_is_a_finding() -> None:
-    series = _series(
-        "0",
-        [("omit", [("preflight", 10.0), ("actual", 10.0)]), ("omit", [("actual", 10.1)])],
-    )
-    second = next(s for s in series.sends if s.number == 2)
-    assert second.observed == "hit" and second.points[0].tone == "finding"
-    first = next(s for s in series.sends if s.number == 1)
-    assert "Max-Age 0" in first.points[0].text
-
-
-def test_an_entry_without_credentials_does_not_cover_include() -> None:
-    series = _series(
-        None,
-        [
-            ("omit", [("preflight", 10.0), ("actual", 10.0)]),
-            ("include", [("preflight", 10.5), ("actual", 10.5)]),
-            ("omit", [("actual", 11.0)]),
-        ],
-    )
-    by_number = {s.number: s for s in series.sends}
-    assert "without credentials" in by_number[2].points[0].text
-    assert by_number[3].observed == "hit"
-    assert "send 2" in by_number[3].points[0].text  # the credentialed entry covers it
-    assert not any(p.tone == "finding" for s in series.sends for p in s.points)
-
-
-def test_a_preflight_while_the_entry_should_live_is_a_finding() -> None:
-    series = _series(
-        "60",
-        [
-            ("omit", [("preflight", 10.0), ("actual", 10.0)]),
-            ("omit", [("preflight", 20.0), ("actual", 20.0)]),
-        ],
-    )
-    second = next(s for s in series.sends if s.number == 2)
-    assert [p.tone for p in second.points][-1] == "finding"
-
-
 # --- redirects ------------------------------------------------------------------------------
 
 
@@ -360,7 +221,7 @@ def test_each_redirect_hop_is_answered_and_recorded_as_its_own_leg(
     made = create(
         client, url, method="POST", status="303", destination="cross-back", allow="null"
     ).json()
-    assert made["init"]["method"] == "POST" and made["init"]["body"] == labs.REDIRECT_BODY
+    assert made["init"]["method"] == "POST" and made["init"]["body"] == registry.REDIRECT_BODY
     run_id = made["run_id"]
     cross = live.api_url.replace("localhost", "127.0.0.1")
     first = client.post(made["target"], content=b"ping", headers={"Origin": live.site_url})
@@ -387,7 +248,7 @@ def test_each_redirect_hop_is_answered_and_recorded_as_its_own_leg(
     assert "tainted origin flag" in card and "it was POST" in card
 
 
-@pytest.mark.parametrize("allow", labs.ALLOW_CHOICES)
+@pytest.mark.parametrize("allow", registry.ALLOW_CHOICES)
 def test_the_final_answer_allows_what_the_learner_chose(
     client: httpx.Client, live: BackgroundServer, allow: str
 ) -> None:
@@ -432,17 +293,10 @@ def test_redirect_lab_input_is_checked(
     assert answer.status_code == 422 and answer.json()["error"]["field"] == field
 
 
-def test_method_rules_name_what_each_status_does() -> None:
-    assert "POST into GET" in labs.method_rule(301) and "POST into GET" in labs.method_rule(302)
-    assert "except GET and HEAD into GET" in labs.method_rule(303)
-    assert "keeps the method and the body" in labs.method_rule(307)
-    assert "keeps the method and the body" in labs.method_rule(308)
-
-
 # --- cookies ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("choice", list(labs.SAME_SITE_CHOICES))
+@pytest.mark.parametrize("choice", list(registry.SAME_SITE_CHOICES))
 def test_the_api_origin_sets_the_labs_cookie_on_r_only(
     client: httpx.Client, live: BackgroundServer, choice: str
 ) -> None:
@@ -451,7 +305,7 @@ def test_the_api_origin_sets_the_labs_cookie_on_r_only(
     assert made["init"]["credentials"] == "include" and made["init"]["headers"] == []
     answer = client.get(made["target"], headers={"Origin": live.site_url})
     lines = answer.headers.get_list("set-cookie")
-    lab_session = labs.lab_session_id(session, "cookies")
+    lab_session = registry.lab_session_id(session, "cookies")
     name = "cors_lab_" + hashlib.sha256(lab_session.encode()).hexdigest()[:8]
     assert lines and all(line.startswith(f"{name}=") for line in lines)
     assert all("; Path=/r/" in line for line in lines)
@@ -462,8 +316,8 @@ def test_the_api_origin_sets_the_labs_cookie_on_r_only(
         assert len(lines) == 2 and all("Max-Age=0" in line for line in lines)
     else:
         assert lines == [
-            f"{name}={made['run_id'][:10]}; Path=/r/; Max-Age={labs.COOKIE_MAX_AGE}"
-            + labs.SAME_SITE_CHOICES[choice][1]
+            f"{name}={made['run_id'][:10]}; Path=/r/; Max-Age={registry.COOKIE_MAX_AGE}"
+            + registry.SAME_SITE_CHOICES[choice][1]
         ]
 
 
@@ -536,31 +390,3 @@ def test_a_lab_keeps_its_most_recent_runs_only(
     assert client.get(f"{url}/runs/{newest['run_id']}").status_code == 200
     page = client.get(url).text
     assert page.count('class="lab-card') == small.settings.runs_per_session
-
-
-def test_a_hit_right_at_expiry_is_no_finding_but_well_after_it_is() -> None:
-    at_the_edge = _series(
-        "2", [("omit", [("preflight", 10.0), ("actual", 10.0)]), ("omit", [("actual", 12.2)])]
-    )
-    edge = next(s for s in at_the_edge.sends if s.number == 2)
-    assert edge.observed == "hit" and edge.points[0].tone == "ok"
-    assert "just as it expired" in edge.points[0].text
-    late = _series(
-        "2", [("omit", [("preflight", 10.0), ("actual", 10.0)]), ("omit", [("actual", 13.0)])]
-    )
-    assert next(s for s in late.sends if s.number == 2).points[0].tone == "finding"
-
-
-def test_a_hit_after_the_first_sends_were_forgotten_is_no_finding() -> None:
-    series = _series(
-        None, [("omit", [("preflight", 10.0), ("actual", 10.0)]), ("omit", [("actual", 11.0)])]
-    )
-    # Drop send 1 as the run store would once the lab holds too many runs.
-    forgotten = labs.cache_series(
-        _Ctx("chromium"),  # type: ignore[arg-type]
-        "x" * 16,
-        [s.run for s in series.sends if s.number == 2],
-        now=100.0,
-    )
-    assert forgotten.sends[0].points[0].tone == "ok"
-    assert "no longer kept" in forgotten.sends[0].points[0].text
