@@ -24,6 +24,7 @@ from app.labs.registry import (
     LabRun,
     allow_page,
     choice,
+    cross_site,
 )
 from app.labs.text import COOKIES, PHRASES, Point
 from app.runs.origins import TARGETS, OriginPair, host_of, origin_of, relation
@@ -53,7 +54,8 @@ def new_run(pair: OriginPair, form: Form, name: str, *, run_id: str = "") -> Lab
     """A request that sets the cookie ``name`` ("set") or shows whether it comes back ("send",
     with a preflight first when asked); every answer allows the page with credentials."""
     action = choice(form, "action", COOKIE_ACTIONS, "send")
-    target = pair.cross if choice(form, "target", TARGETS, "same") == "cross" else pair.api
+    cross = choice(form, "target", TARGETS, "same") == "cross"
+    target = cross_site(pair, "target") if cross else pair.api
     run_id = run_id or new_id()
     allow = allow_page(pair, credentials=True)
     credentials = choice(form, "credentials", CREDENTIALS_MODES, "include")

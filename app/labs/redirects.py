@@ -24,6 +24,7 @@ from app.labs.registry import (
     LabRun,
     allow_page,
     choice,
+    cross_site,
 )
 from app.labs.text import PHRASES, REDIRECTS, Point
 from app.runs.errors import BadRequest
@@ -42,13 +43,17 @@ def new_run(pair: OriginPair, form: Form, *, run_id: str = "") -> LabRun:
         raise BadRequest(422, f"status must be one of {statuses}", "status")
     status = int(raw_status)
     method = choice(form, "method", REDIRECT_METHODS, "GET")
-    destination = choice(form, "destination", DESTINATIONS, "cross")
+    destination = choice(
+        form, "destination", DESTINATIONS, "cross" if pair.cross_available else "same"
+    )
     allow = choice(form, "allow", ALLOW_CHOICES, "null")
     redirect_preflight = form.get("preflight") == "1"
     run_id = run_id or new_id()
-    chain = {"same": [pair.api], "cross": [pair.cross], "cross-back": [pair.cross, pair.api]}[
-        destination
-    ]
+    if destination == "same":
+        chain = [pair.api]
+    else:
+        cross = cross_site(pair, "destination")
+        chain = [cross] if destination == "cross" else [cross, pair.api]
     urls = [f"{o}/r/{run_id}/{i + 1}" for i, o in enumerate(chain)]
     final_allow = {"page": pair.page, "null": "null", "*": "*"}[allow]
     answers: list[ServerResponse] = []

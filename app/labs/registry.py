@@ -122,3 +122,16 @@ def allow_page(pair: OriginPair, credentials: bool = False) -> tuple[Header, ...
 
 
 TEXT_BODY: tuple[Header, ...] = (("Content-Type", "text/plain; charset=utf-8"),)
+
+
+CROSS_SITE_UNAVAILABLE = (
+    "the other host name is only this machine when the page is on localhost or 127.0.0.1; "
+    "from {host} it would be your own computer, so cross-site choices are off here"
+)
+
+
+def cross_site(pair: OriginPair, field: str) -> str:
+    """The cross-site API origin, refused where the other host name is not this machine."""
+    if not pair.cross_available:
+        raise BadRequest(422, CROSS_SITE_UNAVAILABLE.format(host=pair.host), field)
+    return pair.cross

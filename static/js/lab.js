@@ -144,9 +144,14 @@
       const left = (Number(el.dataset.deadline) - now) / 1000;
       if (left <= 0) {
         el.dataset.expired = "yes";
-        el.textContent = "now: expired";
         const holder = el.closest(".countdown");
-        if (holder) holder.dataset.cache = "expired";
+        if (holder) {
+          // The whole sentence changes: "expires in 0 s: send again before then" is wrong now.
+          holder.dataset.cache = "expired";
+          holder.textContent = holder.dataset.expiredText || "Expired.";
+        } else {
+          el.textContent = "expired";
+        }
       } else {
         el.textContent = `${left.toFixed(1)} s`;
       }

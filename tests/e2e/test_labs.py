@@ -96,7 +96,10 @@ def test_cache_max_age_seconds_hit_then_expiry(page: Any, live: BackgroundServer
     series = page.locator(".cache-series").first
     assert f"keeps it {MAX_AGE} s" in series.inner_text()
     # The countdown runs out in the page; then the browser preflights again.
-    series.locator("[data-expires-in][data-expired='yes']").wait_for(timeout=5000)
+    countdown = series.locator(".countdown[data-cache='expired']")
+    countdown.wait_for(timeout=5000)
+    assert countdown.inner_text().startswith("Expired: the preflight of send ")
+    assert "Send again before then" not in countdown.inner_text()
     page.wait_for_timeout(EXPIRY_MARGIN_MS)
     third = send_again(page, 3)
     assert kinds(live, third) == ["preflight", "actual"]

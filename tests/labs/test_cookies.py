@@ -10,6 +10,7 @@ import pytest
 from app.labs import cookies
 from app.labs.registry import COOKIE_MAX_AGE, SAME_SITE_CHOICES
 from app.runs.errors import BadRequest
+from app.runs.origins import OriginPair
 from app.runs.store import Run, RunStore, Session
 from tests.labs.conftest import PAIR, new_session, record, stored
 
@@ -177,3 +178,12 @@ def test_nothing_arrived_yet_says_nothing_about_a_send() -> None:
     store, session = new_session()
     view = _view(_run(store, session), session)
     assert view.preflight is None and view.actual is None and view.points == ()
+
+
+def test_off_loopback_the_cross_site_target_is_refused() -> None:
+    lan = OriginPair.of("192.0.2.7", 8000, 8001)
+    with pytest.raises(BadRequest) as refused:
+        cookies.new_run(lan, {"action": "set", "target": "cross"}, "cors_lab_x")
+    assert refused.value.field == "target"
+    same = cookies.new_run(lan, {"action": "set", "target": "same"}, "cors_lab_x")
+    assert same.scenario.url.startswith("http://192.0.2.7:8001/r/")

@@ -10,6 +10,7 @@ from app.cors import Scenario, ServerResponse, predict
 from app.labs import redirects
 from app.labs.registry import ALLOW_CHOICES, REDIRECT_BODY, REDIRECT_STATUSES
 from app.runs.errors import BadRequest
+from app.runs.origins import OriginPair
 from app.runs.store import MAX_HOPS, Run, RunStore
 from tests.labs.conftest import PAIR, new_session, record, settle, stored
 
@@ -211,3 +212,23 @@ def test_nothing_arrived_yet_says_nothing() -> None:
     view = redirects.redirect_view(run, PAIR)
     assert view.legs == () and view.points == ()
     assert view.destination == [PAIR.cross]
+
+
+LAN_PAIR = OriginPair.of("192.0.2.7", 8000, 8001)  # a workshop's LAN address
+
+
+@pytest.mark.parametrize("destination", ["cross", "cross-back"])
+def test_off_loopback_another_origin_is_refused_not_sent_to_the_learners_own_machine(
+    destination: str,
+) -> None:
+    with pytest.raises(BadRequest) as refused:
+        redirects.new_run(LAN_PAIR, {"destination": destination})
+    assert refused.value.field == "destination"
+    assert "your own computer" in refused.value.message
+
+
+def test_off_loopback_the_default_redirect_stays_on_the_api_origin() -> None:
+    new = redirects.new_run(LAN_PAIR, {})
+    locations = [dict(a.headers).get("Location", "") for a in (new.scenario.response, *new.hops)]
+    assert locations[0].startswith("http://192.0.2.7:8001/r/")
+    assert all("localhost" not in url for url in locations)

@@ -4,6 +4,7 @@ is tested in tests/labs."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 from collections.abc import Iterator
@@ -14,6 +15,8 @@ import pytest
 
 from app.cors import PROFILES
 from app.labs import registry
+from app.web.app import create_app
+from app.web.config import Settings
 from app.web.deps import CHOICES_LIMIT
 from app.web.server import BackgroundServer
 from tests.web.conftest import new_session
@@ -390,3 +393,34 @@ def test_a_lab_keeps_its_most_recent_runs_only(
     assert client.get(f"{url}/runs/{newest['run_id']}").status_code == 200
     page = client.get(url).text
     assert page.count('class="lab-card') == small.settings.runs_per_session
+
+
+# --- a workshop's LAN address ---------------------------------------------------------------
+
+
+def test_off_loopback_the_labs_offer_no_cross_site_target() -> None:
+    """Started on a LAN address, the other loopback name would be each attendee's own
+    computer: the labs neither offer nor send cross-site requests there, and say why."""
+
+    async def pages() -> dict[str, str]:
+        app = create_app(Settings(host="192.0.2.7", site_port=8000, api_port=8001))
+        transport = httpx.ASGITransport(app=app)
+        base = "http://192.0.2.7:8000"
+        async with httpx.AsyncClient(transport=transport, base_url=base) as c:
+            sid = (await c.get("/", follow_redirects=False)).headers["location"].split("/")[-1]
+            found = {
+                lab: (await c.get(f"/sessions/{sid}/labs/{lab}")).text
+                for lab in ("redirects", "cookies")
+            }
+            refused = await c.post(
+                f"/sessions/{sid}/labs/cookies/runs", content=b"action=set&target=cross"
+            )
+            found["refused"] = refused.json()["error"]["message"]
+            return found
+
+    found = asyncio.run(pages())
+    for lab in ("redirects", "cookies"):
+        assert "localhost:8001" not in found[lab], lab
+        assert "data-cross-unavailable" in found[lab], lab
+        assert "your own computer" in found[lab], lab
+    assert "your own computer" in found["refused"]
