@@ -14,6 +14,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from app.cors.names import (
+    ALLOW_CREDENTIALS,
+    ALLOW_HEADERS,
+    ALLOW_METHODS,
+    ALLOW_ORIGIN,
+    EXPOSE_HEADERS,
+    MAX_AGE,
+)
 from app.fix.policy import Policy
 
 # Starlette's allow_methods=["*"] stands for these (starlette/middleware/cors.py).
@@ -346,19 +354,19 @@ def _nginx_value(value: str) -> str:
 
 
 def nginx(policy: Policy) -> LibraryConfig:
-    common = [("Access-Control-Allow-Origin", policy.origin)]
+    common = [(ALLOW_ORIGIN, policy.origin)]
     if policy.credentials:
-        common.append(("Access-Control-Allow-Credentials", "true"))
+        common.append((ALLOW_CREDENTIALS, "true"))
     actual = [*common]
     if policy.expose_headers:
-        actual.append(("Access-Control-Expose-Headers", ", ".join(policy.expose_headers)))
+        actual.append((EXPOSE_HEADERS, ", ".join(policy.expose_headers)))
     lines = ["location /api/ {"]
     if policy.preflight:
-        preflight = [*common, ("Access-Control-Allow-Methods", ", ".join(policy.methods))]
+        preflight = [*common, (ALLOW_METHODS, ", ".join(policy.methods))]
         if policy.allow_headers:
-            preflight.append(("Access-Control-Allow-Headers", ", ".join(policy.allow_headers)))
+            preflight.append((ALLOW_HEADERS, ", ".join(policy.allow_headers)))
         if policy.max_age is not None:
-            preflight.append(("Access-Control-Max-Age", str(policy.max_age)))
+            preflight.append((MAX_AGE, str(policy.max_age)))
         lines.append("    if ($request_method = OPTIONS) {")
         lines += [f"        add_header {n} {_nginx_value(v)} always;" for n, v in preflight]
         lines += ["        return 204;", "    }"]

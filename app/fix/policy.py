@@ -10,9 +10,10 @@ from app.cors import predict
 from app.cors.engines import ENGINES
 from app.cors.headers import CORS_SAFELISTED_RESPONSE_HEADER_NAMES, received_header_list
 from app.cors.methods import normalize_method
+from app.cors.names import MAX_AGE, REQUEST_HEADERS
 from app.fix.search import ACAH, ACAM, ACAO, ACEH, Fix, header_values, list_tokens
 
-MAX_AGE = "Access-Control-Max-Age"
+MAX_AGE = MAX_AGE
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ def policy_for(fix: Fix) -> Policy | None:
         value = (
             None
             if p.preflight_request is None
-            else p.preflight_request.header("Access-Control-Request-Headers")
+            else p.preflight_request.header(REQUEST_HEADERS)
         )
         names = [n for n in (value or "").split(",") if n]
         for name in names:

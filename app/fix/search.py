@@ -24,6 +24,13 @@ from app.cors.headers import (
     received_header_list,
 )
 from app.cors.methods import is_cors_safelisted_method
+from app.cors.names import (
+    ALLOW_CREDENTIALS,
+    ALLOW_HEADERS,
+    ALLOW_METHODS,
+    ALLOW_ORIGIN,
+    EXPOSE_HEADERS,
+)
 from app.cors.profiles import PROFILES
 from app.fix.messages import check_name, is_preflight_failure
 
@@ -32,11 +39,11 @@ Purpose = Literal["pass", "expose"]
 FixStatus = Literal["passes", "fixed", "client", "stuck"]
 Header = tuple[str, str]
 
-ACAO = "Access-Control-Allow-Origin"
-ACAC = "Access-Control-Allow-Credentials"
-ACAM = "Access-Control-Allow-Methods"
-ACAH = "Access-Control-Allow-Headers"
-ACEH = "Access-Control-Expose-Headers"
+ACAO = ALLOW_ORIGIN
+ACAC = ALLOW_CREDENTIALS
+ACAM = ALLOW_METHODS
+ACAH = ALLOW_HEADERS
+ACEH = EXPOSE_HEADERS
 STATUS = "status"
 PREFLIGHT_OK_STATUS = 204
 MAX_EDITS = 12

@@ -15,6 +15,7 @@ from http import HTTPStatus
 from typing import Literal, Protocol
 
 from app.cors import Prediction
+from app.cors.names import ALLOW_ORIGIN, ORIGIN, REQUEST_HEADERS, REQUEST_METHOD
 
 RowKind = Literal["request", "response", "check", "note"]
 RowState = Literal["seen", "expected", "missing", "never", "ok", "fail", "info", "pending"]
@@ -102,18 +103,18 @@ def _header(headers: Sequence[tuple[str, str]], name: str) -> str | None:
 
 def _request_detail(kind: str, headers: Sequence[tuple[str, str]]) -> str:
     if kind == "preflight":
-        method = _header(headers, "Access-Control-Request-Method")
-        asked = _header(headers, "Access-Control-Request-Headers")
+        method = _header(headers, REQUEST_METHOD)
+        asked = _header(headers, REQUEST_HEADERS)
         parts = [f"asks for {method or '?'}"]
         if asked:
             parts.append(f"headers {asked}")
         return ", ".join(parts)
-    origin = _header(headers, "Origin")
+    origin = _header(headers, ORIGIN)
     return f"Origin: {origin}" if origin else "no Origin header"
 
 
 def _response_detail(headers: Sequence[tuple[str, str]]) -> str:
-    allow = _header(headers, "Access-Control-Allow-Origin")
+    allow = _header(headers, ALLOW_ORIGIN)
     return "no Access-Control-Allow-Origin" if allow is None else f"Allow-Origin: {allow}"
 
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from app.cors import Profile, RequestInit, Scenario, ServerResponse
+from app.cors.names import ALLOW_HEADERS, ALLOW_METHODS, MAX_AGE
 from app.cors.scenario import CREDENTIALS_MODES
 from app.labs.registry import (
     CACHE_CHOICES,
@@ -72,18 +73,18 @@ def new_run(pair: OriginPair, form: Form, runs: Iterable[Run], *, run_id: str = 
         max_age = choice(form, "max_age", CACHE_CHOICES, "absent")
         headers = (
             *allow_page(pair, credentials=True),
-            ("Access-Control-Allow-Methods", "PUT"),
-            ("Access-Control-Allow-Headers", SEND_HEADER),
+            (ALLOW_METHODS, "PUT"),
+            (ALLOW_HEADERS, SEND_HEADER),
         )
         if max_age == "0":
-            headers += (("Access-Control-Max-Age", "0"),)
+            headers += ((MAX_AGE, "0"),)
         elif max_age == "seconds":
             raw = form.get("seconds", "").strip()
             if not raw.isdigit() or not 1 <= int(raw) <= MAX_AGE_LIMIT:
                 raise BadRequest(
                     422, f"seconds must be a whole number from 1 to {MAX_AGE_LIMIT}", "seconds"
                 )
-            headers += (("Access-Control-Max-Age", str(int(raw))),)
+            headers += ((MAX_AGE, str(int(raw))),)
         number = 1
         preflight_response = ServerResponse(204, headers)
         response = ServerResponse(200, (*allow_page(pair, credentials=True), *TEXT_BODY))
@@ -100,7 +101,7 @@ def new_run(pair: OriginPair, form: Form, runs: Iterable[Run], *, run_id: str = 
 
 def max_age_header(run: Run) -> str | None:
     return next(
-        (v for k, v in run.scenario.preflight_response.headers if k == "Access-Control-Max-Age"),
+        (v for k, v in run.scenario.preflight_response.headers if k == MAX_AGE),
         None,
     )
 

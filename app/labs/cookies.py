@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from app.cors import RequestInit, Scenario, ServerResponse
+from app.cors.names import ALLOW_HEADERS, MAX_AGE, SET_COOKIE
 from app.cors.scenario import CREDENTIALS_MODES
 from app.labs.registry import (
     COOKIE_ACTIONS,
@@ -63,7 +64,7 @@ def new_run(pair: OriginPair, form: Form, name: str, *, run_id: str = "") -> Lab
         samesite = choice(form, "samesite", tuple(SAME_SITE_CHOICES), "unset")
         lines = set_cookie_lines(name, run_id[:10], samesite)
         headers: tuple[Header, ...] = ()
-        response = ServerResponse(200, (*allow, *TEXT_BODY, *(("Set-Cookie", v) for v in lines)))
+        response = ServerResponse(200, (*allow, *TEXT_BODY, *((SET_COOKIE, v) for v in lines)))
     else:
         headers = ((STEP_HEADER, "send"),) if form.get("preflight") == "1" else ()
         response = ServerResponse(200, (*allow, *TEXT_BODY))
@@ -75,8 +76,8 @@ def new_run(pair: OriginPair, form: Form, name: str, *, run_id: str = "") -> Lab
             204,
             (
                 *allow,
-                ("Access-Control-Allow-Headers", STEP_HEADER),
-                ("Access-Control-Max-Age", "0"),
+                (ALLOW_HEADERS, STEP_HEADER),
+                (MAX_AGE, "0"),
             ),
         ),
         response=response,
@@ -97,7 +98,7 @@ def cookie_pairs(header: str | None) -> list[tuple[str, str]]:
 
 
 def set_lines(run: Run) -> list[str]:
-    return [v for k, v in run.scenario.response.headers if k == "Set-Cookie"]
+    return [v for k, v in run.scenario.response.headers if k == SET_COOKIE]
 
 
 def samesite_label(line: str) -> str:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from app.cors import RequestInit, Scenario, ServerResponse
+from app.cors.names import ALLOW_HEADERS, ALLOW_ORIGIN, LOCATION
 from app.cors.origins import cors_check
 from app.labs.registry import (
     ALLOW_CHOICES,
@@ -59,17 +60,17 @@ def new_run(pair: OriginPair, form: Form, *, run_id: str = "") -> LabRun:
     answers: list[ServerResponse] = []
     for hop in range(len(chain) + 1):
         # The first answer goes to the page's own Origin; later ones use the learner's choice.
-        acao = (("Access-Control-Allow-Origin", pair.page if hop == 0 else final_allow),)
+        acao = ((ALLOW_ORIGIN, pair.page if hop == 0 else final_allow),)
         if hop < len(chain):
-            answers.append(ServerResponse(status, (("Location", urls[hop]), *acao)))
+            answers.append(ServerResponse(status, ((LOCATION, urls[hop]), *acao)))
         else:
             answers.append(ServerResponse(200, (*acao, *TEXT_BODY)))
     if redirect_preflight:
-        preflight = ServerResponse(status, (("Location", urls[0]), *allow_page(pair)))
+        preflight = ServerResponse(status, ((LOCATION, urls[0]), *allow_page(pair)))
         headers: tuple[Header, ...] = ((PREFLIGHT_HEADER, "redirect-the-preflight"),)
     else:
         preflight = ServerResponse(
-            204, (*allow_page(pair), ("Access-Control-Allow-Headers", PREFLIGHT_HEADER))
+            204, (*allow_page(pair), (ALLOW_HEADERS, PREFLIGHT_HEADER))
         )
         headers = ()
     scenario = Scenario(
@@ -150,7 +151,7 @@ def redirect_view(run: Run, pair: OriginPair) -> RedirectView:
                 sent_origin,
                 request.body_size,
                 response.status,
-                _header(response.headers, "Location"),
+                _header(response.headers, LOCATION),
                 check.ok,
                 check.reason,
             )
@@ -158,10 +159,10 @@ def redirect_view(run: Run, pair: OriginPair) -> RedirectView:
     destination = [
         origin_of(v)
         for answer in (scenario.response, *run.hops[:-1])
-        if (v := _header(answer.headers, "Location"))
+        if (v := _header(answer.headers, LOCATION))
     ]
     preflight_redirected = scenario.preflight_response.status in REDIRECT_STATUSES
-    allow = _header(final.headers, "Access-Control-Allow-Origin") or ""
+    allow = _header(final.headers, ALLOW_ORIGIN) or ""
     points = _points(run, pair.page, tuple(legs), preflight_redirected, allow)
     return RedirectView(
         run,

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from app.cors import Scenario, ServerResponse
+from app.cors.names import ALLOW_CREDENTIALS, ALLOW_ORIGIN, CONTENT_TYPE
 from app.runs.errors import BadRequest
 from app.runs.origins import OriginPair
 
@@ -115,13 +116,13 @@ def choice(form: Form, name: str, choices: Sequence[str], default: str) -> str:
 
 def allow_page(pair: OriginPair, credentials: bool = False) -> tuple[Header, ...]:
     """An answer's headers allowing the page's origin (and credentials)."""
-    headers: tuple[Header, ...] = (("Access-Control-Allow-Origin", pair.page),)
+    headers: tuple[Header, ...] = ((ALLOW_ORIGIN, pair.page),)
     if credentials:
-        headers += (("Access-Control-Allow-Credentials", "true"),)
+        headers += ((ALLOW_CREDENTIALS, "true"),)
     return headers
 
 
-TEXT_BODY: tuple[Header, ...] = (("Content-Type", "text/plain; charset=utf-8"),)
+TEXT_BODY: tuple[Header, ...] = ((CONTENT_TYPE, "text/plain; charset=utf-8"),)
 
 
 CROSS_SITE_UNAVAILABLE = (

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+from app.cors import names as name
 from app.lessons.model import NO_PREFLIGHT, ORIGIN, Lesson, Link, Question, is_ip_address
 
 F = "https://fetch.spec.whatwg.org/#"
@@ -37,11 +38,11 @@ SAFELISTED_HEADER = Link(
 )
 CORS_CHECK = Link("Fetch: CORS check", F + "cors-check")
 PREFLIGHT_FETCH = Link("Fetch: CORS-preflight fetch", F + "cors-preflight-fetch")
-ALLOW_ORIGIN = _fetch_header("Access-Control-Allow-Origin")
+ALLOW_ORIGIN = _fetch_header(name.ALLOW_ORIGIN)
 CREDENTIALS = Link("Fetch: CORS protocol and credentials", F + "cors-protocol-and-credentials")
 MDN_CORS = Link("MDN: Cross-Origin Resource Sharing", MDN + "Web/HTTP/CORS")
 MDN_PREFLIGHT = Link("MDN: Preflight request", MDN + "Glossary/Preflight_request")
-MDN_ACAO = _mdn_header("Access-Control-Allow-Origin")
+MDN_ACAO = _mdn_header(name.ALLOW_ORIGIN)
 SIMPLE_RANGE = Link("Fetch: simple range header value", F + "simple-range-header-value")
 
 # Questions more than one lesson asks.
@@ -70,28 +71,28 @@ def _prefix_attacker(page_origin: str) -> str:
 
 # Builders for the scenario parts: each lesson states only what makes it that lesson.
 Header = list[str]
-TEXT: Header = ["Content-Type", "text/plain"]
-JSON: Header = ["Content-Type", "application/json"]
+TEXT: Header = [name.CONTENT_TYPE, "text/plain"]
+JSON: Header = [name.CONTENT_TYPE, "application/json"]
 
 
 def allow_origin(value: str = ORIGIN) -> Header:
-    return ["Access-Control-Allow-Origin", value]
+    return [name.ALLOW_ORIGIN, value]
 
 
 def allow_credentials(value: str = "true") -> Header:
-    return ["Access-Control-Allow-Credentials", value]
+    return [name.ALLOW_CREDENTIALS, value]
 
 
 def allow_methods(value: str) -> Header:
-    return ["Access-Control-Allow-Methods", value]
+    return [name.ALLOW_METHODS, value]
 
 
 def allow_headers(value: str) -> Header:
-    return ["Access-Control-Allow-Headers", value]
+    return [name.ALLOW_HEADERS, value]
 
 
 def expose_headers(value: str) -> Header:
-    return ["Access-Control-Expose-Headers", value]
+    return [name.EXPOSE_HEADERS, value]
 
 
 def page_request(
@@ -193,9 +194,9 @@ LESSONS: tuple[Lesson, ...] = (
             "forms never needed a server's permission to POST.",
         ),
         request=json_request("POST"),
-        preflight_response=reply(allow_origin(), allow_headers("Content-Type")),
+        preflight_response=reply(allow_origin(), allow_headers(name.CONTENT_TYPE)),
         response=reply(allow_origin(), TEXT),
-        focus=("Content-Type",),
+        focus=(name.CONTENT_TYPE,),
         links=(SAFELISTED_HEADER, PREFLIGHT_FETCH, MDN_PREFLIGHT),
     ),
     Lesson(
@@ -227,7 +228,7 @@ LESSONS: tuple[Lesson, ...] = (
         focus=("X-Api-Key",),
         links=(
             Link("Fetch: CORS-unsafe request-header names", F + "cors-unsafe-request-header-names"),
-            _mdn_header("Access-Control-Request-Headers"),
+            _mdn_header(name.REQUEST_HEADERS),
         ),
     ),
     Lesson(
@@ -250,7 +251,7 @@ LESSONS: tuple[Lesson, ...] = (
         ),
         request=json_request("PUT"),
         preflight_response=reply(
-            allow_origin(), allow_methods("PUT"), allow_headers("Content-Type"), status=404
+            allow_origin(), allow_methods("PUT"), allow_headers(name.CONTENT_TYPE), status=404
         ),
         response=reply(allow_origin(), TEXT),
         links=(
@@ -283,7 +284,7 @@ LESSONS: tuple[Lesson, ...] = (
         ),
         request=page_request(),
         response=reply(allow_origin(), TEXT, ["Cache-Control", "no-store"], ["X-Request-Id", "42"]),
-        focus=("X-Request-Id", "Cache-Control", "Content-Type"),
+        focus=("X-Request-Id", "Cache-Control", name.CONTENT_TYPE),
         links=(
             Link(
                 "Fetch: CORS-safelisted response-header name",
@@ -297,7 +298,7 @@ LESSONS: tuple[Lesson, ...] = (
     ),
     Lesson(
         slug="expose-listed",
-        title="Access-Control-Expose-Headers",
+        title=name.EXPOSE_HEADERS,
         topics=("expose-headers",),
         setup=(
             "The same GET and the same answer, plus one line: "
@@ -320,8 +321,8 @@ LESSONS: tuple[Lesson, ...] = (
         ),
         focus=("X-Request-Id",),
         links=(
-            _fetch_header("Access-Control-Expose-Headers"),
-            _mdn_header("Access-Control-Expose-Headers"),
+            _fetch_header(name.EXPOSE_HEADERS),
+            _mdn_header(name.EXPOSE_HEADERS),
         ),
     ),
     Lesson(
@@ -365,7 +366,7 @@ LESSONS: tuple[Lesson, ...] = (
         request=page_request(credentials="include"),
         response=reply(allow_origin(), allow_credentials("True"), TEXT),
         links=(
-            _fetch_header("Access-Control-Allow-Credentials"),
+            _fetch_header(name.ALLOW_CREDENTIALS),
             _error("CORSMIssingAllowCredentials"),
         ),
     ),
@@ -388,8 +389,8 @@ LESSONS: tuple[Lesson, ...] = (
             "whether JavaScript reads the answer.",
         ),
         request=page_request(credentials="include"),
-        response=reply(allow_origin(), allow_credentials(), ["Vary", "Origin"], TEXT),
-        focus=("Vary",),
+        response=reply(allow_origin(), allow_credentials(), [name.VARY, name.ORIGIN], TEXT),
+        focus=(name.VARY,),
         links=(CREDENTIALS, MDN_ACAO),
     ),
     Lesson(
@@ -450,7 +451,7 @@ LESSONS: tuple[Lesson, ...] = (
         ),
         request=json_request("PATCH"),
         preflight_response=reply(
-            allow_origin(), allow_methods("PATCH"), allow_headers("Content-Type")
+            allow_origin(), allow_methods("PATCH"), allow_headers(name.CONTENT_TYPE)
         ),
         response=reply(allow_origin(), TEXT),
         links=(SAFELISTED_METHOD, _error("CORSMethodNotFound")),
@@ -475,7 +476,7 @@ LESSONS: tuple[Lesson, ...] = (
         ),
         request=json_request("patch"),
         preflight_response=reply(
-            allow_origin(), allow_methods("PATCH"), allow_headers("Content-Type")
+            allow_origin(), allow_methods("PATCH"), allow_headers(name.CONTENT_TYPE)
         ),
         response=reply(allow_origin(), TEXT),
         links=(
@@ -512,7 +513,7 @@ LESSONS: tuple[Lesson, ...] = (
                 "Fetch: CORS non-wildcard request-header name",
                 F + "cors-non-wildcard-request-header-name",
             ),
-            _mdn_header("Access-Control-Allow-Headers"),
+            _mdn_header(name.ALLOW_HEADERS),
         ),
     ),
     Lesson(
@@ -711,7 +712,7 @@ LESSONS: tuple[Lesson, ...] = (
             allow_origin(),
             allow_credentials(),
             allow_methods("POST"),
-            allow_headers("Content-Type"),
+            allow_headers(name.CONTENT_TYPE),
         ),
         response=reply(allow_origin(), allow_credentials(), TEXT),
         danger=(

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from app.cors import Prediction, Scenario, predict
+from app.cors.names import REQUEST_HEADERS, REQUEST_METHOD
 
 # In a lesson's header values and sentences, replaced when the lesson runs.
 ORIGIN = "{origin}"  # the page's origin, e.g. http://localhost:8000
@@ -229,10 +230,10 @@ def expected_fields(prediction: Prediction) -> dict[str, Any]:
         "preflight": prediction.preflight,
         "access-control-request-method": None
         if request is None
-        else request.header("Access-Control-Request-Method"),
+        else request.header(REQUEST_METHOD),
         "access-control-request-headers": None
         if request is None
-        else request.header("Access-Control-Request-Headers"),
+        else request.header(REQUEST_HEADERS),
         "actual_request_sent": prediction.actual_request_sent,
         "outcome": prediction.outcome,
         "blocked_by": prediction.blocked_by,

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.cors import PROFILES, Prediction
+from app.cors.names import REQUEST_HEADERS, REQUEST_METHOD
 from app.cors.scenario import OUTCOME_EFFECTS, OUTCOMES
 from app.runs.errors import BadRequest
 from app.runs.store import BrowserResult, Exchange, Run, legs
 
-PREFLIGHT_HEADERS = ("Access-Control-Request-Method", "Access-Control-Request-Headers")
+PREFLIGHT_HEADERS = (REQUEST_METHOD, REQUEST_HEADERS)
 
 
 @dataclass(frozen=True)

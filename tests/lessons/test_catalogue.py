@@ -173,5 +173,5 @@ def test_authorization_against_a_wildcard_is_where_the_standard_and_browsers_dif
 
 
 def test_the_lessons_package_is_pure() -> None:
-    """No web framework: the standard library, the engine and itself."""
-    assert_imports_only_stdlib_and(PACKAGE, "app.cors", "app.lessons")
+    """No web framework: the standard library, the engine, the run store's LRU and itself."""
+    assert_imports_only_stdlib_and(PACKAGE, "app.cors", "app.runs", "app.lessons")

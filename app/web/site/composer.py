@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from app.cors import Scenario, ScenarioError, predict
+from app.cors.names import ALLOW_HEADERS, ALLOW_METHODS, ALLOW_ORIGIN, CONTENT_TYPE
 from app.runs.agreement import browser_from_user_agent
 from app.runs.errors import BadRequest
 from app.runs.origins import TARGETS, OriginPair
@@ -28,7 +29,7 @@ def default_scenario(page_origin: str) -> Scenario:
         {
             "request": {
                 "method": "PUT",
-                "headers": [["Content-Type", "application/json"]],
+                "headers": [[CONTENT_TYPE, "application/json"]],
                 "credentials": "same-origin",
                 "mode": "cors",
                 "body": '{"hello": "cors"}',
@@ -36,16 +37,16 @@ def default_scenario(page_origin: str) -> Scenario:
             "preflight_response": {
                 "status": 204,
                 "headers": [
-                    ["Access-Control-Allow-Origin", page_origin],
-                    ["Access-Control-Allow-Methods", "PUT"],
-                    ["Access-Control-Allow-Headers", "Content-Type"],
+                    [ALLOW_ORIGIN, page_origin],
+                    [ALLOW_METHODS, "PUT"],
+                    [ALLOW_HEADERS, CONTENT_TYPE],
                 ],
             },
             "response": {
                 "status": 200,
                 "headers": [
-                    ["Access-Control-Allow-Origin", page_origin],
-                    ["Content-Type", "text/plain"],
+                    [ALLOW_ORIGIN, page_origin],
+                    [CONTENT_TYPE, "text/plain"],
                 ],
             },
         },
