@@ -7,9 +7,9 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
 
-from app.cors import PROFILES, Scenario, ScenarioError, predict
+from app.cors import PROFILES, ScenarioError, predict
+from app.scenario_file import read_scenarios
 
 EXIT_USAGE = 2
 
@@ -70,31 +70,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("--json", action="store_true", help="print the full report as JSON")
     return parser
-
-
-def read_scenarios(path: str) -> tuple[list[Scenario], bool]:
-    """Read one scenario or an array; return them and whether the input was an array."""
-    try:
-        if path == "-":
-            text = sys.stdin.read()
-        else:
-            with open(path, encoding="utf-8") as handle:
-                text = handle.read()
-    except OSError as exc:
-        raise ScenarioError(path, f"cannot read: {exc.strerror}") from exc
-    try:
-        doc: Any = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ScenarioError(path, f"not valid JSON: {exc.msg} at line {exc.lineno}") from exc
-    if isinstance(doc, list):
-        scenarios = []
-        for index, item in enumerate(doc):
-            try:
-                scenarios.append(Scenario.from_json(item))
-            except ScenarioError as exc:
-                raise ScenarioError(f"[{index}].{exc.field}", exc.message) from exc
-        return scenarios, True
-    return [Scenario.from_json(doc)], False
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
