@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import sys
@@ -12,6 +13,10 @@ from app.cors import PROFILES, ScenarioError, predict
 from app.scenario_file import read_scenarios
 
 EXIT_USAGE = 2
+
+# What each real browser of ``verify`` needs from the ``verify`` extra (imported only there).
+HARNESS_PACKAGES = {"chromium": "playwright", "firefox": "websockets", "webkit": "selenium"}
+VERIFY_INSTALL_HINT = "verify needs the real-browser harness: pip install 'cors-playground[verify]'"
 
 
 def _env_int(name: str, default: int) -> int:
@@ -80,7 +85,19 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return 0
 
 
+def missing_harness_package(browser: str) -> str | None:
+    """The package ``verify --browser`` needs that is not installed, if any (none is imported)."""
+    package = HARNESS_PACKAGES.get(browser)
+    if package is None or importlib.util.find_spec(package) is not None:
+        return None
+    return package
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
+    missing = missing_harness_package(args.browser)
+    if missing is not None:
+        print(f"{VERIFY_INSTALL_HINT} ({missing} is not installed)", file=sys.stderr)
+        return EXIT_USAGE
     from app.harness.verify import run_verify
 
     scenarios, _ = read_scenarios(args.file)
