@@ -8,15 +8,20 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
+from app import resource_dir
 from app.cors import PROFILES, ScenarioError, predict
 from app.scenario_file import read_scenarios
 
 EXIT_USAGE = 2
+EXIT_CANNOT_START = 1
 
 # What each real browser of ``verify`` needs from the ``verify`` extra (imported only there).
 HARNESS_PACKAGES = {"chromium": "playwright", "firefox": "websockets", "webkit": "selenium"}
 VERIFY_INSTALL_HINT = "verify needs the real-browser harness: pip install 'cors-playground[verify]'"
+# The page's scripts; the wheel carries them, a checkout gets them from ./dev (npm ci).
+HTMX_FILES = ("htmx.min.js", "hx-sse.min.js")
 
 
 def _env_int(name: str, default: int) -> int:
@@ -105,7 +110,23 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return status
 
 
+def missing_htmx(static: Path | None = None) -> list[str]:
+    """The htmx files the page needs that are not in ``static/vendor``."""
+    vendor = (static or resource_dir("static")) / "vendor"
+    return [name for name in HTMX_FILES if not (vendor / name).is_file()]
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
+    missing = missing_htmx()
+    if missing:
+        vendor = resource_dir("static") / "vendor"
+        print(
+            f"cors-playground: cannot start: {', '.join(missing)} is missing from {vendor} "
+            "(htmx comes from the npm registry). In a checkout, start it with ./dev run, which "
+            "runs npm ci and copies htmx there; or install a wheel built after npm ci.",
+            file=sys.stderr,
+        )
+        return EXIT_CANNOT_START
     from app.web.main import serve
 
     status: int = serve(host=args.host, site_port=args.site_port, api_port=args.api_port)

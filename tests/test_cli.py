@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from app import cli
 from app.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
@@ -166,3 +167,17 @@ def test_verify_without_the_harness_says_how_to_install_it(
         "verify needs the real-browser harness: pip install 'cors-playground[verify]' "
         f"({package} is not installed)"
     ]
+
+
+def test_serve_refuses_to_start_without_htmx_and_names_the_fix(
+    tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    static = tmp_path / "static"
+    (static / "vendor").mkdir(parents=True)
+    (static / "vendor" / "hx-sse.min.js").write_text("")
+    monkeypatch.setattr(cli, "resource_dir", lambda name: tmp_path / name)
+    status, out, err = run(capsys, "serve", "--site-port", "0", "--api-port", "0")
+    assert status == 1 and out == ""
+    assert "htmx.min.js is missing" in err and "hx-sse" not in err
+    assert "npm ci" in err and "./dev run" in err
+    assert cli.missing_htmx(static) == ["htmx.min.js"]
