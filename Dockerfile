@@ -5,17 +5,16 @@
 FROM node:20-bookworm-slim AS assets
 WORKDIR /src
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund \
- && mkdir -p vendor \
- && cp node_modules/htmx.org/dist/htmx.min.js node_modules/htmx.org/dist/ext/hx-sse.min.js vendor/
+RUN npm ci --no-audit --no-fund
 
 FROM python:3.11-slim-bookworm AS build
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md hatch_build.py ./
 COPY app ./app
 COPY templates ./templates
 COPY static ./static
-COPY --from=assets /src/vendor ./static/vendor
+# hatch_build.py puts htmx from node_modules into the wheel's app/static/vendor/.
+COPY --from=assets /src/node_modules/htmx.org/dist ./node_modules/htmx.org/dist
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 
 FROM python:3.11-slim-bookworm

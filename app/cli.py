@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from pathlib import Path
 
-from app.cors import PROFILES, Scenario, ScenarioError, predict
+from app import resource_dir
+from app.cors import PROFILES, ScenarioError, predict
+from app.scenario_file import read_scenarios
 
 EXIT_USAGE = 2
+EXIT_CANNOT_START = 1
+
+# What each real browser of ``verify`` needs from the ``verify`` extra (imported only there).
+HARNESS_PACKAGES = {"chromium": "playwright", "firefox": "websockets", "webkit": "selenium"}
+VERIFY_INSTALL_HINT = "verify needs the real-browser harness: pip install 'cors-playground[verify]'"
+# The page's scripts; the wheel carries them, a checkout gets them from ./dev (npm ci).
+HTMX_FILES = ("htmx.min.js", "hx-sse.min.js")
 
 
 def _env_int(name: str, default: int) -> int:
@@ -72,31 +82,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def read_scenarios(path: str) -> tuple[list[Scenario], bool]:
-    """Read one scenario or an array; return them and whether the input was an array."""
-    try:
-        if path == "-":
-            text = sys.stdin.read()
-        else:
-            with open(path, encoding="utf-8") as handle:
-                text = handle.read()
-    except OSError as exc:
-        raise ScenarioError(path, f"cannot read: {exc.strerror}") from exc
-    try:
-        doc: Any = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ScenarioError(path, f"not valid JSON: {exc.msg} at line {exc.lineno}") from exc
-    if isinstance(doc, list):
-        scenarios = []
-        for index, item in enumerate(doc):
-            try:
-                scenarios.append(Scenario.from_json(item))
-            except ScenarioError as exc:
-                raise ScenarioError(f"[{index}].{exc.field}", exc.message) from exc
-        return scenarios, True
-    return [Scenario.from_json(doc)], False
-
-
 def cmd_explain(args: argparse.Namespace) -> int:
     scenarios, many = read_scenarios(args.file)
     predictions = [predict(s, browser=args.browser).to_json() for s in scenarios]
@@ -105,7 +90,19 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return 0
 
 
+def missing_harness_package(browser: str) -> str | None:
+    """The package ``verify --browser`` needs that is not installed, if any (none is imported)."""
+    package = HARNESS_PACKAGES.get(browser)
+    if package is None or importlib.util.find_spec(package) is not None:
+        return None
+    return package
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
+    missing = missing_harness_package(args.browser)
+    if missing is not None:
+        print(f"{VERIFY_INSTALL_HINT} ({missing} is not installed)", file=sys.stderr)
+        return EXIT_USAGE
     from app.harness.verify import run_verify
 
     scenarios, _ = read_scenarios(args.file)
@@ -113,7 +110,23 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return status
 
 
+def missing_htmx(static: Path | None = None) -> list[str]:
+    """The htmx files the page needs that are not in ``static/vendor``."""
+    vendor = (static or resource_dir("static")) / "vendor"
+    return [name for name in HTMX_FILES if not (vendor / name).is_file()]
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
+    missing = missing_htmx()
+    if missing:
+        vendor = resource_dir("static") / "vendor"
+        print(
+            f"cors-playground: cannot start: {', '.join(missing)} is missing from {vendor} "
+            "(htmx comes from the npm registry). In a checkout, start it with ./dev run, which "
+            "runs npm ci and copies htmx there; or install a wheel built after npm ci.",
+            file=sys.stderr,
+        )
+        return EXIT_CANNOT_START
     from app.web.server import serve
 
     status: int = serve(host=args.host, site_port=args.site_port, api_port=args.api_port)

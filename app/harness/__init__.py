@@ -8,9 +8,9 @@ browser starts.
 """
 
 from app.harness.chromium import find_chromium
-from app.harness.driver import BrowserUnavailable
+from app.harness.errors import BrowserUnavailable, HarnessError
 from app.harness.firefox import find_firefox
-from app.harness.session import SUPPORTED_BROWSERS, Harness, HarnessError, shared_harness
+from app.harness.session import SUPPORTED_BROWSERS, Harness, shared_harness
 from app.harness.verify import BLOCKED_BY_REPORTING, Disagreement, compare, observe, run_verify
 from app.harness.webkit import find_webkit_webdriver
 

@@ -17,7 +17,6 @@ from typing import Any
 
 from app.harness.driver import (
     FETCH_ALL_JS,
-    BrowserUnavailable,
     FetchResult,
     FetchSpec,
     batch_deadline,
@@ -27,6 +26,7 @@ from app.harness.driver import (
     find_executable,
     visit_js,
 )
+from app.harness.errors import BrowserUnavailable
 
 CHROMIUM_ARGS = (
     "--no-sandbox",

@@ -20,6 +20,8 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.harness.errors import BrowserUnavailable
+
 FETCH_TIMEOUT_MS = 8_000
 # A whole batch in the page, however many fetches time out (the harness's own bound is 180 s).
 BATCH_DEADLINE = 150.0
@@ -67,10 +69,6 @@ def visit_js(script: str) -> str:
 
 
 _KEY_IN_TEXT = re.compile(r"/t/([A-Za-z0-9_-]+)")
-
-
-class BrowserUnavailable(RuntimeError):
-    """The browser cannot be found or launched; the message says what to install."""
 
 
 @dataclass(frozen=True)

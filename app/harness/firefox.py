@@ -30,7 +30,6 @@ from typing import Any
 
 from app.harness.driver import (
     FETCH_ALL_JS,
-    BrowserUnavailable,
     FetchResult,
     FetchSpec,
     batch_deadline,
@@ -43,7 +42,7 @@ from app.harness.driver import (
     stop_process_group,
     visit_js,
 )
-from app.harness.session import HarnessError
+from app.harness.errors import BrowserUnavailable, HarnessError
 from app.harness.target import RecordedRequest
 
 LAUNCH_TIMEOUT = 30.0

@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from app.cors.scenario import Scenario, ScenarioError
-from app.harness.driver import BrowserUnavailable
+from app.harness.errors import BrowserUnavailable, HarnessError
 from app.harness.rewrite import RewriteError, normalized_origin, origin_of
-from app.harness.session import Harness, HarnessError
+from app.harness.session import Harness
+from app.scenario_file import read_scenarios
 
 
 def truth_document(
@@ -48,8 +49,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("file", help="scenario JSON file (one object or an array), - for stdin")
     parser.add_argument("--browser", default="chromium")
     args = parser.parse_args(argv)
-    from app.cli import read_scenarios
-
     try:
         scenarios, _ = read_scenarios(args.file)
         with Harness(args.browser) as harness:

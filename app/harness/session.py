@@ -29,7 +29,8 @@ from typing import Any, Protocol, TypeVar
 
 from app.cors.scenario import Scenario
 from app.harness.chromium import ChromiumDriver
-from app.harness.driver import BrowserUnavailable, FetchResult, FetchSpec
+from app.harness.driver import FetchResult, FetchSpec
+from app.harness.errors import HarnessError
 from app.harness.observation import build_observation
 from app.harness.rewrite import PreparedScenario, RewriteError, prepare
 from app.harness.target import PATH_PREFIX, RecordedRequest, TargetServer
@@ -44,10 +45,6 @@ BATCH_TIMEOUT = 180.0
 CLOSE_TIMEOUT = 30.0
 # A visit() by default: navigation, then the page's own script (it may wait for the page).
 VISIT_TIMEOUT = 30.0
-
-
-class HarnessError(RuntimeError):
-    """A harness problem the user can act on (unknown browser, scenario it cannot run)."""
 
 
 class BrowserSession(Protocol):
@@ -317,9 +314,7 @@ __all__ = [
     "SUPPORTED_BROWSERS",
     "BrowserDriver",
     "BrowserSession",
-    "BrowserUnavailable",
     "Harness",
-    "HarnessError",
     "close_shared",
     "make_driver",
     "shared_harness",

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from app.cors.scenario import Scenario
-from app.harness.driver import BrowserUnavailable
-from app.harness.session import SUPPORTED_BROWSERS, HarnessError, shared_harness
+from app.harness.errors import BrowserUnavailable, HarnessError
+from app.harness.session import SUPPORTED_BROWSERS, shared_harness
 
 EXIT_AGREE, EXIT_DISAGREE, EXIT_UNAVAILABLE = 0, 1, 2
 ACRM = "access-control-request-method"

@@ -27,7 +27,6 @@ from typing import Any, TypeVar
 from app.harness.driver import (
     BATCH_DEADLINE,
     FETCH_ALL_JS,
-    BrowserUnavailable,
     FetchResult,
     FetchSpec,
     batch_deadline,
@@ -39,7 +38,7 @@ from app.harness.driver import (
     stop_process_group,
     visit_js,
 )
-from app.harness.session import HarnessError
+from app.harness.errors import BrowserUnavailable, HarnessError
 from app.harness.target import RecordedRequest
 
 T = TypeVar("T")
