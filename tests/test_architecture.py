@@ -24,6 +24,7 @@ LAYERS = {
     "app": 0,
     "app.cors": 0,
     "app.runs": 1,
+    "app.scenario_file": 1,
     "app.fix": 2,
     "app.lessons": 2,
     "app.labs": 2,

@@ -27,8 +27,3 @@ def is_byte_string(value: str) -> bool:
     https://webidl.spec.whatwg.org/#es-ByteString
     """
     return _BYTE_STRING.fullmatch(value) is not None
-
-
-def byte_length(value: str) -> int:
-    """Length in bytes of an isomorphic-encoded string (one byte per code point)."""
-    return len(value)

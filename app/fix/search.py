@@ -31,7 +31,6 @@ from app.cors.names import (
     ALLOW_ORIGIN,
     EXPOSE_HEADERS,
 )
-from app.cors.profiles import PROFILES
 from app.fix.messages import check_name, is_preflight_failure
 
 Leg = Literal["preflight", "response"]
@@ -611,8 +610,3 @@ def _notes(scenario: Scenario, changes: Sequence[Change]) -> tuple[str, ...]:
             "routing and authentication let it through."
         )
     return tuple(notes)
-
-
-def engine_label(engine: str) -> str:
-    profile = PROFILES.get(engine)
-    return profile.label if profile is not None else engine

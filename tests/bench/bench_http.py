@@ -82,12 +82,12 @@ async def main_async(seconds: float) -> None:
         bodies = [json.dumps(d).encode() for d in generate(200, seed=11)]
 
         print("Requests on one kept-alive connection (sequential):")
+        json_type = [("Content-Type", "application/json")]
+        explain = [request("POST", "/api/explain", site_host, json_type, b) for b in bodies]
         kept = {
             "page (GET /api)": (site_port, [request("GET", "/api", site_host)]),
             "static file": (site_port, [request("GET", "/static/css/app.css", site_host)]),
-            "JSON (POST /api/explain)": (site_port, [request(
-                "POST", "/api/explain", site_host, [("Content-Type", "application/json")], b
-            ) for b in bodies[:20]]),  # fmt: skip
+            "JSON (POST /api/explain)": (site_port, explain[:20]),
             "API origin answer": (api_port, [cors_requests(api_host, path, page)[1]]),
         }
         for label, (port, reqs) in kept.items():
@@ -95,10 +95,6 @@ async def main_async(seconds: float) -> None:
             print("  " + result.line(label), flush=True)
 
         print(f"POST /api/explain, {CONCURRENCY} concurrent clients, {seconds:.0f} s:")
-        explain = [
-            request("POST", "/api/explain", site_host, [("Content-Type", "application/json")], b)
-            for b in bodies
-        ]
         result = await load("127.0.0.1", site_port, explain, concurrency=CONCURRENCY,
                             seconds=seconds)  # fmt: skip
         print("  " + result.line("explain"), flush=True)

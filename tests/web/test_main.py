@@ -1,5 +1,5 @@
-"""app/web/main.py: one process, two origins; a first Ctrl-C stops it even with streams open;
-a taken port is said plainly."""
+"""app/web/server.py and app/web/app.py: one process, two origins; a first Ctrl-C stops it even
+with streams open; a taken port is said plainly."""
 
 from __future__ import annotations
 
