@@ -1,6 +1,9 @@
 """What handlers ask for, as ``Annotated`` dependencies: the shared state, the page's
 origins, the session in the path, and request bodies read within one named limit per kind of
-route. Imports no route module."""
+route. Imports no route module.
+
+Dependencies are ``async def`` although none of them awaits: FastAPI runs a plain ``def``
+dependency in a worker thread, which costs more than the request's own work here."""
 
 from __future__ import annotations
 
@@ -29,7 +32,7 @@ CHOICES_LIMIT = 4096
 MAX_FORM_FIELDS = 1000
 
 
-def playground(request: Request) -> Playground:
+async def playground(request: Request) -> Playground:
     """The playground serving this request (both origins share it)."""
     pg: Playground = request.app.state.playground
     return pg
@@ -38,7 +41,7 @@ def playground(request: Request) -> Playground:
 PG = Annotated[Playground, Depends(playground)]
 
 
-def page_origins(request: Request, pg: PG) -> OriginPair:
+async def page_origins(request: Request, pg: PG) -> OriginPair:
     """The origins of the page this request came from (by the host name it used)."""
     return pg.origins(request.url.hostname)
 
@@ -46,7 +49,7 @@ def page_origins(request: Request, pg: PG) -> OriginPair:
 Origins = Annotated[OriginPair, Depends(page_origins)]
 
 
-def current_session(session_id: str, pg: PG) -> Session:
+async def current_session(session_id: str, pg: PG) -> Session:
     """The session named in the path (refused with 404 when there is none)."""
     session = pg.store.session(session_id, create=True)
     if session is None:

@@ -20,7 +20,7 @@ from app.web.events import Subscription, event_stream, runs_topic, subscription
 router = APIRouter()
 
 
-def known_run(run_id: str, pg: PG) -> Run:
+async def known_run(run_id: str, pg: PG) -> Run:
     run = pg.store.run(run_id)
     if run is None:
         raise BadRequest(404, "no such run (it expired or never existed)", "run")
