@@ -37,6 +37,7 @@ LAYERS = {
 WEB_RANKS = {
     "app.web": 0,
     "app.web.config": 0,
+    "app.web.protocol": 0,
     "app.web.events": 0,
     "app.web.render": 0,
     "app.web.state": 1,

@@ -1,6 +1,7 @@
 """The one composition root: both origins' applications, their security headers, their
 routers, the one error handler, and the dispatch of each request by the port it arrived on
-(``scope["server"][1]``)."""
+(``scope["server"][1]``). ``HEAD`` is answered as ``GET`` without the body everywhere but on
+the API origin's target, which answers every method as the learner configured it."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from app.web.state import Playground
 
 log = logging.getLogger("cors_playground")
 
+CLOSE = (b"connection", b"close")
 SERVER_ERROR = b"The playground failed to answer this request; the error is in its log.\n"
 SITE_ROUTERS = (composer.router, runs.router, json_api.router, lessons.router, labs.router)
 
@@ -155,6 +157,24 @@ def api_csp(pg: Playground) -> str:
     )
 
 
+def _head_only(send: Send) -> Send:
+    """Send an answer's status and headers and end it there: the answer to HEAD (RFC 9110
+    §9.3.2). A streamed answer (an event stream) ends at once too; whatever the application
+    sends after that is dropped."""
+    ended = False
+
+    async def send_head(message: Message) -> None:
+        nonlocal ended
+        if ended:
+            return
+        await send(message)
+        if message["type"] == "http.response.start":
+            ended = True
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    return send_head
+
+
 class TwoOrigins:
     """The ASGI application for both origins: each request goes to the site or the API
     application by the port it arrived on."""
@@ -174,16 +194,22 @@ class TwoOrigins:
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
+        # The API origin's target answers every method, and sends exactly what it records.
+        target = app is self.api and scope["path"].startswith("/r/")
+        if scope["method"] == "HEAD" and not target:
+            scope = {**scope, "method": "GET"}
+            send = _head_only(send)
         started = False
 
         async def send_closing_on_error(message: Message) -> None:
             # A server error ends its connection cleanly (Connection: close) instead of the
             # server dropping it after the answer, which resets the browser's next request.
+            # The target's 5xx answers are the learner's, not errors.
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                if message["status"] >= 500:
-                    message["headers"] = [*message.get("headers", []), (b"connection", b"close")]
+                if message["status"] >= 500 and not target:
+                    message["headers"] = [*message.get("headers", []), CLOSE]
             await send(message)
 
         try:
@@ -191,11 +217,11 @@ class TwoOrigins:
         except Exception:
             log.exception("error while answering %s %s", scope.get("method"), scope.get("path"))
             if not started:
-                await send_closing_on_error(
+                await send(
                     {
                         "type": "http.response.start",
                         "status": 500,
-                        "headers": [(b"content-type", b"text/plain; charset=utf-8")],
+                        "headers": [(b"content-type", b"text/plain; charset=utf-8"), CLOSE],
                     }
                 )
                 await send({"type": "http.response.body", "body": SERVER_ERROR})

@@ -1,11 +1,13 @@
 """Sockets and uvicorn: one ``uvicorn.Server`` listens on pre-bound sockets for both origins.
 
 The first Ctrl-C ends open event streams (the exit handler closes the event bus) so shutdown
-never waits for a browser tab.
+never waits for a browser tab. Each connection is a :class:`PlaygroundProtocol`, which bounds
+the wait for a request's head and the number of connections served at once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import socket
 import sys
@@ -17,7 +19,17 @@ import uvicorn
 
 from app.web.app import TwoOrigins
 from app.web.config import Settings
+from app.web.protocol import PlaygroundConfig
 from app.web.state import Playground
+
+# A request's head (request line and headers) must arrive within this many seconds of the
+# connection being ready for it; a stalled connection is closed.
+HEAD_TIMEOUT = 10.0
+# Connections served at once, both origins together: room for ~500 attendees, each with an
+# event stream and a few kept-alive connections. Requests on connections past it get a 503.
+MAX_CONNECTIONS = 2048
+# File descriptors beyond the connections: listening sockets, templates, logs, the harness.
+SPARE_FILES = 256
 
 
 class PortInUse(OSError):
@@ -101,10 +113,18 @@ class PlaygroundServer(uvicorn.Server):
         super().handle_exit(sig, frame)
 
 
-def _uvicorn_config(app: TwoOrigins, log_level: str = "warning") -> uvicorn.Config:
-    return uvicorn.Config(
+def _uvicorn_config(
+    app: TwoOrigins,
+    log_level: str = "warning",
+    head_timeout: float = HEAD_TIMEOUT,
+    max_connections: int = MAX_CONNECTIONS,
+) -> uvicorn.Config:
+    # PlaygroundConfig serves with h11 (httptools answers 400 to methods like `patch` before
+    # the app sees them).
+    return PlaygroundConfig(
         app,
-        http="h11",  # httptools answers 400 to methods like `patch` before the app sees them
+        head_timeout=head_timeout,
+        max_connections=max_connections,
         lifespan="on",
         log_level=log_level,
         access_log=False,
@@ -115,10 +135,34 @@ def _uvicorn_config(app: TwoOrigins, log_level: str = "warning") -> uvicorn.Conf
     )
 
 
+def allow_open_files(connections: int = MAX_CONNECTIONS) -> None:
+    """Raise the soft limit on open files (often 1024) so ``connections`` can all be open."""
+    try:
+        import resource
+    except ImportError:  # not on this platform
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = connections + SPARE_FILES
+    if soft == resource.RLIM_INFINITY or soft >= wanted:
+        return
+    if hard != resource.RLIM_INFINITY:
+        wanted = min(wanted, hard)
+    # If the system refuses, connections past its limit wait in the listen queue.
+    with contextlib.suppress(OSError, ValueError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+
 def prepare(
-    host: str, site_port: int, api_port: int, **overrides: Any
+    host: str,
+    site_port: int,
+    api_port: int,
+    *,
+    head_timeout: float = HEAD_TIMEOUT,
+    max_connections: int = MAX_CONNECTIONS,
+    **overrides: Any,
 ) -> tuple[PlaygroundServer, list[socket.socket], Playground]:
-    """Bind both origins and build the server (raises PortInUse)."""
+    """Bind both origins and build the server (raises PortInUse); ``overrides`` are Settings
+    fields."""
     if site_port and site_port == api_port:
         raise ValueError("the site and API origins need two different ports")
     site_sockets = bind_origin(host, site_port, "site")
@@ -135,7 +179,8 @@ def prepare(
         **overrides,
     )
     app = TwoOrigins(Playground(settings))
-    server = PlaygroundServer(_uvicorn_config(app), app.playground)
+    config = _uvicorn_config(app, head_timeout=head_timeout, max_connections=max_connections)
+    server = PlaygroundServer(config, app.playground)
     return server, [*site_sockets, *api_sockets], app.playground
 
 
@@ -156,6 +201,7 @@ def serve(host: str = "localhost", site_port: int = 8000, api_port: int = 8001) 
     except (OSError, ValueError) as exc:
         print(f"cors-playground: cannot start: {exc}", file=sys.stderr)
         return 1
+    allow_open_files()
     settings = playground.settings
     print(f"CORS playground: open {settings.site_url}/", flush=True)
     print(f"  site origin (the page):      {settings.site_url}", flush=True)
@@ -173,7 +219,8 @@ def serve(host: str = "localhost", site_port: int = 8000, api_port: int = 8001) 
 
 
 class BackgroundServer:
-    """The playground on free loopback ports in a thread (tests, benchmarks, the harness)."""
+    """The playground on free loopback ports in a thread (tests, benchmarks, the harness);
+    ``overrides`` are Settings fields, ``head_timeout`` or ``max_connections``."""
 
     def __init__(self, host: str = "localhost", **overrides: Any) -> None:
         self.server, self.sockets, self.playground = prepare(host, 0, 0, **overrides)

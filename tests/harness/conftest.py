@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,17 @@ def live_processes_in_group(pgid: int) -> list[str]:
         if int(group) == pgid and state != "Z":
             found.append(f"{stat.parent.name} {name}")
     return found
+
+
+def processes_left_in_groups(groups: list[int], within: float = 10.0) -> list[list[str]]:
+    """The processes of each group still running after up to ``within`` seconds: a process
+    killed a moment ago may still be tearing down on a loaded machine."""
+    deadline = time.monotonic() + within
+    while True:
+        left = [live_processes_in_group(group) for group in groups]
+        if not any(left) or time.monotonic() >= deadline:
+            return left
+        time.sleep(0.05)
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ from app.harness import Harness, compare, run_verify, shared_harness
 from app.harness.firefox import USER_PREFS, classify, classify_reason, console_reason, user_js
 from app.harness.target import RecordedRequest
 
-from .conftest import PAGE, TARGET, live_processes_in_group, scenario, simple_get
+from .conftest import PAGE, TARGET, processes_left_in_groups, scenario, simple_get
 
 BLOCKED = (
     "Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource "
@@ -233,7 +233,7 @@ def test_closing_leaves_no_firefox_and_no_profile_behind() -> None:
     assert obs["outcome"] == "allowed"
     harness.close()
     assert not profile.exists()
-    assert live_processes_in_group(pid) == []
+    assert processes_left_in_groups([pid]) == [[]]
 
 
 @pytest.mark.browser

@@ -11,7 +11,7 @@ import pytest
 
 from app.harness import BLOCKED_BY_REPORTING, Harness, compare, shared_harness
 
-from .conftest import PAGE, live_processes_in_group, scenario, simple_get
+from .conftest import PAGE, processes_left_in_groups, scenario, simple_get
 
 
 @pytest.fixture(scope="module")
@@ -81,4 +81,4 @@ def test_closing_leaves_no_driver_browser_or_display_behind() -> None:
     (obs,) = harness.observe([scenario()])
     assert obs["outcome"] == "allowed"
     harness.close()
-    assert [live_processes_in_group(g) for g in groups] == [[], []]
+    assert processes_left_in_groups(groups) == [[], []]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -19,6 +20,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
+from app.web.events import console_topic, runs_topic
 from app.web.server import BackgroundServer
 from tests.web.conftest import new_session
 
@@ -189,6 +191,90 @@ def test_a_server_error_closes_its_connection_cleanly(live: BackgroundServer) ->
             assert failed.status_code == 500
             assert failed.headers.get("connection") == "close"
             assert c.get(f"{live.site_url}/api").status_code == 200
+
+
+# --- requests whose length can be read two ways (raw sockets) --------------------------------
+#
+# A request with both Content-Length and Transfer-Encoding, or with a header folded onto the
+# next line (obs-fold), hides whatever follows its chunked body from anything that reads the
+# length the other way (a proxy, a logger): RFC 9112 section 6.1 says refuse it or close the
+# connection. Each variant carries a second request, ``?smuggled=1``, after a chunked body.
+
+CHUNKED = b"0\r\n\r\n"
+# Framing header lines; {n} is the Content-Length that covers the chunked body and what follows.
+CL, TE = "Content-Length: {n}\r\n", "Transfer-Encoding: chunked\r\n"
+AMBIGUOUS: list[tuple[str, str]] = [
+    ("Content-Length then Transfer-Encoding", CL + TE),
+    ("Transfer-Encoding then Content-Length", TE + CL),
+    ("Transfer-Encoding in capitals", CL + "Transfer-Encoding: CHUNKED\r\n"),
+    ("Content-Length and a folded Transfer-Encoding", CL + "Transfer-Encoding:\r\n chunked\r\n"),
+    ("a folded Transfer-Encoding alone", "Transfer-Encoding:\r\n\tchunked\r\n"),
+    ("a folded header before Transfer-Encoding", "X-A: 1\r\n 2\r\n" + TE),
+]
+
+
+def ambiguous_request(method: str, path: str, framing: str, hidden: bytes) -> bytes:
+    """A request with a chunked body and ``hidden`` after it, framed by ``framing``."""
+    lines = framing.format(n=len(CHUNKED) + len(hidden))
+    head = f"{method} {path} HTTP/1.1\r\nHost: localhost\r\n{lines}\r\n"
+    return head.encode() + CHUNKED + hidden
+
+
+def read_until_closed(sock: socket.socket) -> bytes:
+    """Everything the server sends until it closes the connection (fails after 10 s)."""
+    sock.settimeout(10)
+    received = b""
+    while chunk := sock.recv(65536):
+        received += chunk
+    return received
+
+
+def assert_one_refusal_then_closed(port: int, request: bytes) -> None:
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(request)
+        received = read_until_closed(sock)
+    assert received.count(b"HTTP/1.1 ") == 1, received
+    head, _, body = received.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 "), received
+    assert b"\r\nconnection: close" in head.lower(), received
+    assert b"Content-Length and Transfer-Encoding" in body or b"folding" in body, body
+
+
+@pytest.mark.parametrize("framing", [a[1] for a in AMBIGUOUS], ids=[a[0] for a in AMBIGUOUS])
+def test_a_request_of_ambiguous_length_to_the_target_is_refused_and_not_recorded(
+    client: httpx.Client, live: BackgroundServer, framing: str
+) -> None:
+    run = create_api_run(client, live)
+    path = f"/r/{run['run_id']}"
+    bus = live.playground.bus
+    topics = (runs_topic(run["session"]), console_topic(run["session"]))
+    subscriptions = [bus.subscribe(topic) for topic in topics]  # what the page and console get
+    try:
+        hidden = f"GET {path}?smuggled=1 HTTP/1.1\r\nHost: localhost\r\n\r\n".encode()
+        request = ambiguous_request("POST", path, framing, hidden)
+        assert_one_refusal_then_closed(live.settings.api_port, request)
+        assert client.get(f"{live.site_url}/api/runs/{run['run_id']}").json()["exchanges"] == []
+        assert all(sub.queue.empty() for sub in subscriptions)
+        # A well-formed request to the same run is recorded and published.
+        assert client.get(f"{live.api_url}{path}").status_code == 200
+        exchanges = client.get(f"{live.site_url}/api/runs/{run['run_id']}").json()["exchanges"]
+        assert [e["request"]["path"] for e in exchanges] == [path]
+        assert not any(sub.queue.empty() for sub in subscriptions)
+    finally:
+        for sub in subscriptions:
+            bus.unsubscribe(sub)
+
+
+@pytest.mark.parametrize("framing", [a[1] for a in AMBIGUOUS], ids=[a[0] for a in AMBIGUOUS])
+def test_a_request_of_ambiguous_length_to_the_site_is_refused(
+    live: BackgroundServer, framing: str
+) -> None:
+    sessions = len(live.playground.store)
+    hidden = b"POST /api/runs HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\n\r\n{}"
+    assert_one_refusal_then_closed(
+        live.settings.site_port, ambiguous_request("POST", "/api/explain", framing, hidden)
+    )
+    assert len(live.playground.store) == sessions  # the hidden request created no run
 
 
 # --- generated hostile documents -------------------------------------------------------------

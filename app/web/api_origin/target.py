@@ -2,9 +2,10 @@
 
 ``/r/<run_id>`` answers the browser's preflight (an OPTIONS request carrying
 ``Access-Control-Request-Method``) and the actual request with exactly the status and headers
-the learner configured, plus only the ``Content-Length`` that HTTP framing needs. Each leg is
-recorded as received (method, every header, body size) and as sent, then published to the
-session's page and console before the answer leaves, so the page never misses a leg.
+the learner configured, plus only the framing HTTP needs (``Content-Length``, and
+``Connection: close`` when the connection ends after the answer). Each leg is recorded as
+received (method, every header, body size) and exactly as it goes on the wire, then published
+to the session's page and console before the answer leaves, so the page never misses a leg.
 ``/r/<run_id>/<n>`` answers the run's n-th follow-up hop (where its redirects point).
 """
 
@@ -21,7 +22,12 @@ from app.web.events import console_topic
 from app.web.state import Playground
 
 MAX_TARGET_BODY = 1024 * 1024
+# Answers without content (RFC 9110 §15.3.5, §15.3.6, §15.4.5).
 NO_BODY_STATUSES = frozenset({204, 205, 304})
+# Answers that carry no Content-Length: a 204 must not, a 304's would describe the resource.
+NO_LENGTH_STATUSES = frozenset({204, 304})
+
+Header = tuple[str, str]
 
 
 async def _read_body(receive: Receive, limit: int) -> tuple[int, bool]:
@@ -39,9 +45,38 @@ async def _read_body(receive: Receive, limit: int) -> tuple[int, bool]:
 
 
 def answer_body(run: Run, method: str, status: int, preflight: bool) -> bytes:
+    """The answer's content; a HEAD request gets the headers of this body, not the body."""
     if preflight or status in NO_BODY_STATUSES:
         return b""
     return f"Hello from the API origin: run {run.id} answered {method} with {status}.\n".encode()
+
+
+def closes_after(scope: Scope) -> bool:
+    """Whether the connection ends after this answer (RFC 9112 §9.3): an HTTP/1.0 request, or
+    one that says ``Connection: close``."""
+    if scope.get("http_version", "1.1") < "1.1":
+        return True
+    return any(
+        name.lower() == b"connection" and b"close" in _tokens(value)
+        for name, value in scope["headers"]
+    )
+
+
+def _tokens(value: bytes) -> list[bytes]:
+    return [t.strip() for t in value.lower().split(b",") if t.strip()]
+
+
+def wire_headers(headers: list[Header], closing: bool) -> list[Header]:
+    """The headers as h11 writes them, so the record is what the browser receives: Host first,
+    and when the request ends the connection, every Connection header replaced by one
+    ``Connection`` line per token, ``keep-alive`` dropped and ``close`` added, sorted."""
+    if closing:
+        tokens = {t for k, v in headers if k.lower() == "connection" for t in _tokens(v.encode())}
+        kept = [(k, v) for k, v in headers if k.lower() != "connection"]
+        final = sorted((tokens - {b"keep-alive"}) | {b"close"})
+        headers = kept + [("Connection", t.decode("latin-1")) for t in final]
+    host = [(k, v) for k, v in headers if k.lower() == "host"]
+    return host + [(k, v) for k, v in headers if k.lower() != "host"]
 
 
 class Target:
@@ -76,15 +111,17 @@ class Target:
             answer = run.hops[hop - 1] if hop else run.scenario.response
         body = answer_body(run, method, answer.status, preflight)
         sent_headers = list(answer.headers)
-        if answer.status not in NO_BODY_STATUSES:
+        if answer.status not in NO_LENGTH_STATUSES:
             sent_headers.append(("Content-Length", str(len(body))))
+        sent_headers = wire_headers(sent_headers, closes_after(scope))
+        sent_size = 0 if method == "HEAD" else len(body)
         path = scope.get("raw_path", scope["path"].encode()).decode("latin-1")
         if scope.get("query_string"):
             path += "?" + scope["query_string"].decode("latin-1")
         exchange = Exchange(
             kind="preflight" if preflight else "actual",
             request=RecordedRequest(method, path, headers, body_size),
-            response=RecordedResponse(answer.status, tuple(sent_headers), len(body)),
+            response=RecordedResponse(answer.status, tuple(sent_headers), sent_size),
             at=received_at,
             run_id=run.id,
         )
