@@ -20,6 +20,7 @@ class Settings:
     exchanges_per_run: int = 16
     session_ttl: float = 6 * 3600.0
     queue_size: int = 64
+    queue_bytes: int = 2 * 1024 * 1024
     subscribers_per_topic: int = 16
 
     @property

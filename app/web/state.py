@@ -31,7 +31,9 @@ class Playground:
             max_sessions=settings.max_sessions, session_ttl=settings.session_ttl
         )
         self.bus = EventBus(
-            queue_size=settings.queue_size, subscribers_per_topic=settings.subscribers_per_topic
+            queue_size=settings.queue_size,
+            queue_bytes=settings.queue_bytes,
+            subscribers_per_topic=settings.subscribers_per_topic,
         )
         self.templates = Jinja2Templates(directory=str(resource_dir("templates")))
         render.setup(self.templates)
