@@ -16,6 +16,7 @@ class Settings:
     site_port: int = 8000
     api_port: int = 8001
     max_sessions: int = 1000
+    max_unused_sessions: int = 1000
     runs_per_session: int = 50
     exchanges_per_run: int = 16
     session_ttl: float = 6 * 3600.0

@@ -23,6 +23,7 @@ class Playground:
         self.settings = settings
         self.store = RunStore(
             max_sessions=settings.max_sessions,
+            max_unused_sessions=settings.max_unused_sessions,
             runs_per_session=settings.runs_per_session,
             exchanges_per_run=settings.exchanges_per_run,
             session_ttl=settings.session_ttl,

@@ -198,6 +198,7 @@ async def answer_question(
         if choice in valid:
             correct = choice == item.answer(origins.page, origins.api)
             answer = pg.progress.answer(session.id, slug, choice, correct)
+            pg.store.mark_used(session)
         else:
             error = "Pick one of the answers first."
     if request.headers.get("hx-request") != "true":

@@ -37,9 +37,9 @@ async def post_result(request: Request, run: KnownRun, pg: PG) -> JSONResponse:
         raise BadRequest(409, "this run already has its result", "run")
     doc = await read_json(request, RESULT_LIMIT)
     result = parse_result(doc, run, request.headers.get("user-agent", ""))
-    run.browser_result = result
-    run.differences = differences(run.prediction, run.exchanges, result)
-    run.touch()
+    if run.browser_result is not None:  # another answer came first while this one was read
+        raise BadRequest(409, "this run already has its result", "run")
+    pg.store.finish(run, result, differences(run.prediction, run.exchanges, result))
     pg.publish_run(run)
     return JSONResponse(
         {
