@@ -216,6 +216,7 @@ def test_an_invented_session_id_is_refused_and_creates_nothing(
         ("POST", f"{site}/sessions/{invented}/explain"),
         ("POST", f"{site}/sessions/{invented}/runs"),
         ("POST", f"{site}/sessions/{invented}/lessons/simple-get/answer"),
+        ("POST", f"{site}/sessions/{invented}/runs/{new_id()}/result"),
         ("POST", f"{site}/api/runs?session={invented}"),
     ]
     for method, url in routes:

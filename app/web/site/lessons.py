@@ -171,7 +171,7 @@ async def lesson_page(
         "form_fields": form_fields(scenario, slug),
         "answer": answer,
         "runs": runs,
-        "cards": render.cards_html(pg.templates, runs),
+        "cards": render.cards_html(pg.templates, runs, own=True),
         "text": _text(item, origins),
         "rich": rich,
         "origins": origins,
