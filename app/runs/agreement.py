@@ -17,6 +17,7 @@ from app.cors import PROFILES, Prediction
 from app.cors.names import REQUEST_HEADERS, REQUEST_METHOD
 from app.cors.scenario import OUTCOME_EFFECTS, OUTCOMES
 from app.runs.errors import BadRequest
+from app.runs.privacy import public_run
 from app.runs.store import BrowserResult, Exchange, Run, legs
 
 PREFLIGHT_HEADERS = (REQUEST_METHOD, REQUEST_HEADERS)
@@ -179,7 +180,9 @@ def parse_result(doc: Any, run: Run, user_agent: str) -> BrowserResult:
 
 
 def run_document(run: Run) -> dict[str, Any]:
-    """A run as the JSON API returns it."""
+    """A run as the JSON API returns it to anyone holding its id: its public view (no session,
+    the browser's credentials redacted)."""
+    run = public_run(run)
     return {
         "id": run.id,
         "state": run.state,

@@ -34,7 +34,11 @@ class ExpiringLRU(Generic[V]):
         return len(self._entries)
 
     def __iter__(self) -> Iterator[str]:
+        """The keys, least recently used first."""
         return iter(self._entries)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._entries
 
     def get(self, key: str) -> V | None:
         """The live value for ``key``, marked as just used."""

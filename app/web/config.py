@@ -16,10 +16,12 @@ class Settings:
     site_port: int = 8000
     api_port: int = 8001
     max_sessions: int = 1000
+    max_unused_sessions: int = 1000
     runs_per_session: int = 50
     exchanges_per_run: int = 16
     session_ttl: float = 6 * 3600.0
     queue_size: int = 64
+    queue_bytes: int = 2 * 1024 * 1024
     subscribers_per_topic: int = 16
 
     @property

@@ -49,11 +49,16 @@ async def page_origins(request: Request, pg: PG) -> OriginPair:
 Origins = Annotated[OriginPair, Depends(page_origins)]
 
 
+#: The refusal of a session id the store does not hold.
+NO_SESSION = "this session expired or never existed: start again from the playground's home page"
+
+
 async def current_session(session_id: str, pg: PG) -> Session:
-    """The session named in the path (refused with 404 when there is none)."""
-    session = pg.store.session(session_id, create=True)
+    """The session named in the path (refused with 404 when there is none: a session starts
+    only at a route that starts one, never by naming an id)."""
+    session = pg.store.session(session_id)
     if session is None:
-        raise BadRequest(404, "no such session: start again from the home page", "session")
+        raise BadRequest(404, NO_SESSION, "session")
     return session
 
 

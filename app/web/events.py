@@ -1,9 +1,12 @@
 """Per-session event bus: each subscriber has its own bounded queue.
 
-Publishing never waits: when a subscriber's queue is full (a slow or stalled tab), the event is
-dropped for that subscriber only and counted. ``close()`` ends every stream at shutdown, so a
-first Ctrl-C does not wait for open server-sent event streams. The interface (``subscribe``,
-``publish``, ``close``) is small enough for a Redis-backed bus to replace this one.
+Publishing never waits: when a subscriber's queue is full (a slow or stalled tab), in events or
+in bytes, the event is dropped for that subscriber only and counted. An empty queue takes any
+event, however large, so a stream that has caught up gets the next event whole (each run event
+is the run's whole card, which brings the page up to date). ``close()`` ends every stream at
+shutdown, so a first Ctrl-C does not wait for open server-sent event streams. The interface
+(``subscribe``, ``publish``, ``close``) is small enough for a Redis-backed bus to replace this
+one.
 
 ``subscription`` and ``event_stream`` are what an SSE endpoint needs: one stream's
 subscription for the length of the response, and the stream's server-sent events.
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -21,6 +25,8 @@ from fastapi import HTTPException
 from fastapi.sse import ServerSentEvent
 
 DEFAULT_QUEUE_SIZE = 64
+# Bytes of event payloads one subscriber's queue holds (a run card is up to about 850 KB).
+DEFAULT_QUEUE_BYTES = 2 * 1024 * 1024
 DEFAULT_SUBSCRIBERS_PER_TOPIC = 16
 
 
@@ -31,6 +37,11 @@ class Event:
     name: str
     html: str
     id: int
+
+    @property
+    def size(self) -> int:
+        """The bytes its payload takes in memory."""
+        return sys.getsizeof(self.html)
 
 
 # Sentinel placed in a queue to end its stream.
@@ -53,22 +64,31 @@ class TooManySubscribers(RuntimeError):
 
 @dataclass(eq=False)
 class Subscription:
-    """A bounded queue of events for one stream; ``get()`` returns None once the bus closes."""
+    """A queue of events for one stream, bounded in events (the queue's size) and in bytes
+    (``max_bytes``); ``get()`` returns None once the bus closes."""
 
     topic: str
     queue: asyncio.Queue[Event] = field(repr=False)
     dropped: int = 0
+    max_bytes: int = DEFAULT_QUEUE_BYTES
+    queued_bytes: int = 0
 
     async def get(self) -> Event | None:
         event = await self.queue.get()
+        self.queued_bytes -= event.size if event is not _END else 0
         return None if event is _END else event
 
     def offer(self, event: Event) -> bool:
+        size = event.size
+        if not self.queue.empty() and self.queued_bytes + size > self.max_bytes:
+            self.dropped += 1
+            return False
         try:
             self.queue.put_nowait(event)
         except asyncio.QueueFull:
             self.dropped += 1
             return False
+        self.queued_bytes += size
         return True
 
     def end(self) -> None:
@@ -78,7 +98,8 @@ class Subscription:
                 self.queue.put_nowait(_END)
                 return
             except asyncio.QueueFull:
-                self.queue.get_nowait()
+                dropped = self.queue.get_nowait()
+                self.queued_bytes -= dropped.size if dropped is not _END else 0
                 self.dropped += 1
 
 
@@ -89,9 +110,11 @@ class EventBus:
         self,
         *,
         queue_size: int = DEFAULT_QUEUE_SIZE,
+        queue_bytes: int = DEFAULT_QUEUE_BYTES,
         subscribers_per_topic: int = DEFAULT_SUBSCRIBERS_PER_TOPIC,
     ) -> None:
         self.queue_size = queue_size
+        self.queue_bytes = queue_bytes
         self.subscribers_per_topic = subscribers_per_topic
         self._topics: dict[str, set[Subscription]] = {}
         self._ids = itertools.count(1)
@@ -104,7 +127,9 @@ class EventBus:
             if not subscribers:
                 del self._topics[topic]
             raise TooManySubscribers(topic)
-        sub = Subscription(topic, asyncio.Queue(maxsize=self.queue_size))
+        sub = Subscription(
+            topic, asyncio.Queue(maxsize=self.queue_size), max_bytes=self.queue_bytes
+        )
         if self.closed:
             sub.end()
         subscribers.add(sub)
@@ -129,7 +154,8 @@ class EventBus:
     def publish(self, topic: str, name: str, render: Callable[[], str]) -> int:
         """Offer one event to every subscriber of ``topic``; render it only if someone listens.
 
-        Returns how many subscribers took it. Never blocks: a full queue drops the event.
+        Returns how many subscribers took it. Never blocks: a full queue (in events or bytes)
+        drops the event.
         """
         subscribers = self._topics.get(topic)
         if not subscribers or self.closed:

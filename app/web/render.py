@@ -18,6 +18,7 @@ from app.cors.scenario import OUTCOME_EFFECTS
 from app.fix.sequence import build_sequence, visible
 from app.fix.understand import understand
 from app.fix.wire import raw_legs
+from app.runs.privacy import public_run
 from app.runs.share import share_url
 from app.runs.store import Exchange, Run
 from app.runs.validation import dom_id
@@ -37,8 +38,12 @@ def setup(templates: Jinja2Templates) -> None:
     env.lstrip_blocks = True
 
 
-def card_context(run: Run) -> dict[str, Any]:
-    """Everything the run card shows, computed once."""
+def card_context(run: Run, *, own: bool = False) -> dict[str, Any]:
+    """Everything the run card shows, computed once. ``own``: for the pages of the run's own
+    session (every header as it arrived, the fix opened in that session); otherwise for anyone
+    holding the run's id (no session, the browser's credentials redacted)."""
+    if not own:
+        run = public_run(run)
     return {
         "run": run,
         "prediction": run.prediction,
@@ -51,7 +56,8 @@ def card_context(run: Run) -> dict[str, Any]:
 
 def understand_run(run: Run) -> dict[str, Any]:
     """The run's sequence diagram, raw legs, explanation and fix, for the partials the run card
-    includes (sequence.html, raw_http.html, fix.html)."""
+    includes (sequence.html, raw_http.html, fix.html). The fix opens in the run's session when
+    it names one, else in a new session."""
     result = run.browser_result
     understanding = understand(run.scenario, run.prediction.browser)
     return {
@@ -65,7 +71,7 @@ def understand_run(run: Run) -> dict[str, Any]:
         ),
         "raw_legs": raw_legs(run.exchanges),
         "understanding": understanding,
-        "fix_url": share_url(understanding.fix.scenario, run.session_id),
+        "fix_url": share_url(understanding.fix.scenario, run.session_id or None),
     }
 
 
@@ -82,13 +88,14 @@ def prediction_context(scenario: Scenario | None, prediction: Prediction | None)
     }
 
 
-def card_html(templates: Jinja2Templates, run: Run) -> Markup:
-    return Markup(templates.get_template(CARD).render(card_context(run)))
+def card_html(templates: Jinja2Templates, run: Run, *, own: bool = False) -> Markup:
+    """The run's card; ``own`` for its own session's pages (see ``card_context``)."""
+    return Markup(templates.get_template(CARD).render(card_context(run, own=own)))
 
 
-def cards_html(templates: Jinja2Templates, runs: list[Run]) -> list[Markup]:
+def cards_html(templates: Jinja2Templates, runs: list[Run], *, own: bool = False) -> list[Markup]:
     """The cards of several runs, in the order given."""
-    return [card_html(templates, run) for run in runs]
+    return [card_html(templates, run, own=own) for run in runs]
 
 
 def console_entry_html(templates: Jinja2Templates, run: Run, exchange: Exchange) -> str:

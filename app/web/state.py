@@ -23,6 +23,7 @@ class Playground:
         self.settings = settings
         self.store = RunStore(
             max_sessions=settings.max_sessions,
+            max_unused_sessions=settings.max_unused_sessions,
             runs_per_session=settings.runs_per_session,
             exchanges_per_run=settings.exchanges_per_run,
             session_ttl=settings.session_ttl,
@@ -31,7 +32,9 @@ class Playground:
             max_sessions=settings.max_sessions, session_ttl=settings.session_ttl
         )
         self.bus = EventBus(
-            queue_size=settings.queue_size, subscribers_per_topic=settings.subscribers_per_topic
+            queue_size=settings.queue_size,
+            queue_bytes=settings.queue_bytes,
+            subscribers_per_topic=settings.subscribers_per_topic,
         )
         self.templates = Jinja2Templates(directory=str(resource_dir("templates")))
         render.setup(self.templates)
@@ -56,7 +59,7 @@ class Playground:
     def publish_run(self, run: Run) -> None:
         """Send the run's card, as it is now, to the pages of its session."""
         topic = runs_topic(run.session_id)
-        self.bus.publish(topic, "run", lambda: render.card_html(self.templates, run))
+        self.bus.publish(topic, "run", lambda: render.card_html(self.templates, run, own=True))
 
     def close_streams(self) -> None:
         """End every open event stream; safe to call from any thread or a signal handler."""

@@ -87,9 +87,9 @@ window.CorsRunner = (() => {
     return { reply, doc: await reply.json() };
   }
 
-  // Record what JavaScript got for the run; resolves with the playground's reply.
-  function recordResult(runId, result) {
-    return fetch(`/runs/${runId}/result`, {
+  // Record what JavaScript got for the run at `url`; resolves with the playground's reply.
+  function recordResult(url, result) {
+    return fetch(url, {
       method: "POST",
       headers: { "Content-Type": "application/json", Accept: "application/json" },
       body: JSON.stringify(result),
@@ -122,7 +122,9 @@ window.CorsRunner = (() => {
     const result = await runFetch(doc.target, doc.init);
     let card = null;
     try {
-      const answer = await recordResult(doc.run_id, result);
+      // The session's own result URL answers with the card its page shows; any other page
+      // posts to the run's public one.
+      const answer = await recordResult(doc.result || `/runs/${doc.run_id}/result`, result);
       if (answer.ok) card = (await answer.json()).card;
     } catch (e) {
       say(`The result could not be recorded (${e.message}).`);

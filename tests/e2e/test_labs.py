@@ -41,9 +41,12 @@ def open_lab(page: Any, site: str, lab: str, session: str | None = None) -> str:
 
 
 def recorded(live: BackgroundServer, run_id: str) -> list[dict[str, Any]]:
-    """The legs the API origin recorded for a run, from the JSON API."""
+    """The legs the API origin recorded for a run, from the JSON API; the cookies from the
+    store itself (the JSON API shows them redacted to anyone holding the run id)."""
     doc = httpx.get(f"{live.site_url}/api/runs/{run_id}", timeout=10).json()
-    return list(doc["exchanges"])
+    run = live.playground.store.run(run_id)
+    assert run is not None and len(run.exchanges) == len(doc["exchanges"])
+    return [exchange.to_json() for exchange in run.exchanges]
 
 
 def header(leg: dict[str, Any], name: str) -> str | None:

@@ -258,3 +258,26 @@ def test_large_type_and_narrow_screen(page: Any, live: BackgroundServer) -> None
     assert overflow <= 1
     page.reload()
     assert page.evaluate("document.documentElement.classList.contains('large')")
+
+
+def test_the_run_link_shares_the_run_without_the_session_or_its_cookies(
+    page: Any, context: Any, live: BackgroundServer
+) -> None:
+    """The browser sends its cookies for the API origin (same host, another port): the
+    session's page shows them whole, also once the result is in; the run's own page names no
+    session and shows them redacted."""
+    context.add_cookies([{"name": "secret", "value": "s3cr3t-value", "url": live.api_url}])
+    session = open_page(page, live)
+    origin = live.site_url
+    compose(page, method="GET", credentials="include",
+            response=(200, [("Access-Control-Allow-Origin", origin),
+                            ("Access-Control-Allow-Credentials", "true")]))  # fmt: skip
+    card = send(page)
+    assert "secret=s3cr3t-value" in card.locator(".legs").inner_text()
+    assert_agrees(card)
+    run_id = card.get_attribute("data-run-id")
+    page.goto(f"{live.site_url}/runs/{run_id}")
+    shared = page.content()
+    assert "s3cr3t-value" not in shared and session not in shared
+    assert "(redacted: 1 cookie, 19 bytes)" in page.locator(".legs").inner_text()
+    assert page.errors == []

@@ -81,3 +81,30 @@ def test_subscribers_per_topic_are_bounded() -> None:
         assert bus.subscriber_count("t") == 2
 
     asyncio.run(scenario())
+
+
+def test_a_stalled_subscriber_is_bounded_in_bytes_and_catches_up_with_a_whole_event() -> None:
+    """Large events fill a byte budget long before the count: past it, events are dropped for
+    that subscriber only (as past the count); once it has read its queue, the next event
+    arrives whole, even one larger than the budget (a run's whole card)."""
+
+    async def scenario() -> None:
+        card = "<article>" + "x" * 10_000 + "</article>"
+        bus = EventBus(queue_size=64, queue_bytes=25_000)
+        stalled = bus.subscribe("t")
+        reading = bus.subscribe("t")
+        for i in range(10):
+            assert bus.publish("t", "run", lambda i=i: f"{card}{i}") >= 1
+            assert (await reading.get()) is not None
+            assert stalled.queued_bytes <= 25_000
+        assert stalled.queue.qsize() == 2 and stalled.dropped == 8
+        assert reading.dropped == 0
+        while not stalled.queue.empty():
+            await stalled.get()
+        assert stalled.queued_bytes == 0
+        huge = "<article>" + "y" * 100_000 + "</article>"
+        bus.publish("t", "run", lambda: huge)
+        event = await stalled.get()
+        assert event is not None and event.html == huge
+
+    asyncio.run(scenario())

@@ -20,6 +20,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
+from app.runs.store import EXCHANGE_BUDGET, new_id
 from app.web.events import console_topic, runs_topic
 from app.web.server import BackgroundServer
 from tests.web.conftest import new_session
@@ -275,6 +276,81 @@ def test_a_request_of_ambiguous_length_to_the_site_is_refused(
         live.settings.site_port, ambiguous_request("POST", "/api/explain", framing, hidden)
     )
     assert len(live.playground.store) == sessions  # the hidden request created no run
+
+
+# --- invented ids -----------------------------------------------------------------------------
+
+
+def test_an_invented_session_id_is_refused_and_creates_nothing(
+    client: httpx.Client, live: BackgroundServer
+) -> None:
+    """Only the routes that start a session create one (``/``, ``/lessons``, a lesson's link,
+    ``/labs``, ``POST /api/runs`` without a session): a well-formed id nobody was given is a
+    404 everywhere else, so a stranger's requests cannot fill the store with sessions."""
+    invented = new_id()
+    site, api = live.site_url, live.api_url
+    store = live.playground.store
+    before = len(store)
+    routes = [
+        ("GET", f"{site}/sessions/{invented}"),
+        ("GET", f"{site}/sessions/{invented}?s=e30"),
+        ("GET", f"{site}/sessions/{invented}/lessons"),
+        ("GET", f"{site}/sessions/{invented}/lessons/simple-get"),
+        ("GET", f"{site}/sessions/{invented}/events"),
+        ("GET", f"{api}/console/{invented}"),
+        ("GET", f"{api}/console/{invented}/events"),
+        ("POST", f"{site}/sessions/{invented}/explain"),
+        ("POST", f"{site}/sessions/{invented}/runs"),
+        ("POST", f"{site}/sessions/{invented}/lessons/simple-get/answer"),
+        ("POST", f"{site}/sessions/{invented}/runs/{new_id()}/result"),
+        ("POST", f"{site}/api/runs?session={invented}"),
+    ]
+    for method, url in routes:
+        form = {"method": "GET", "choice": "yes"} if method == "POST" else None
+        with client.stream(method, url, data=form, timeout=5) as answer:
+            assert answer.status_code == 404, (method, url, answer.status_code)
+            answer.read()
+            assert "expired or never existed" in readable(answer), (method, url)
+    assert len(store) == before and store.session(invented) is None
+    page = client.get(f"{site}/sessions/{invented}", headers={"Accept": "text/html"})
+    assert page.status_code == 404
+    assert "This session expired or never existed" in page.text
+    assert '<a href="/">Start the playground</a>' in page.text
+
+
+def test_a_flood_of_new_sessions_never_evicts_a_session_in_use() -> None:
+    """Sessions that never did anything make room for each other, not for sessions in use."""
+    with BackgroundServer(max_unused_sessions=5) as live, httpx.Client(timeout=10) as c:
+        sid, learner = new_session(c, live), new_session(c, live)
+        created = c.post(f"{live.site_url}/sessions/{sid}/runs", data={"method": "GET"})
+        assert created.status_code == 201
+        lesson = f"{live.site_url}/sessions/{learner}/lessons/simple-get"
+        assert c.post(f"{lesson}/answer", data={"choice": "no"}).status_code == 303
+        for _ in range(30):
+            new_session(c, live)
+        page = c.get(f"{live.site_url}/sessions/{sid}")
+        assert page.status_code == 200 and created.json()["run_id"] in page.text
+        assert c.get(lesson).status_code == 200
+        assert live.playground.store.unused_count == 5
+
+
+def test_a_request_with_thousands_of_headers_is_kept_cut_down_with_a_note(
+    client: httpx.Client, live: BackgroundServer
+) -> None:
+    """Small on the wire (h11 allows a 16 KB head), large in memory: the leg is answered and
+    kept within its budget, the headers CORS is decided on first, and the card says so."""
+    run = create_api_run(client, live)
+    headers = [("Origin", live.site_url), *((f"X-{i}", "") for i in range(1500))]
+    answer = client.get(run["target"], headers=headers)
+    assert answer.status_code == 200
+    stored = live.playground.store.run(run["run_id"])
+    assert stored is not None and stored.exchanges_size <= EXCHANGE_BUDGET
+    leg = client.get(f"{live.site_url}/api/runs/{run['run_id']}").json()["exchanges"][0]
+    assert ["origin", live.site_url] in leg["request"]["headers"]
+    assert "headers left out" in leg["note"]
+    pages = (f"{live.site_url}/runs/{run['run_id']}", f"{live.api_url}/console/{run['session']}")
+    for page in pages:
+        assert "headers left out" in client.get(page).text
 
 
 # --- generated hostile documents -------------------------------------------------------------

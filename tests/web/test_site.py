@@ -387,7 +387,10 @@ def test_the_api_origin_follows_the_pages_host(
 
 
 def test_sessions_and_streams_are_bounded() -> None:
-    with BackgroundServer(max_sessions=3, subscribers_per_topic=1) as live, httpx.Client() as c:
+    with (
+        BackgroundServer(max_unused_sessions=3, subscribers_per_topic=1) as live,
+        httpx.Client() as c,
+    ):
         sids = [new_session(c, live) for _ in range(5)]
         assert len(live.playground.store) == 3
         with c.stream("GET", f"{live.site_url}/sessions/{sids[-1]}/events") as first:

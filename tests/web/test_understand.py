@@ -141,7 +141,12 @@ def test_the_fix_lists_each_change_and_every_library(templates: Jinja2Templates)
     assert 'data-name="Access-Control-Expose-Headers"' in html
     for library in ("starlette", "express", "flask", "django", "go", "nginx"):
         assert f'data-library="{library}"' in html
-    assert f"/sessions/{'s' * 22}?s=" in html  # opens the fixed scenario in this session
+    # The fix opens in a new session from the run's public card, in its own session from the
+    # session's pages.
+    assert 'class="fix-try" href="/?s=' in html and "s" * 22 not in html
+    run = make_run(STAR_WITH_CREDENTIALS, [PREFLIGHT_LEG], "blocked")
+    own = render.card_html(templates, run, own=True)
+    assert f'class="fix-try" href="/sessions/{"s" * 22}?s=' in own
 
 
 def test_the_raw_view_shows_each_leg_as_http_text(templates: Jinja2Templates) -> None:

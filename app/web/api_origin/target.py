@@ -125,7 +125,8 @@ class Target:
             at=received_at,
             run_id=run.id,
         )
-        pg.store.record(run, exchange)
+        if pg.store.record(run, exchange):
+            exchange = run.exchanges[-1]  # as kept: a leg over its budget is cut down
         pg.publish_run(run)
         pg.bus.publish(
             console_topic(run.session_id),

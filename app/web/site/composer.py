@@ -138,7 +138,9 @@ async def page(
             **render.prediction_context(targeted, prediction),
             "browser_label": browser_from_user_agent(request.headers.get("user-agent", "")).label,
             "share": None if shared is None else share_url(shared),
-            "cards": render.cards_html(pg.templates, list(reversed(session.runs.values()))),
+            "cards": render.cards_html(
+                pg.templates, list(reversed(session.runs.values())), own=True
+            ),
             "autorun": request.query_params.get("run") == "1" and checked.ok,
             "console_url": f"{origins.api}/console/{session.id}",
         },
@@ -191,8 +193,9 @@ async def create_run(request: Request, session: CurrentSession, pg: PG) -> JSONR
             "run_id": run.id,
             "target": run.target,
             "init": run.fetch_init,
-            "card": render.card_html(pg.templates, run),
+            "card": render.card_html(pg.templates, run, own=True),
             "share": share_url(run.scenario),
+            "result": f"/sessions/{session.id}/runs/{run.id}/result",
         },
         status_code=201,
     )

@@ -14,8 +14,9 @@ from starlette.routing import BaseRoute, Route
 from app.cors import predict
 from app.runs.agreement import run_document
 from app.runs.errors import BadRequest
+from app.runs.store import is_valid_id
 from app.runs.validation import Checked, FieldMessage, scenario_from_json
-from app.web.deps import PG, Origins, browser_profile, read_json
+from app.web.deps import NO_SESSION, PG, Origins, browser_profile, read_json
 
 router = APIRouter()
 
@@ -62,18 +63,21 @@ async def api_create_run(
     session: str | None = None,
     browser: str | None = None,
 ) -> JSONResponse:
-    """Scenario in; run id, target URL and session out. Send the request to ``target``."""
+    """Scenario in; run id, target URL and session out (a new session unless ``session`` names
+    a live one). Send the request to ``target``."""
     profile = browser_profile(request, browser)
     if session is not None:
-        found = pg.store.session(session, create=True)
-        if found is None:
+        if not is_valid_id(session):
             raise BadRequest(422, "not a valid session id", "session")
-    else:
-        found = pg.store.new_session()
+        if pg.store.session(session) is None:
+            raise BadRequest(404, NO_SESSION, "session")
     doc = await read_json(request)
     checked = scenario_from_json(doc, default_origin=origins.page, default_url=origins.api)
     if checked.scenario is None:
         return _error_json(checked)
+    found = pg.store.session(session) if session is not None else pg.store.new_session()
+    if found is None:  # it expired while the scenario was read
+        raise BadRequest(404, NO_SESSION, "session")
     notes = tuple(f"{n.field}: {n.message}" for n in checked.notes)
     run = pg.store.start_run(found, checked.scenario, origins.api, profile, notes)
     return JSONResponse(

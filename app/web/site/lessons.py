@@ -171,7 +171,7 @@ async def lesson_page(
         "form_fields": form_fields(scenario, slug),
         "answer": answer,
         "runs": runs,
-        "cards": render.cards_html(pg.templates, runs),
+        "cards": render.cards_html(pg.templates, runs, own=True),
         "text": _text(item, origins),
         "rich": rich,
         "origins": origins,
@@ -198,6 +198,7 @@ async def answer_question(
         if choice in valid:
             correct = choice == item.answer(origins.page, origins.api)
             answer = pg.progress.answer(session.id, slug, choice, correct)
+            pg.store.mark_used(session)
         else:
             error = "Pick one of the answers first."
     if request.headers.get("hx-request") != "true":

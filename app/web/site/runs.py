@@ -12,6 +12,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from app.runs.agreement import differences, parse_result
 from app.runs.errors import BadRequest
+from app.runs.privacy import public_run
 from app.runs.store import Run
 from app.web import render
 from app.web.deps import PG, RESULT_LIMIT, CurrentSession, read_json
@@ -30,31 +31,50 @@ async def known_run(run_id: str, pg: PG) -> Run:
 KnownRun = Annotated[Run, Depends(known_run)]
 
 
-@router.post("/runs/{run_id}/result", response_class=JSONResponse)
-async def post_result(request: Request, run: KnownRun, pg: PG) -> JSONResponse:
-    """What the page's JavaScript got from fetch(); compared with the prediction."""
+async def _record_result(request: Request, run: Run, pg: PG, *, own: bool) -> JSONResponse:
     if run.browser_result is not None:
         raise BadRequest(409, "this run already has its result", "run")
     doc = await read_json(request, RESULT_LIMIT)
     result = parse_result(doc, run, request.headers.get("user-agent", ""))
-    run.browser_result = result
-    run.differences = differences(run.prediction, run.exchanges, result)
-    run.touch()
+    if run.browser_result is not None:  # another answer came first while this one was read
+        raise BadRequest(409, "this run already has its result", "run")
+    pg.store.finish(run, result, differences(run.prediction, run.exchanges, result))
     pg.publish_run(run)
     return JSONResponse(
         {
-            "card": render.card_html(pg.templates, run),
+            "card": render.card_html(pg.templates, run, own=own),
             "agreement": run.agreement,
             "differences": list(run.differences),
         }
     )
 
 
+@router.post("/runs/{run_id}/result", response_class=JSONResponse)
+async def post_result(request: Request, run: KnownRun, pg: PG) -> JSONResponse:
+    """What the page's JavaScript got from fetch(); compared with the prediction. Anyone
+    holding the run id may post its first result; the card answered is the run's public one."""
+    return await _record_result(request, run, pg, own=False)
+
+
+@router.post("/sessions/{session_id}/runs/{run_id}/result", response_class=JSONResponse)
+async def post_own_result(
+    request: Request, session: CurrentSession, run_id: str, pg: PG
+) -> JSONResponse:
+    """The same, from the run's own session page: answered with the card that page shows."""
+    run = session.runs.get(run_id)
+    if run is None or pg.store.run(run_id) is not run:
+        raise BadRequest(404, "no such run in this session (it expired or never existed)", "run")
+    return await _record_result(request, run, pg, own=True)
+
+
 @router.get("/runs/{run_id}", response_class=HTMLResponse)
 async def run_page(request: Request, run: KnownRun, pg: PG) -> HTMLResponse:
-    """One run on its own page (no composer): its card, as it is now."""
+    """One run on its own page (no composer): its card, as it is now, as anyone holding the run
+    id sees it (no session, the browser's credentials redacted)."""
     return pg.templates.TemplateResponse(
-        request, "runs/page.html", {"run": run, "card": render.card_html(pg.templates, run)}
+        request,
+        "runs/page.html",
+        {"run": public_run(run), "card": render.card_html(pg.templates, run)},
     )
 
 
