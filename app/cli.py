@@ -1,4 +1,5 @@
-"""Command line: ``cors-playground [serve] | explain FILE | verify FILE``."""
+"""Command line: ``cors-playground [serve] | explain FILE | verify FILE | check URL |
+explain-error | har FILE``."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 from app import resource_dir
 from app.cors import PROFILES, ScenarioError, predict
 from app.scenario_file import read_scenarios
+from app.troubleshoot import commands as troubleshoot
 
 EXIT_USAGE = 2
 EXIT_CANNOT_START = 1
@@ -79,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="real browser to run: chromium, firefox or webkit (compared with its own profile)",
     )
     verify.add_argument("--json", action="store_true", help="print the full report as JSON")
+    troubleshoot.add_parsers(sub)
     return parser
 
 
@@ -139,6 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         args = parser.parse_args(["serve", *(argv or sys.argv[1:])])
     handlers = {"serve": cmd_serve, "explain": cmd_explain, "verify": cmd_verify}
+    handlers.update(troubleshoot.HANDLERS)
     try:
         return handlers[args.command](args)
     except ScenarioError as exc:

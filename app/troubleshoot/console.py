@@ -94,17 +94,13 @@ def webkit_console(scenario: Scenario, prediction: Prediction) -> tuple[str, ...
         if "," in value:
             reason = WEBKIT_MESSAGES["MultipleAllowOriginValues"]
         else:
-            reason = WEBKIT_ORIGIN_NOT_ALLOWED.format(
-                origin=scenario.origin, status=answer.status
-            )
+            reason = WEBKIT_ORIGIN_NOT_ALLOWED.format(origin=scenario.origin, status=answer.status)
     elif check == "MethodDisallowedByPreflightResponse":
         reason = WEBKIT_MESSAGES[check].format(value=prediction.failed_parameter or "")
     elif check == "HeaderDisallowedByPreflightResponse":
         # WebKit names the header as the page wrote it (the header map's key).
         lower = prediction.failed_parameter or ""
-        written = next(
-            (n for n, _ in scenario.request.headers if n.lower() == lower), lower
-        )
+        written = next((n for n, _ in scenario.request.headers if n.lower() == lower), lower)
         reason = WEBKIT_MESSAGES[check].format(value=written)
     elif check in ("InvalidAllowMethodsPreflightResponse", "InvalidAllowHeadersPreflightResponse"):
         header = ALLOW_METHODS if "Methods" in check else ALLOW_HEADERS
@@ -485,7 +481,8 @@ def _read_firefox(lines: Sequence[str]) -> Reading | None:
     reading.lines = [m.group(0) for m, _, _ in found]
     checks = [(m, n, h) for m, n, h in found if n is not None]
     not_sent = any(
-        n is None and m["reason"].strip() == "CORS request did not succeed"
+        n is None
+        and m["reason"].strip() == "CORS request did not succeed"
         and (m["status"] or "") == "(null)"
         for m, n, _ in found
     )
@@ -667,8 +664,7 @@ def _describe(reading: Reading) -> None:
                 reading.unknowns.append("the message does not name the method")
     elif name == "HeaderDisallowedByPreflightResponse":
         facts.append(
-            f"the preflight's Access-Control-Allow-Headers did not list the request header "
-            f"{value}"
+            f"the preflight's Access-Control-Allow-Headers did not list the request header {value}"
         )
     elif name == "InvalidAllowMethodsPreflightResponse":
         facts.append(
@@ -723,8 +719,9 @@ def reproduce(reading: Reading) -> Reproduction | None:
     headers: list[tuple[str, str]] = []
     body: str | None = None
     if name == "HeaderDisallowedByPreflightResponse" and reading.value:
-        headers.append((reading.value, "Bearer …" if reading.value.lower() == "authorization"
-                        else "1"))
+        headers.append(
+            (reading.value, "Bearer …" if reading.value.lower() == "authorization" else "1")
+        )
         assumed.append(f"a value for the request header {reading.value}")
     if method is None:
         if preflight and not headers:
@@ -747,9 +744,7 @@ def reproduce(reading: Reading) -> Reproduction | None:
         headers.append((CONTENT_TYPE, "application/json"))
         body = "{}" if method == "POST" else None
         assumed.append("Content-Type: application/json as the reason for the preflight")
-    if body is None and method == "POST" and any(
-        n.lower() == "content-type" for n, _ in headers
-    ):
+    if body is None and method == "POST" and any(n.lower() == "content-type" for n, _ in headers):
         body = "{}"
     allow = _passing_preflight(origin, method, headers, include)
     failing = _failing_answer(reading, name, origin, url, include, assumed)

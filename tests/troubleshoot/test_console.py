@@ -156,9 +156,7 @@ def test_chromium_older_wording_and_the_failed_request_line() -> None:
 
 
 def test_older_safari_wording() -> None:
-    text = (
-        "Fetch API cannot load http://api.test/x. Preflight response is not successful\n"
-    )
+    text = "Fetch API cannot load http://api.test/x. Preflight response is not successful\n"
     reading = parse_console(text)
     assert reading.browser == "webkit"
     assert reading.checks == ("PreflightInvalidStatus", "PreflightDisallowedRedirect")
@@ -215,17 +213,20 @@ def test_the_webkit_message_words_the_header_as_the_page_wrote_it() -> None:
             "origin": "http://a.test",
             "url": "http://b.test/x",
             "request": {"method": "GET", "headers": [["X-Token", "1"]]},
-            "preflight_response": {"status": 204, "headers": [["Access-Control-Allow-Origin", "*"]]},
+            "preflight_response": {
+                "status": 204,
+                "headers": [["Access-Control-Allow-Origin", "*"]],
+            },
         }
     )
     lines = webkit_console(scenario, predict(scenario, "webkit"))
-    assert lines[0] == "Request header field X-Token is not allowed by Access-Control-Allow-Headers."
+    assert (
+        lines[0] == "Request header field X-Token is not allowed by Access-Control-Allow-Headers."
+    )
     assert lines[1] == "Fetch API cannot load http://b.test/x due to access control checks."
 
 
 def test_allowed_requests_give_no_webkit_message() -> None:
-    scenario = Scenario.from_json(
-        {"response": {"headers": [["Access-Control-Allow-Origin", "*"]]}}
-    )
+    scenario = Scenario.from_json({"response": {"headers": [["Access-Control-Allow-Origin", "*"]]}})
     assert webkit_console(scenario, predict(scenario, "webkit")) == ()
     assert replace(scenario, id="x").id == "x"
