@@ -8,7 +8,7 @@ import textwrap
 from collections.abc import Sequence
 from typing import Any
 
-from app.cors import Scenario
+from app.cors import Scenario, predict
 from app.fix.search import LEG_WORDS, Change
 from app.fix.understand import Understanding
 from app.runs.share import share_url
@@ -173,8 +173,6 @@ def check_text(
             )
             continue
         planning = request.scenario()
-        from app.cors import predict
-
         first = predict(planning, probe.browsers[0])
         if first.preflight:
             out += _wrap("Preflight: yes, because " + "; ".join(first.preflight_reasons), "")
@@ -193,6 +191,7 @@ def check_text(
             continue
         if outcome.scenario is None:
             continue
+        scenario = masked(outcome.scenario)
         redirects = [
             leg for leg in outcome.legs if leg.status is not None and 300 <= leg.status < 400
         ]
@@ -203,9 +202,9 @@ def check_text(
                 "",
             )
         out.append("")
-        lines, blocked = _verdict_lines(outcome.scenario, probe.browsers)
+        lines, blocked = _verdict_lines(scenario, probe.browsers)
         out += lines
-        understanding = diagnose(outcome.scenario, blocked or probe.browsers[0])
+        understanding = diagnose(scenario, blocked or probe.browsers[0])
         out.append("")
         out.append("Fix it:")
         if outcome.actual_skipped and blocked:
@@ -215,13 +214,13 @@ def check_text(
                 "  ",
             )
         out += fix_lines(understanding)
-        link = playground_link(outcome.scenario, playground)
+        link = playground_link(scenario, playground)
         out.append("")
         if link:
-            out += _wrap(f"Open it in the playground: {link}", "")
+            out.append(f"Open it in the playground: {link}")
         fixed = playground_link(understanding.fix.scenario, playground)
         if fixed and understanding.fix.changes:
-            out += _wrap(f"The fixed scenario: {fixed}", "")
+            out.append(f"The fixed scenario: {fixed}")
     return "\n".join(out) + "\n"
 
 
@@ -240,7 +239,9 @@ def check_json(
             {
                 "browsers": list(outcome.probe.browsers),
                 "scenario": None if scenario is None else scenario.to_json(),
-                "predictions": {b: p.to_json() for b, p in outcome.predictions.items()},
+                "predictions": {}
+                if scenario is None
+                else {b: predict(scenario, b).to_json() for b in outcome.predictions},
                 "exchanges": [
                     {**leg.to_json(), "headers": [list(h) for h in masked_request(leg.headers)]}
                     for leg in outcome.legs
@@ -322,7 +323,7 @@ def reading_text(
             )
         link = playground_link(reproduction.scenario, playground)
         if link:
-            out += _wrap(f"Open it in the playground: {link}", "  ")
+            out.append(f"  Open it in the playground: {link}")
     if understanding is not None:
         out.append("")
         out.append("Fix it:")
