@@ -13,7 +13,7 @@ import pytest
 
 from app.cli import main
 from app.cors import Scenario, predict
-from app.troubleshoot.probe import USER_AGENT, CheckRequest, check, plan
+from app.troubleshoot.probe import USER_AGENT, CheckRequest, plan
 from app.web.server import BackgroundServer
 from tests.troubleshoot.servers import Servers, cors_servers
 
@@ -195,7 +195,7 @@ def test_a_server_without_cors_blocks_everywhere(servers: Servers, capsys) -> No
 def test_the_share_link_opens_in_the_playground(
     servers: Servers, playground: BackgroundServer, capsys
 ) -> None:
-    status, doc = check_json(
+    _, doc = check_json(
         capsys,
         servers.url("strict"),
         "--origin",
@@ -256,7 +256,7 @@ def test_an_unreachable_server_exits_2_with_the_reason(capsys) -> None:
     with __import__("socket").socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    status, out, err = run(
+    status, _, err = run(
         capsys, "check", f"http://127.0.0.1:{port}/", "--origin", "http://a.test"
     )
     assert status == 2
