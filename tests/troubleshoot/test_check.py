@@ -256,9 +256,7 @@ def test_an_unreachable_server_exits_2_with_the_reason(capsys) -> None:
     with __import__("socket").socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    status, _, err = run(
-        capsys, "check", f"http://127.0.0.1:{port}/", "--origin", "http://a.test"
-    )
+    status, _, err = run(capsys, "check", f"http://127.0.0.1:{port}/", "--origin", "http://a.test")
     assert status == 2
     assert "cannot connect" in err
 
