@@ -58,6 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=_env_int("CORS_PLAYGROUND_API_PORT", 8001),
         help="port of the API origin (env CORS_PLAYGROUND_API_PORT, default 8001)",
     )
+    serve.add_argument(
+        "--allow-check",
+        action="store_true",
+        help="let the troubleshooting page check a real server: the playground then sends "
+        "requests to any URL a visitor enters (off by default; never on a workshop server)",
+    )
 
     browsers = sorted(PROFILES)
     explain = sub.add_parser(
@@ -132,7 +138,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return EXIT_CANNOT_START
     from app.web.server import serve
 
-    status: int = serve(host=args.host, site_port=args.site_port, api_port=args.api_port)
+    status: int = serve(
+        host=args.host,
+        site_port=args.site_port,
+        api_port=args.api_port,
+        allow_check=getattr(args, "allow_check", False),
+    )
     return status
 
 

@@ -30,6 +30,7 @@ from app.cors.names import (
 )
 from app.cors.origins import serialize_origin
 from app.cors.scenario import MAX_STATUS, MIN_STATUS
+from app.runs.validation import invalid_text
 from app.troubleshoot.mask import masked
 from app.troubleshoot.words import label_of
 
@@ -140,6 +141,9 @@ def read_har(
         raise HarError(f"the archive is not valid JSON: {exc.msg} at line {exc.lineno}") from None
     except ValueError as exc:
         raise HarError(f"the archive is not usable JSON: {exc}") from None
+    problem = invalid_text(doc)
+    if problem is not None:
+        raise HarError(f"the archive's {problem.field} {problem.message}")
     log = doc.get("log") if isinstance(doc, dict) else None
     if not isinstance(log, dict):
         raise HarError('not a HAR file: it has no “log” object (HAR 1.2: {"log": {...}})')
@@ -505,3 +509,27 @@ def har_text(report: HarReport, links: Mapping[int, str | None]) -> str:
         if link:
             out.append(f"  open: {link}")
     return "\n".join(out) + "\n"
+
+
+def archive_from_upload(body: bytes, content_type: str) -> bytes:
+    """The archive's bytes from an upload: a multipart/form-data form (its ``har`` file
+    field), or the archive itself as the body. HarError when the form has no file."""
+    if not content_type.lower().startswith("multipart/form-data"):
+        return body
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1")
+    try:
+        message = BytesParser(policy=HTTP).parsebytes(head + body)
+    except (ValueError, TypeError, IndexError, LookupError) as exc:
+        raise HarError(f"the upload is not a readable form: {exc}") from None
+    if not message.is_multipart():
+        raise HarError("the upload is not a readable form (no parts)")
+    for part in message.iter_parts():
+        if part.get_param("name", header="content-disposition") != "har":
+            continue
+        payload = part.get_payload(decode=True)
+        if isinstance(payload, bytes) and payload:
+            return payload
+    raise HarError("choose a .har file to upload (the form's file field was empty)")

@@ -21,6 +21,10 @@ class Settings:
     session_ttl: float = 6 * 3600.0
     queue_size: int = 64
     subscribers_per_topic: int = 16
+    # The troubleshooting page may send requests to any URL a visitor types (a real server
+    # check). Off unless the server was started with --allow-check: a workshop server must
+    # not fetch arbitrary URLs for its attendees.
+    allow_check: bool = False
 
     @property
     def url_host(self) -> str:
