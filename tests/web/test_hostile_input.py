@@ -205,8 +205,14 @@ HAR_CLASSES: list[tuple[str, bytes]] = [
          "response": {"status": 10**30, "headers": {"a": 1}}},
     ]}}).encode()),
     ("an archive nested deeply", b'{"log": {"entries": ' + b"[" * 50_000 + b"]" * 50_000 + b"}}"),
-    ("an archive of a lone surrogate", b'{"log": {"entries": [], "creator": {"name": "\\ud800"}}}'),
-    ("an archive past the size limit", b'{"log": {"entries": [], "pad": "' + b"x" * (9 << 20) + b'"}}'),
+    (
+        "an archive of a lone surrogate",
+        b'{"log": {"entries": [], "creator": {"name": "\\ud800"}}}',
+    ),
+    (
+        "an archive past the size limit",
+        b'{"log": {"entries": [], "pad": "' + b"x" * (9 << 20) + b'"}}',
+    ),
     ("an archive of too many entries", json.dumps({"log": {"entries": [{}] * 6000}}).encode()),
 ]
 
@@ -232,7 +238,10 @@ def test_a_multipart_form_that_is_not_one_is_refused(
     for content_type, body in (
         ("multipart/form-data", b"--x\r\n"),
         ("multipart/form-data; boundary=x", b"garbage without parts"),
-        ("multipart/form-data; boundary=x", b"--x\r\nContent-Disposition: form-data\r\n\r\n1\r\n--x--"),
+        (
+            "multipart/form-data; boundary=x",
+            b"--x\r\nContent-Disposition: form-data\r\n\r\n1\r\n--x--",
+        ),
     ):
         answer = client.post(url, content=body, headers={"content-type": content_type})
         assert_answered_well(answer, content_type)
