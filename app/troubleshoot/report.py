@@ -43,7 +43,7 @@ def _wrap(text: str, indent: str) -> list[str]:
 
 def _leg_lines(leg: Leg) -> list[str]:
     title = "Preflight" if leg.kind == "preflight" else "Actual request"
-    out = [f"{title}: {leg.method} {leg.url}"]
+    out = [f"{title} sent: {leg.method} {leg.url}"]
     for name, value in masked_request(leg.headers):
         out.append(f"  > {name}: {value}")
     if leg.error:

@@ -37,6 +37,15 @@ def test_the_page_offers_the_three_starting_points(
     assert "--allow-check" in page.text
 
 
+def test_every_page_links_to_it(client: httpx.Client, live: BackgroundServer) -> None:
+    sid = new_session(client, live)
+    assert (
+        f'href="/sessions/{sid}/troubleshoot"' in client.get(f"{live.site_url}/sessions/{sid}").text
+    )
+    start = client.get(f"{live.site_url}/troubleshoot", follow_redirects=True)
+    assert start.status_code == 200 and 'id="console"' in start.text
+
+
 def test_a_pasted_error_gives_the_check_the_fix_and_a_scenario(
     client: httpx.Client, live: BackgroundServer
 ) -> None:

@@ -8,7 +8,7 @@ import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from app.runs.errors import BadRequest
 from app.runs.share import share_url
@@ -49,6 +49,12 @@ def _page(
         },
         status_code=status,
     )
+
+
+@router.get("/troubleshoot", response_class=RedirectResponse)
+async def troubleshoot_start(pg: PG) -> RedirectResponse:
+    """Start a session on the troubleshooting page."""
+    return RedirectResponse(f"/sessions/{pg.store.new_session().id}/troubleshoot", 303)
 
 
 @router.get("/sessions/{session_id}/troubleshoot", response_class=HTMLResponse)
