@@ -35,6 +35,7 @@ MAX_TIMEOUT = 120.0
 MAX_BODY_BYTES = 64 * 1024
 MAX_REQUEST_BODY = 64 * 1024
 MAX_HEADERS = 64
+FRAMING = frozenset({"content-length", "transfer-encoding"})
 USER_AGENT = "cors-playground-check (+https://fetch.spec.whatwg.org/#http-cors-protocol)"
 # Placeholder answers while planning: the engine needs a scenario; nothing reads them.
 _PLANNING = ServerResponse(200, ())
@@ -226,9 +227,13 @@ class Leg:
 
     @property
     def answer(self) -> ServerResponse | None:
+        """The answer as a scenario holds it: without Content-Length and Transfer-Encoding,
+        which frame this message's body and mean nothing to CORS (a replay of the scenario
+        sends its own body, so keeping them would misframe it)."""
         if self.status is None or not MIN_STATUS <= self.status <= MAX_STATUS:
             return None
-        return ServerResponse(self.status, self.response_headers)
+        kept = tuple(h for h in self.response_headers if h[0].lower() not in FRAMING)
+        return ServerResponse(self.status, kept)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -150,3 +150,18 @@ def test_each_listed_request_opens_in_the_playground(
         for request in doc["requests"]:
             page = client.get(request["share"])
             assert page.status_code == 200, request["share"]
+
+
+def test_the_page_lists_an_uploaded_archive(recorded: tuple[Path, BackgroundServer]) -> None:
+    path, live = recorded
+    with httpx.Client(timeout=20, follow_redirects=True) as client:
+        start = client.get(f"{live.site_url}/troubleshoot")
+        upload = client.post(
+            str(start.url) + "/har",
+            files={"har": ("playground.har", path.read_bytes(), "application/json")},
+        )
+        assert upload.status_code == 200
+        assert upload.text.count('data-outcome="allowed"') == 2
+        assert upload.text.count('data-outcome="failed"') == 2
+        assert "SECRETBEARER" not in upload.text and "COOKIEVALUE" not in upload.text
+        assert upload.text.count('class="open-scenario"') == 4
