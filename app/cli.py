@@ -1,4 +1,5 @@
-"""Command line: ``cors-playground [serve] | explain FILE | verify FILE``."""
+"""Command line: ``cors-playground [serve] | explain FILE | verify FILE | check URL |
+explain-error | har FILE``."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 from app import resource_dir
 from app.cors import PROFILES, ScenarioError, predict
 from app.scenario_file import read_scenarios
+from app.troubleshoot import commands as troubleshoot
 
 EXIT_USAGE = 2
 EXIT_CANNOT_START = 1
@@ -56,6 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=_env_int("CORS_PLAYGROUND_API_PORT", 8001),
         help="port of the API origin (env CORS_PLAYGROUND_API_PORT, default 8001)",
     )
+    serve.add_argument(
+        "--allow-check",
+        action="store_true",
+        help="let the troubleshooting page check a real server: the playground then sends "
+        "requests to any URL a visitor enters (off by default; never on a workshop server)",
+    )
 
     browsers = sorted(PROFILES)
     explain = sub.add_parser(
@@ -79,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="real browser to run: chromium, firefox or webkit (compared with its own profile)",
     )
     verify.add_argument("--json", action="store_true", help="print the full report as JSON")
+    troubleshoot.add_parsers(sub)
     return parser
 
 
@@ -129,7 +138,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return EXIT_CANNOT_START
     from app.web.server import serve
 
-    status: int = serve(host=args.host, site_port=args.site_port, api_port=args.api_port)
+    status: int = serve(
+        host=args.host,
+        site_port=args.site_port,
+        api_port=args.api_port,
+        allow_check=getattr(args, "allow_check", False),
+    )
     return status
 
 
@@ -139,6 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         args = parser.parse_args(["serve", *(argv or sys.argv[1:])])
     handlers = {"serve": cmd_serve, "explain": cmd_explain, "verify": cmd_verify}
+    handlers.update(troubleshoot.HANDLERS)
     try:
         return handlers[args.command](args)
     except ScenarioError as exc:

@@ -30,6 +30,8 @@ LAYERS = {
     "app.labs": 2,
     "app.generate": 2,
     "app.harness": 3,
+    # Above app.fix, which it builds on; beside the harness, which it never imports.
+    "app.troubleshoot": 3,
     "app.web": 4,
     "app.cli": 5,
 }

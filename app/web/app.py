@@ -22,14 +22,21 @@ from app.runs.errors import BadRequest
 from app.runs.validation import FieldMessage
 from app.web.api_origin import console, target
 from app.web.config import Settings
-from app.web.site import composer, json_api, labs, lessons, runs
+from app.web.site import composer, json_api, labs, lessons, runs, troubleshoot
 from app.web.state import Playground
 
 log = logging.getLogger("cors_playground")
 
 CLOSE = (b"connection", b"close")
 SERVER_ERROR = b"The playground failed to answer this request; the error is in its log.\n"
-SITE_ROUTERS = (composer.router, runs.router, json_api.router, lessons.router, labs.router)
+SITE_ROUTERS = (
+    composer.router,
+    runs.router,
+    json_api.router,
+    lessons.router,
+    labs.router,
+    troubleshoot.router,
+)
 
 
 class SecurityHeaders:

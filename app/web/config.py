@@ -23,6 +23,10 @@ class Settings:
     queue_size: int = 64
     queue_bytes: int = 2 * 1024 * 1024
     subscribers_per_topic: int = 16
+    # The troubleshooting page may send requests to any URL a visitor types (a real server
+    # check). Off unless the server was started with --allow-check: a workshop server must
+    # not fetch arbitrary URLs for its attendees.
+    allow_check: bool = False
 
     @property
     def url_host(self) -> str:

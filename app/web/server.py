@@ -184,10 +184,13 @@ def prepare(
     return server, [*site_sockets, *api_sockets], app.playground
 
 
-def serve(host: str = "localhost", site_port: int = 8000, api_port: int = 8001) -> int:
-    """Run the playground until Ctrl-C; return the process exit code."""
+def serve(
+    host: str = "localhost", site_port: int = 8000, api_port: int = 8001, **overrides: Any
+) -> int:
+    """Run the playground until Ctrl-C; return the process exit code (``overrides``: Settings
+    fields)."""
     try:
-        server, sockets, playground = prepare(host, site_port, api_port)
+        server, sockets, playground = prepare(host, site_port, api_port, **overrides)
     except PortInUse as exc:
         option = "--site-port" if exc.role == "site" else "--api-port"
         env = "CORS_PLAYGROUND_SITE_PORT" if exc.role == "site" else "CORS_PLAYGROUND_API_PORT"
@@ -206,6 +209,12 @@ def serve(host: str = "localhost", site_port: int = 8000, api_port: int = 8001) 
     print(f"CORS playground: open {settings.site_url}/", flush=True)
     print(f"  site origin (the page):      {settings.site_url}", flush=True)
     print(f"  API origin (the target):     {settings.api_url}", flush=True)
+    if settings.allow_check:
+        print(
+            "  --allow-check: the troubleshooting page sends requests to any URL a visitor "
+            "enters, from this machine",
+            flush=True,
+        )
     print("Press Ctrl-C to stop.", flush=True)
     try:
         server.run(sockets=sockets)

@@ -72,6 +72,9 @@ def targets(client: httpx.Client, live: BackgroundServer) -> list[Target]:
         Target("lab redirects", f"{site}/sessions/{sid}/labs/redirects/runs", "form"),
         Target("lab cookies", f"{site}/sessions/{sid}/labs/cookies/runs", "form"),
         Target("lesson answer", f"{site}/sessions/{sid}/lessons/simple-get/answer", "form"),
+        Target("explain a console error", f"{site}/sessions/{sid}/troubleshoot/console", "form"),
+        Target("import a HAR", f"{site}/sessions/{sid}/troubleshoot/har", "json"),
+        Target("check a server (off)", f"{site}/sessions/{sid}/troubleshoot/check", "form"),
     ]
 
 
@@ -351,6 +354,60 @@ def test_a_request_with_thousands_of_headers_is_kept_cut_down_with_a_note(
     pages = (f"{live.site_url}/runs/{run['run_id']}", f"{live.api_url}/console/{run['session']}")
     for page in pages:
         assert "headers left out" in client.get(page).text
+
+
+# HTTP Archives that are not what they claim, uploaded as a form's file or as the body.
+HAR_CLASSES: list[tuple[str, bytes]] = [
+    ("an archive that is not JSON", b"{\"log\": {\"entries\": [}"),
+    ("an archive without a log", b'{"entries": []}'),
+    ("an archive whose entries are not a list", b'{"log": {"entries": "many"}}'),
+    ("entries of every wrong shape", json.dumps({"log": {"entries": [
+        None, 1, "x", [], {"request": None}, {"request": {"url": 5}},
+        {"request": {"method": "GET", "url": "http://a.test/", "headers": [None, 1]},
+         "response": {"status": 10**30, "headers": {"a": 1}}},
+    ]}}).encode()),
+    ("an archive nested deeply", b'{"log": {"entries": ' + b"[" * 50_000 + b"]" * 50_000 + b"}}"),
+    (
+        "an archive of a lone surrogate",
+        b'{"log": {"entries": [], "creator": {"name": "\\ud800"}}}',
+    ),
+    (
+        "an archive past the size limit",
+        b'{"log": {"entries": [], "pad": "' + b"x" * (9 << 20) + b'"}}',
+    ),
+    ("an archive of too many entries", json.dumps({"log": {"entries": [{}] * 6000}}).encode()),
+]
+
+
+@pytest.mark.parametrize("name, data", HAR_CLASSES, ids=[c[0] for c in HAR_CLASSES])
+def test_each_bad_archive_gets_a_clear_refusal(
+    client: httpx.Client, live: BackgroundServer, name: str, data: bytes
+) -> None:
+    sid = new_session(client, live)
+    url = f"{live.site_url}/sessions/{sid}/troubleshoot/har"
+    as_body = client.post(url, content=data, headers={"content-type": "application/json"})
+    as_file = client.post(url, files={"har": ("upload.har", data, "application/octet-stream")})
+    for answer in (as_body, as_file):
+        assert_answered_well(answer, name)
+        assert answer.status_code in (200, 400, 413), (name, answer.status_code)
+
+
+def test_a_multipart_form_that_is_not_one_is_refused(
+    client: httpx.Client, live: BackgroundServer
+) -> None:
+    sid = new_session(client, live)
+    url = f"{live.site_url}/sessions/{sid}/troubleshoot/har"
+    for content_type, body in (
+        ("multipart/form-data", b"--x\r\n"),
+        ("multipart/form-data; boundary=x", b"garbage without parts"),
+        (
+            "multipart/form-data; boundary=x",
+            b"--x\r\nContent-Disposition: form-data\r\n\r\n1\r\n--x--",
+        ),
+    ):
+        answer = client.post(url, content=body, headers={"content-type": content_type})
+        assert_answered_well(answer, content_type)
+        assert answer.status_code == 400
 
 
 # --- generated hostile documents -------------------------------------------------------------
