@@ -40,7 +40,8 @@ PG = Annotated[Playground, Depends(playground)]
 
 def page_origins(request: Request, pg: PG) -> OriginPair:
     """The origins of the page this request came from (by the host name it used)."""
-    return pg.origins(request.url.hostname)
+    port = (request.scope.get("server") or ("", 0))[1]
+    return pg.settings.request_origins(request.headers.get("host"), port)
 
 
 Origins = Annotated[OriginPair, Depends(page_origins)]

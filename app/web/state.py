@@ -9,7 +9,7 @@ from starlette.templating import Jinja2Templates
 
 from app import resource_dir
 from app.lessons import ProgressStore
-from app.runs.origins import OriginPair, origin
+from app.runs.origins import OriginPair
 from app.runs.store import Run, RunStore
 from app.web import render
 from app.web.config import Settings
@@ -36,8 +36,6 @@ class Playground:
         self.templates = Jinja2Templates(directory=str(resource_dir("templates")))
         render.setup(self.templates)
         self.static_dir = resource_dir("static")
-        self.site_origins = tuple(origin(h, settings.site_port) for h in settings.page_hosts)
-        self.api_origins = tuple(origin(h, settings.api_port) for h in settings.page_hosts)
         self.loop: asyncio.AbstractEventLoop | None = None
 
     def page_host(self, host: str | None) -> str:

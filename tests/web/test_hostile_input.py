@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -189,6 +190,65 @@ def test_a_server_error_closes_its_connection_cleanly(live: BackgroundServer) ->
             assert failed.status_code == 500
             assert failed.headers.get("connection") == "close"
             assert c.get(f"{live.site_url}/api").status_code == 200
+
+
+# Host headers a browser never sends: each origin, the recording target included, refuses them
+# with a 400 that says why (the page would otherwise claim an origin that is not a host).
+BAD_HOSTS: list[bytes] = [
+    b"a b",
+    b"laptop.local:99999",
+    b"laptop.local:",
+    b"laptop.local:http",
+    b"[::1",
+    b"[::1]x",
+    b"[not-ipv6]:80",
+    b"::1",
+    b"300.1.1.1",
+    b"1.2.3",
+    b"<script>alert(1)</script>",
+    b"user@laptop.local",
+    b"laptop.local/path",
+    b"x" * 64 + b".local",
+    b"a." * 130 + b"b",
+    "évil.example".encode(),
+    b"a..b",
+    b"",
+]
+
+
+def raw_get(port: int, path: str, host_lines: list[bytes]) -> tuple[int, bytes]:
+    """Status and body of one GET with exactly these Host header lines, on a new connection."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        head = b"GET " + path.encode() + b" HTTP/1.1\r\n"
+        head += b"".join(b"Host: " + h + b"\r\n" for h in host_lines)
+        conn.sendall(head + b"Connection: close\r\n\r\n")
+        answer = b""
+        while chunk := conn.recv(65536):
+            answer += chunk
+    status = int(answer.split(b" ", 2)[1])
+    return status, answer.partition(b"\r\n\r\n")[2]
+
+
+def test_malformed_host_headers_are_refused_on_both_origins(
+    client: httpx.Client, live: BackgroundServer
+) -> None:
+    sid = new_session(client, live)
+    run = create_api_run(client, live)
+    site, api = live.settings.site_port, live.settings.api_port
+    places = [
+        (site, f"/sessions/{sid}"),
+        (site, f"/sessions/{sid}/events"),
+        (api, f"/console/{sid}"),
+        (api, f"/r/{run['run_id']}"),
+    ]
+    for port, path in places:
+        for host in BAD_HOSTS:
+            status, body = raw_get(port, path, [host])
+            assert status == 400, (host, path, status, body[:200])
+            assert b"Host" in body, (host, path, body[:200])
+        good = f"localhost:{port}".encode()
+        assert raw_get(port, path, [good, b"laptop.local"])[0] == 400, path  # two Host lines
+        assert raw_get(port, path.replace("/events", ""), [good])[0] == 200, path
 
 
 # --- generated hostile documents -------------------------------------------------------------

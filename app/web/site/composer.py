@@ -145,16 +145,13 @@ async def page(
     )
 
 
-def _composed(form_target: str, request: Request, pg: PG) -> tuple[OriginPair, str]:
-    origins = pg.origins(request.url.hostname)
-    return origins, origins.target(_target(form_target))
-
-
 @router.post("/sessions/{session_id}/explain", response_class=HTMLResponse)
-async def explain_fragment(request: Request, session: CurrentSession, pg: PG) -> HTMLResponse:
+async def explain_fragment(
+    request: Request, session: CurrentSession, origins: Origins, pg: PG
+) -> HTMLResponse:
     """The live prediction for the composer as it is now (htmx, debounced)."""
     form = await read_form(request)
-    origins, target = _composed(form.get("target", "same"), request, pg)
+    target = origins.target(_target(form.get("target", "same")))
     checked = scenario_from_form(form, origin=origins.page, url=target + PREVIEW_PATH)
     prediction = None
     if checked.scenario is not None:
@@ -173,10 +170,12 @@ async def explain_fragment(request: Request, session: CurrentSession, pg: PG) ->
 
 
 @router.post("/sessions/{session_id}/runs", response_class=JSONResponse)
-async def create_run(request: Request, session: CurrentSession, pg: PG) -> JSONResponse:
+async def create_run(
+    request: Request, session: CurrentSession, origins: Origins, pg: PG
+) -> JSONResponse:
     """Send: validate the composer, store the run, return what the page's fetch() needs."""
     form = await read_form(request)
-    origins, target = _composed(form.get("target", "same"), request, pg)
+    target = origins.target(_target(form.get("target", "same")))
     checked = scenario_from_form(form, origin=origins.page, url=target + PREVIEW_PATH)
     if checked.scenario is None:
         fragment = pg.templates.get_template("composer/prediction.html").render(
