@@ -3,8 +3,10 @@ runs on (Chromium resolves the name to loopback), in real Chromium."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+import httpx
 import pytest
 
 from app.web.server import BackgroundServer
@@ -40,3 +42,18 @@ def test_a_page_under_a_lan_name_is_that_origin_and_its_default_run_is_allowed(
     assert page.errors == []
     assert [m for m in messages if m.startswith("error")] == [], messages
     assert not [m for m in messages if "Cross-Origin-Opener-Policy" in m], messages
+
+
+def test_a_share_link_made_on_localhost_runs_allowed_under_the_lan_name(
+    page: Any, live: BackgroundServer
+) -> None:
+    """The link carries the page's origin as a placeholder: opened under another name, its
+    Allow-Origin is that page's origin, and the run it sends on opening is allowed."""
+    made = httpx.get(f"{live.site_url}/", params={"engine": "spec"}, follow_redirects=True)
+    link = re.search(r'id="share-run-link" href="([^"]+)"', made.text)
+    assert link
+    page.goto(f"http://{LAN_NAME}:{live.settings.site_port}" + link.group(1).replace("&amp;", "&"))
+    outcome = page.wait_for_selector("#runs .run[data-state='done'] .js-outcome")
+    assert outcome.get_attribute("data-outcome") == "allowed", outcome.text_content()
+    assert page.input_value("#f-engine") == "spec"
+    assert "run=1" not in page.url

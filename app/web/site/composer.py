@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
-from app.cors import Scenario, ScenarioError, predict
+from app.cors import PROFILES, Scenario, ScenarioError, predict
 from app.runs.agreement import browser_from_user_agent
 from app.runs.errors import BadRequest
 from app.runs.origins import TARGETS, OriginPair
@@ -53,7 +53,7 @@ def default_scenario(page_origin: str) -> Scenario:
     )
 
 
-def composer_values(scenario: Scenario, target: str = "same") -> dict[str, Any]:
+def composer_values(scenario: Scenario, target: str = "same", engine: str = "") -> dict[str, Any]:
     """The composer's fields filled from a scenario."""
     request = scenario.request
     return {
@@ -69,6 +69,7 @@ def composer_values(scenario: Scenario, target: str = "same") -> dict[str, Any]:
         "rs_status": scenario.response.status,
         "rs_headers": list(scenario.response.headers),
         "target": target,
+        "engine": engine,
     }
 
 
@@ -76,24 +77,42 @@ def _target(choice: str) -> str:
     return choice if choice in TARGETS else "same"
 
 
+def _link_choices(request: Request, origins: OriginPair) -> tuple[str, str, str | None]:
+    """The target and engine a link asks for, and what is wrong with them (None: nothing).
+    The cross-site target falls back to same-site where this page has none."""
+    target = request.query_params.get("target", "same")
+    engine = request.query_params.get("engine", "")
+    problems = []
+    if target not in TARGETS:
+        problems.append(f"target must be one of {', '.join(TARGETS)}")
+        target = "same"
+    if engine and engine not in PROFILES:
+        problems.append(f"engine must be one of {', '.join(PROFILES)}")
+        engine = ""
+    if not origins.cross_available:
+        target = "same"
+    return target, engine, ("the link's " + "; ".join(problems)) if problems else None
+
+
 def _restore(
     share: str, origins: OriginPair, values: dict[str, Any]
 ) -> tuple[int, str | None, Checked, dict[str, Any]]:
     """Decode a share link into composer values, keeping what was typed next to its errors."""
     try:
-        doc = decode_share(share)
+        doc = decode_share(share, page_origin=origins.page)
     except BadRequest as exc:
         return 400, exc.message, Checked(None), values
     checked = scenario_from_json(doc, default_origin=origins.page, default_url=origins.api)
+    target, engine = values["target"], values["engine"]
     if checked.scenario is not None:
-        return 200, None, checked, composer_values(checked.scenario)
+        return 200, None, checked, composer_values(checked.scenario, target, engine)
     try:  # structurally sound, with errors in some fields: show them where they are
         raw = Scenario.from_json(doc, default_origin=origins.page, default_url=origins.api)
     except (ScenarioError, TypeError, ValueError):
         first = checked.errors[0]
         message = f"the shared scenario is not valid: {first.field}: {first.message}"
         return 400, message, checked, values
-    return 400, None, checked, composer_values(raw)
+    return 400, None, checked, composer_values(raw, target, engine)
 
 
 @router.get("/", response_class=RedirectResponse)
@@ -108,21 +127,22 @@ async def index(request: Request, pg: PG) -> RedirectResponse:
 async def page(
     request: Request, session: CurrentSession, origins: Origins, pg: PG
 ) -> HTMLResponse:
-    """The playground page of this session, with a shared scenario when the link has one."""
-    status = 200
-    share_error = None
-    values = composer_values(default_scenario(origins.page))
+    """The playground page of this session, with a shared scenario, its target and engine
+    when the link has them."""
+    target, engine, share_error = _link_choices(request, origins)
+    status = 200 if share_error is None else 400
+    values = composer_values(default_scenario(origins.page), target, engine)
     checked = Checked(None)
     share = request.query_params.get("s")
     if share is not None:
-        status, share_error, checked, values = _restore(share, origins, values)
+        restored, problem, checked, values = _restore(share, origins, values)
+        status, share_error = max(status, restored), share_error or problem
     scenario = checked.scenario or default_scenario(origins.page)
     prediction = None
     targeted = None
     if checked.ok or share is None:
-        targeted = scenario.with_target(origins.page, origins.api + PREVIEW_PATH)
-        prediction = predict(targeted, browser=browser_profile(request))
-    shared = checked.scenario or (None if share else scenario)
+        targeted = scenario.with_target(origins.page, origins.target(target) + PREVIEW_PATH)
+        prediction = predict(targeted, browser=browser_profile(request, engine or None))
     return pg.templates.TemplateResponse(
         request,
         "composer/page.html",
@@ -136,9 +156,9 @@ async def page(
             "share_error": share_error,
             **render.prediction_context(targeted, prediction),
             "browser_label": browser_from_user_agent(request.headers.get("user-agent", "")).label,
-            "share": None if shared is None else share_url(shared),
+            "share": None if targeted is None else share_url(targeted, engine=engine),
             "cards": render.cards_html(pg.templates, list(reversed(session.runs.values()))),
-            "autorun": request.query_params.get("run") == "1" and checked.ok,
+            "autorun": request.query_params.get("run") == "1" and checked.ok and not share_error,
             "console_url": f"{origins.api}/console/{session.id}",
         },
         status_code=status,
@@ -154,8 +174,9 @@ async def explain_fragment(
     target = origins.target(_target(form.get("target", "same")))
     checked = scenario_from_form(form, origin=origins.page, url=target + PREVIEW_PATH)
     prediction = None
+    engine = form.get("engine", "")
     if checked.scenario is not None:
-        chosen = browser_profile(request, form.get("engine") or None)
+        chosen = browser_profile(request, engine or None)
         prediction = predict(checked.scenario, browser=chosen)
     return pg.templates.TemplateResponse(
         request,
@@ -164,7 +185,9 @@ async def explain_fragment(
             **render.prediction_context(checked.scenario, prediction),
             "checked": checked,
             "origins": origins,
-            "share": None if checked.scenario is None else share_url(checked.scenario),
+            "share": None
+            if checked.scenario is None
+            else share_url(checked.scenario, engine=engine),
         },
     )
 
@@ -183,6 +206,7 @@ async def create_run(
         )
         return JSONResponse({**checked.to_json(), "fragment": fragment}, status_code=422)
     notes = tuple(f"{n.field}: {n.message}" for n in checked.notes)
+    engine = form.get("engine", "")
     run = pg.store.start_run(session, checked.scenario, target, browser_profile(request), notes)
     return JSONResponse(
         {
@@ -190,7 +214,7 @@ async def create_run(
             "target": run.target,
             "init": run.fetch_init,
             "card": render.card_html(pg.templates, run),
-            "share": share_url(run.scenario),
+            "share": share_url(run.scenario, engine=engine if engine in PROFILES else ""),
         },
         status_code=201,
     )
