@@ -86,7 +86,7 @@ class Exchange:
     request: RecordedRequest
     response: RecordedResponse
     at: float
-    seq: int = 0
+    seq: int = 0  # the event id the server console got it with
     run_id: str = ""
 
     def to_json(self) -> dict[str, Any]:
@@ -145,6 +145,9 @@ class Run:
     browser_result: BrowserResult | None = None
     differences: tuple[str, ...] = ()
     version: int = 0
+    # The event id its latest change was published with (0: never), so a page's stream that
+    # resumes after missing events gets the runs changed since.
+    published: int = 0
     # Answers for the follow-up URLs ``/r/<url_id>/1``, ``/2``...: a redirect in ``response``
     # (or in a hop) points the browser at the next one, and each is recorded as its own leg.
     hops: tuple[ServerResponse, ...] = ()

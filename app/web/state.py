@@ -53,8 +53,11 @@ class Playground:
 
     def publish_run(self, run: Run) -> None:
         """Send the run's card, as it is now, to the pages of its session."""
+        run.published = self.bus.next_id()
         topic = runs_topic(run.session_id)
-        self.bus.publish(topic, "run", lambda: render.card_html(self.templates, run))
+        self.bus.publish(
+            topic, "run", lambda: render.card_html(self.templates, run), run.published
+        )
 
     def close_streams(self) -> None:
         """End every open event stream; safe to call from any thread or a signal handler."""

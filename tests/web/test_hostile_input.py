@@ -251,6 +251,36 @@ def test_malformed_host_headers_are_refused_on_both_origins(
         assert raw_get(port, path.replace("/events", ""), [good])[0] == 200, path
 
 
+def test_a_share_link_with_an_unknown_target_or_engine_says_so(
+    client: httpx.Client, live: BackgroundServer
+) -> None:
+    sid = new_session(client, live)
+    for params in ({"target": "far", "engine": "x"}, {"target": "\u0000", "engine": "<b>"}):
+        page = client.get(f"{live.site_url}/sessions/{sid}", params={**params, "run": "1"})
+        assert page.status_code == 400
+        assert "target must be one of same, cross; engine must be one of" in page.text
+        assert 'data-autorun=""' in page.text  # a refused link sends nothing
+
+
+# Where a reopened event stream resumes: ?since= is refused when it is not an event id;
+# Last-Event-ID, which the browser sends back as it got it, is ignored then (a new stream).
+BAD_SINCE = ["-1", "abc", "1e3", "9" * 16, "9" * 5000, "", "0x10", "1.5", "\u0661"]
+
+
+def test_a_malformed_resume_point_is_refused_naming_since(
+    client: httpx.Client, live: BackgroundServer
+) -> None:
+    sid = new_session(client, live)
+    for url in (f"{live.site_url}/sessions/{sid}/events", f"{live.api_url}/console/{sid}/events"):
+        for since in BAD_SINCE:
+            answer = client.get(url, params={"since": since})
+            assert answer.status_code == 422, (url, since)
+            assert readable(answer).startswith("since: "), answer.text
+        for last in ("abc", "-1", "9" * 5000, "1 2"):
+            with client.stream("GET", url, headers={"Last-Event-ID": last}) as stream:
+                assert stream.status_code == 200, (url, last)
+
+
 # --- generated hostile documents -------------------------------------------------------------
 
 

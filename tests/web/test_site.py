@@ -418,15 +418,6 @@ def test_a_link_with_a_literal_origin_keeps_it(
     assert allowed_origins(html) == ["http://a.example"]
 
 
-def test_a_link_with_an_unknown_target_or_engine_says_so(
-    client: httpx.Client, live: BackgroundServer
-) -> None:
-    sid = new_session(client, live)
-    page = client.get(f"{live.site_url}/sessions/{sid}", params={"target": "far", "engine": "x"})
-    assert page.status_code == 400
-    assert "target must be one of same, cross; engine must be one of" in page.text
-
-
 def test_the_composer_fragment_and_send_share_one_message(
     client: httpx.Client, live: BackgroundServer
 ) -> None:

@@ -86,6 +86,7 @@ class Target:
             request=RecordedRequest(method, path, headers, body_size),
             response=RecordedResponse(answer.status, tuple(sent_headers), len(body)),
             at=received_at,
+            seq=pg.bus.next_id(),
             run_id=run.id,
         )
         pg.store.record(run, exchange)
@@ -94,6 +95,7 @@ class Target:
             console_topic(run.session_id),
             "exchange",
             lambda: render.console_entry_html(pg.templates, run, exchange),
+            exchange.seq,
         )
         await send(
             {
