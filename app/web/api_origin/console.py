@@ -51,8 +51,9 @@ async def console_events(
     since: Since,
     pg: PG,
 ) -> AsyncIterator[ServerSentEvent]:
-    """Its exchanges as server-sent events (HTML); with ``since`` (or Last-Event-ID), first
-    the exchanges that arrived after that event."""
+    """Its exchanges as server-sent events (HTML).
+
+    With ``since`` (or Last-Event-ID), first the exchanges that arrived after that event."""
     upto = pg.bus.last_id
     backlog = None
     if since is not None:

@@ -127,8 +127,9 @@ async def index(request: Request, pg: PG) -> RedirectResponse:
 async def page(
     request: Request, session: CurrentSession, origins: Origins, pg: PG
 ) -> HTMLResponse:
-    """The playground page of this session, with a shared scenario, its target and engine
-    when the link has them."""
+    """The playground page of this session, with a shared scenario when the link has one.
+
+    The link may also choose the target (``target=cross``) and the engine (``engine=…``)."""
     target, engine, share_error = _link_choices(request, origins)
     status = 200 if share_error is None else 400
     values = composer_values(default_scenario(origins.page), target, engine)

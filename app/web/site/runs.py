@@ -71,8 +71,9 @@ async def session_events(
     since: Since,
     pg: PG,
 ) -> AsyncIterator[ServerSentEvent]:
-    """Run cards of this session as they change (server-sent events, HTML payloads); with
-    ``since`` (or Last-Event-ID), first the cards of the runs changed after that event."""
+    """Run cards of this session as they change (server-sent events, HTML payloads).
+
+    With ``since`` (or Last-Event-ID), first the cards of the runs changed after that event."""
     upto = pg.bus.last_id
     backlog = None
     if since is not None:
