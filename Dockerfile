@@ -23,7 +23,8 @@ COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
 USER playground
 EXPOSE 8000 8001
-# Listen on every interface inside the container; the page derives the API origin from the
-# host name the browser used, so http://localhost:8000 on the host works as expected.
+# Listen on every interface inside the container; each page takes its origin from the host
+# name its browser used and the API origin is that name on port 8001, so both
+# http://localhost:8000 on the host and http://<LAN name or address>:8000 from attendees work.
 ENV CORS_PLAYGROUND_HOST=0.0.0.0
 CMD ["cors-playground", "serve"]

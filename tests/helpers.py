@@ -11,8 +11,9 @@ from typing import Any
 
 
 @contextmanager
-def headless_chromium() -> Iterator[Any]:
-    """Headless Chromium through Playwright's sync API, launched as the harness launches it.
+def headless_chromium(*extra_args: str) -> Iterator[Any]:
+    """Headless Chromium through Playwright's sync API, launched as the harness launches it
+    (with ``extra_args`` after the harness's own).
 
     Playwright's sync API keeps an event loop running in this thread while it is open, which
     other tests' asyncio.run() must not meet: wrap it in a fixture whose scope ends with the
@@ -22,7 +23,7 @@ def headless_chromium() -> Iterator[Any]:
 
     from app.harness.chromium import CHROMIUM_ARGS, find_chromium
 
-    options: dict[str, Any] = {"headless": True, "args": list(CHROMIUM_ARGS)}
+    options: dict[str, Any] = {"headless": True, "args": [*CHROMIUM_ARGS, *extra_args]}
     executable = find_chromium()
     if executable:
         options["executable_path"] = executable

@@ -172,7 +172,7 @@ class Exchange:
     request: RecordedRequest
     response: RecordedResponse
     at: float
-    seq: int = 0
+    seq: int = 0  # the event id the server console got it with
     run_id: str = ""
     # Set when the leg was larger than the store keeps and was cut down: what was left out.
     note: str = ""
@@ -300,6 +300,9 @@ class Run:
     browser_result: BrowserResult | None = None
     differences: tuple[str, ...] = ()
     version: int = 0
+    # The event id its latest change was published with (0: never), so a page's stream that
+    # resumes after missing events gets the runs changed since.
+    published: int = 0
     # Answers for the follow-up URLs ``/r/<url_id>/1``, ``/2``...: a redirect in ``response``
     # (or in a hop) points the browser at the next one, and each is recorded as its own leg.
     hops: tuple[ServerResponse, ...] = ()

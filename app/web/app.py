@@ -7,18 +7,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.runs.errors import BadRequest
+from app.runs.origins import DEFAULT_PORT, OriginPair, is_loopback, parse_host
 from app.runs.validation import FieldMessage
 from app.web.api_origin import console, target
 from app.web.config import Settings
@@ -29,6 +33,10 @@ log = logging.getLogger("cors_playground")
 
 CLOSE = (b"connection", b"close")
 SERVER_ERROR = b"The playground failed to answer this request; the error is in its log.\n"
+BAD_HOST = (
+    b"The Host header must be one host name, IPv4 address or bracketed IPv6 address, with an "
+    b"optional port.\n"
+)
 SITE_ROUTERS = (
     composer.router,
     runs.router,
@@ -42,27 +50,46 @@ SITE_ROUTERS = (
 class SecurityHeaders:
     """Adds a Content-Security-Policy (no inline scripts) and friends to pages of one origin.
 
-    Paths under ``skip`` are left untouched: the API origin's target answers with exactly the
-    headers the learner configured, nothing more.
+    The policy names the origins of the page behind each request, from the host name that
+    request used. Paths under ``skip`` are left untouched: the API origin's target answers with
+    exactly the headers the learner configured, nothing more.
     """
 
-    def __init__(self, app: ASGIApp, csp: str, skip: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        settings: Settings,
+        csp: Callable[[OriginPair], str],
+        skip: tuple[str, ...] = (),
+    ) -> None:
         self.app = app
+        self.settings = settings
+        self.csp = csp
         self.skip = skip
-        self.headers = [
-            (b"content-security-policy", csp.encode("latin-1")),
+
+    def headers(self, scope: Scope) -> list[tuple[bytes, bytes]]:
+        host = Headers(scope=scope).get("host")
+        port = (scope.get("server") or ("", 0))[1]
+        pair = self.settings.request_origins(host, port)
+        headers = [
+            (b"content-security-policy", self.csp(pair).encode("latin-1")),
             (b"x-content-type-options", b"nosniff"),
-            (b"cross-origin-opener-policy", b"same-origin"),
         ]
+        # Browsers ignore (and complain in the console about) COOP on an origin that is not
+        # potentially trustworthy: over plain http, only loopback names are.
+        if is_loopback(pair.host):
+            headers.append((b"cross-origin-opener-policy", b"same-origin"))
+        return headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(self.skip):
             await self.app(scope, receive, send)
             return
+        added = self.headers(scope)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *self.headers]
+                message["headers"] = [*message.get("headers", []), *added]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -147,8 +174,19 @@ def api_app(pg: Playground) -> FastAPI:
     return app
 
 
-def site_csp(pg: Playground) -> str:
-    apis = " ".join(pg.api_origins)
+def csp_source(origin: str) -> str:
+    """A CSP source expression for an http origin. A host-source cannot name an IPv6 address,
+    so one on an IPv6 address is every host on its port (browsers match IP addresses with
+    ``*``)."""
+    parts = urlsplit(origin)
+    if parts.hostname and ":" in parts.hostname:
+        return f"http://*:{parts.port or DEFAULT_PORT}"
+    return origin
+
+
+def site_csp(pair: OriginPair) -> str:
+    """The site's policy: scripts from itself, fetch() and frames to the page's API origins."""
+    apis = " ".join(csp_source(o) for o in pair.api_origins)
     return (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
         f"connect-src 'self' {apis}; frame-src {apis}; object-src 'none'; "
@@ -156,11 +194,12 @@ def site_csp(pg: Playground) -> str:
     )
 
 
-def api_csp(pg: Playground) -> str:
+def api_csp(pair: OriginPair) -> str:
+    """The API origin's pages: framed only by the page on the same host name (the console)."""
     return (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
         "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; "
-        f"frame-ancestors {' '.join(pg.site_origins)}"
+        f"frame-ancestors {' '.join(csp_source(o) for o in pair.site_origins)}"
     )
 
 
@@ -189,8 +228,8 @@ class TwoOrigins:
     def __init__(self, pg: Playground) -> None:
         self.playground = pg
         self.settings = pg.settings
-        self.site = SecurityHeaders(site_app(pg), site_csp(pg))
-        self.api = SecurityHeaders(api_app(pg), api_csp(pg), skip=("/r/",))
+        self.site = SecurityHeaders(site_app(pg), self.settings, site_csp)
+        self.api = SecurityHeaders(api_app(pg), self.settings, api_csp, skip=("/r/",))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -200,6 +239,10 @@ class TwoOrigins:
         app = self.api if server and server[1] == self.settings.api_port else self.site
         if scope["type"] != "http":
             await app(scope, receive, send)
+            return
+        hosts = Headers(scope=scope).getlist("host")
+        if len(hosts) > 1 or (hosts and parse_host(hosts[0]) is None):
+            await _plain_answer(send, 400, BAD_HOST)
             return
         # The API origin's target answers every method, and sends exactly what it records.
         target = app is self.api and scope["path"].startswith("/r/")
@@ -224,14 +267,7 @@ class TwoOrigins:
         except Exception:
             log.exception("error while answering %s %s", scope.get("method"), scope.get("path"))
             if not started:
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 500,
-                        "headers": [(b"content-type", b"text/plain; charset=utf-8"), CLOSE],
-                    }
-                )
-                await send({"type": "http.response.body", "body": SERVER_ERROR})
+                await _plain_answer(send, 500, SERVER_ERROR)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -242,6 +278,22 @@ class TwoOrigins:
             elif message["type"] == "lifespan.shutdown":
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+async def _plain_answer(send: Send, status: int, text: bytes) -> None:
+    """A plain-text answer that ends its connection (the request was not one to go on from)."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(text)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": text})
 
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> TwoOrigins:

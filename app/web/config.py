@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.runs.origins import LOOPBACK_NAMES, OriginPair
+from app.runs.origins import DEFAULT_PORT, OriginPair, is_host_name, parse_host
+
+# Addresses that listen on every interface: their pages are reached by other names.
+WILDCARD_HOSTS = ("", "0.0.0.0", "::")
 
 
 @dataclass(frozen=True)
@@ -31,7 +34,7 @@ class Settings:
     @property
     def url_host(self) -> str:
         """The host name to print in URLs (a wildcard address is reached as localhost)."""
-        if self.host in ("", "0.0.0.0", "::"):
+        if self.host in WILDCARD_HOSTS:
             return "localhost"
         return f"[{self.host}]" if ":" in self.host else self.host
 
@@ -44,19 +47,33 @@ class Settings:
         return f"http://{self.url_host}:{self.api_port}"
 
     @property
-    def page_hosts(self) -> tuple[str, ...]:
-        """Host names the page may be loaded from; the API origin follows the page's host."""
-        if self.host in LOOPBACK_NAMES or ":" in self.host or self.host in ("", "0.0.0.0"):
-            return LOOPBACK_NAMES
-        return (*LOOPBACK_NAMES, self.host)
+    def fallback_host(self) -> str:
+        """The page's host name when a request names none (HTTP/1.0 without ``Host``)."""
+        return "localhost" if self.host in WILDCARD_HOSTS else self.host
 
     def page_host(self, host: str | None) -> str:
-        """The page's host name if it is one we serve, else the configured one."""
-        if host and host in self.page_hosts:
-            return host
-        configured = self.url_host
-        return configured if configured in self.page_hosts else "localhost"
+        """The host name the page was loaded from: the one its request used, when that is a
+        host name or an IP address (any name that reaches the playground is one it serves),
+        else the configured one."""
+        if host and (is_host_name(host.lower()) or parse_host(f"[{host}]") is not None):
+            return host.lower()
+        return self.fallback_host
 
-    def origins(self, host: str | None) -> OriginPair:
-        """The origins of a page loaded from ``host`` (localhost pairs with localhost)."""
-        return OriginPair.of(self.page_host(host), self.site_port, self.api_port)
+    def origins(self, host: str | None, site_port: int = 0, api_port: int = 0) -> OriginPair:
+        """The origins of a page loaded from ``host`` (the ports as the browser uses them,
+        by default the ones the playground listens on)."""
+        return OriginPair.of(
+            self.page_host(host), site_port or self.site_port, api_port or self.api_port
+        )
+
+    def request_origins(self, host_header: str | None, port: int) -> OriginPair:
+        """The origins of the page behind a request that arrived on ``port`` saying
+        ``Host: host_header``: the host name, and that socket's port, are the browser's."""
+        parsed = parse_host(host_header) if host_header else None
+        if parsed is None:
+            return self.origins(None)
+        host, used = parsed
+        used = used or DEFAULT_PORT
+        if port == self.api_port:
+            return self.origins(host, api_port=used)
+        return self.origins(host, site_port=used)

@@ -8,10 +8,11 @@ dependency in a worker thread, which costs more than the request's own work here
 from __future__ import annotations
 
 import json
+import re
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 
 from app.cors import PROFILES
 from app.runs.agreement import browser_from_user_agent
@@ -43,10 +44,32 @@ PG = Annotated[Playground, Depends(playground)]
 
 async def page_origins(request: Request, pg: PG) -> OriginPair:
     """The origins of the page this request came from (by the host name it used)."""
-    return pg.origins(request.url.hostname)
+    port = (request.scope.get("server") or ("", 0))[1]
+    return pg.settings.request_origins(request.headers.get("host"), port)
 
 
 Origins = Annotated[OriginPair, Depends(page_origins)]
+
+
+#: Event ids are counted from 1 by one process: 15 digits are more than it will ever give out.
+MAX_EVENT_ID = 10**15 - 1
+_EVENT_ID = re.compile(r"[0-9]{1,15}")
+
+
+async def resume_point(
+    request: Request, since: Annotated[int | None, Query(ge=0, le=MAX_EVENT_ID)] = None
+) -> int | None:
+    """Where a reopened event stream resumes: the last event id the page had, from ``?since=``
+    (the page's script reopening it) or ``Last-Event-ID`` (the browser's own reconnection),
+    the later of the two; None for a new stream. A malformed ``Last-Event-ID`` is ignored."""
+    header = request.headers.get("last-event-id", "")
+    last = int(header) if _EVENT_ID.fullmatch(header) else None
+    if since is None or last is None:
+        return since if last is None else last
+    return max(since, last)
+
+
+Since = Annotated[int | None, Depends(resume_point)]
 
 
 #: The refusal of a session id the store does not hold.

@@ -10,14 +10,17 @@ one.
 
 ``subscription`` and ``event_stream`` are what an SSE endpoint needs: one stream's
 subscription for the length of the response, and the stream's server-sent events.
+
+Event ids increase across the bus. A page holds its stream only while it is visible (browsers
+allow six connections per host name) and reopens it from the last id it had; the endpoint then
+sends what changed meanwhile (its ``backlog``) before the live events.
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -117,8 +120,19 @@ class EventBus:
         self.queue_bytes = queue_bytes
         self.subscribers_per_topic = subscribers_per_topic
         self._topics: dict[str, set[Subscription]] = {}
-        self._ids = itertools.count(1)
+        self._last_id = 0
         self.closed = False
+
+    @property
+    def last_id(self) -> int:
+        """The newest event id given out."""
+        return self._last_id
+
+    def next_id(self) -> int:
+        """A new event id, greater than every earlier one (also when nobody listens, so a
+        change can be stamped with it and sent later to a stream that resumes)."""
+        self._last_id += 1
+        return self._last_id
 
     def subscribe(self, topic: str) -> Subscription:
         """A new stream for ``topic``; already ended if the bus is closed."""
@@ -151,8 +165,11 @@ class EventBus:
             return len(self._topics.get(topic, ()))
         return sum(len(s) for s in self._topics.values())
 
-    def publish(self, topic: str, name: str, render: Callable[[], str]) -> int:
+    def publish(
+        self, topic: str, name: str, render: Callable[[], str], event_id: int | None = None
+    ) -> int:
         """Offer one event to every subscriber of ``topic``; render it only if someone listens.
+        Its id is ``event_id`` (from ``next_id``), or a new one.
 
         Returns how many subscribers took it. Never blocks: a full queue (in events or bytes)
         drops the event.
@@ -160,7 +177,7 @@ class EventBus:
         subscribers = self._topics.get(topic)
         if not subscribers or self.closed:
             return 0
-        event = Event(name, render(), next(self._ids))
+        event = Event(name, render(), self.next_id() if event_id is None else event_id)
         return sum(1 for sub in list(subscribers) if sub.offer(event))
 
     def close(self) -> None:
@@ -185,10 +202,35 @@ async def subscription(bus: EventBus, topic: str, busy: str) -> AsyncIterator[Su
         bus.unsubscribe(sub)
 
 
-async def event_stream(sub: Subscription, *, named: bool) -> AsyncIterator[ServerSentEvent]:
+def _server_sent(event: Event, named: bool) -> ServerSentEvent:
+    name = event.name if named else None
+    return ServerSentEvent(raw_data=event.html, event=name, id=str(event.id))
+
+
+async def event_stream(
+    sub: Subscription,
+    *,
+    named: bool,
+    upto: int,
+    backlog: Sequence[Event] | None = None,
+) -> AsyncIterator[ServerSentEvent]:
     """The subscription's events as server-sent events (HTML payloads), until the bus closes;
-    ``named`` gives each event its SSE event name (otherwise the browser's ``message``)."""
+    ``named`` gives each event its SSE event name (otherwise the browser's ``message``).
+
+    A resumed stream first sends its ``backlog``: what changed after the client's last event,
+    up to ``upto`` (the bus's last id when the stream began), and then skips queued events up
+    to ``upto``, which the backlog holds. Every stream then marks ``upto`` as its last event
+    id, so the client resumes from there: a ``ready`` event for a named stream, whose script
+    reads it, an id alone for the others (the browser's own reconnection sends it back).
+    """
     yield ServerSentEvent(comment="connected", retry=2000)
+    for missed in backlog or ():
+        yield _server_sent(missed, named)
+    if named:
+        yield ServerSentEvent(event="ready", raw_data="", id=str(upto))
+    else:
+        yield ServerSentEvent(id=str(upto))
     while (event := await sub.get()) is not None:
-        name = event.name if named else None
-        yield ServerSentEvent(raw_data=event.html, event=name, id=str(event.id))
+        if backlog is not None and event.id <= upto:
+            continue
+        yield _server_sent(event, named)

@@ -18,7 +18,7 @@ from typing import Any
 import uvicorn
 
 from app.web.app import TwoOrigins
-from app.web.config import Settings
+from app.web.config import WILDCARD_HOSTS, Settings
 from app.web.protocol import PlaygroundConfig
 from app.web.state import Playground
 
@@ -184,6 +184,27 @@ def prepare(
     return server, [*site_sockets, *api_sockets], app.playground
 
 
+def banner(settings: Settings) -> list[str]:
+    """What ``serve`` prints once both origins listen."""
+    lines = [
+        f"CORS playground: open {settings.site_url}/",
+        f"  site origin (the page):      {settings.site_url}",
+        f"  API origin (the target):     {settings.api_url}",
+    ]
+    if settings.host in WILDCARD_HOSTS:
+        lines.append(
+            f"  from other machines: http://<this machine's name or address>:{settings.site_port}/"
+            " (each page's API origin is the same name)"
+        )
+    if settings.allow_check:
+        lines.append(
+            "  --allow-check: the troubleshooting page sends requests to any URL a visitor "
+            "enters, from this machine"
+        )
+    lines.append("Press Ctrl-C to stop.")
+    return lines
+
+
 def serve(
     host: str = "localhost", site_port: int = 8000, api_port: int = 8001, **overrides: Any
 ) -> int:
@@ -205,17 +226,8 @@ def serve(
         print(f"cors-playground: cannot start: {exc}", file=sys.stderr)
         return 1
     allow_open_files()
-    settings = playground.settings
-    print(f"CORS playground: open {settings.site_url}/", flush=True)
-    print(f"  site origin (the page):      {settings.site_url}", flush=True)
-    print(f"  API origin (the target):     {settings.api_url}", flush=True)
-    if settings.allow_check:
-        print(
-            "  --allow-check: the troubleshooting page sends requests to any URL a visitor "
-            "enters, from this machine",
-            flush=True,
-        )
-    print("Press Ctrl-C to stop.", flush=True)
+    for line in banner(playground.settings):
+        print(line, flush=True)
     try:
         server.run(sockets=sockets)
     except KeyboardInterrupt:

@@ -9,7 +9,7 @@ from starlette.templating import Jinja2Templates
 
 from app import resource_dir
 from app.lessons import ProgressStore
-from app.runs.origins import OriginPair, origin
+from app.runs.origins import OriginPair
 from app.runs.store import Run, RunStore
 from app.web import render
 from app.web.config import Settings
@@ -39,8 +39,6 @@ class Playground:
         self.templates = Jinja2Templates(directory=str(resource_dir("templates")))
         render.setup(self.templates)
         self.static_dir = resource_dir("static")
-        self.site_origins = tuple(origin(h, settings.site_port) for h in settings.page_hosts)
-        self.api_origins = tuple(origin(h, settings.api_port) for h in settings.page_hosts)
         self.loop: asyncio.AbstractEventLoop | None = None
 
     def page_host(self, host: str | None) -> str:
@@ -58,8 +56,11 @@ class Playground:
 
     def publish_run(self, run: Run) -> None:
         """Send the run's card, as it is now, to the pages of its session."""
+        run.published = self.bus.next_id()
         topic = runs_topic(run.session_id)
-        self.bus.publish(topic, "run", lambda: render.card_html(self.templates, run, own=True))
+        self.bus.publish(
+            topic, "run", lambda: render.card_html(self.templates, run, own=True), run.published
+        )
 
     def close_streams(self) -> None:
         """End every open event stream; safe to call from any thread or a signal handler."""

@@ -134,16 +134,58 @@ window.CorsRunner = (() => {
 
   /**
    * Listen to a session's event stream: `onRun(html)` gets a run's whole card on every change.
-   * Resolves once the stream is listening (or after 3 s, so a slow stream blocks nothing).
+   * The stream is held only while the page is visible: browsers allow six connections per host
+   * name, and a stream held by every tab would leave a seventh tab unable to load. Shown again,
+   * the page reopens it from the last event it had and the server first sends the cards that
+   * changed meanwhile. Resolves once the stream is first listening (or after 3 s, so a slow
+   * stream blocks nothing).
    */
   function listen(url, onRun) {
-    const source = new EventSource(url);
-    source.addEventListener("run", (event) => onRun(event.data));
-    window.addEventListener("pagehide", () => source.close());
-    return new Promise((resolve) => {
-      source.addEventListener("open", () => resolve());
+    let source = null;
+    let last = null; // the id of the newest event this page has had
+    let resumed = false;
+    let listening;
+    const ready = new Promise((resolve) => {
+      listening = resolve;
       window.setTimeout(resolve, 3000);
     });
+
+    function seen(event) {
+      if (!/^[0-9]+$/.test(event.lastEventId)) return;
+      const id = Number(event.lastEventId);
+      if (last === null || id > last) last = id;
+    }
+
+    function open() {
+      if (source) return;
+      const address = new URL(url, window.location.href);
+      if (resumed) address.searchParams.set("since", String(last === null ? 0 : last));
+      resumed = true;
+      source = new EventSource(address);
+      source.addEventListener("open", () => listening());
+      source.addEventListener("ready", seen);
+      source.addEventListener("run", (event) => {
+        seen(event);
+        onRun(event.data);
+      });
+    }
+
+    function close() {
+      if (!source) return;
+      source.close();
+      source = null;
+    }
+
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "hidden") close();
+      else open();
+    });
+    window.addEventListener("pagehide", close);
+    window.addEventListener("pageshow", (event) => {
+      if (event.persisted && document.visibilityState !== "hidden") open();
+    });
+    if (document.visibilityState !== "hidden") open();
+    return ready;
   }
 
   return Object.freeze({ parse, cardUpdate, placeCard, runFetch, send, listen });

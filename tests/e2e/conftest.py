@@ -24,11 +24,15 @@ def live() -> Iterator[BackgroundServer]:
         yield server
 
 
+# A workshop's LAN name for the playground's machine: Chromium resolves it to loopback.
+LAN_NAME = "laptop.local"
+
+
 @pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     # Package scope: Playwright's sync API keeps an event loop running in this thread, which
     # other tests' asyncio.run() must not meet.
-    with headless_chromium() as launched:
+    with headless_chromium(f"--host-resolver-rules=MAP {LAN_NAME} 127.0.0.1") as launched:
         yield launched
 
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
+import httpx
 import pytest
 
 from app.web.events import EventBus, TooManySubscribers
+from app.web.server import BackgroundServer
+from tests.web.conftest import new_session
 
 
 def test_a_slow_subscriber_drops_events_and_the_publisher_never_waits() -> None:
@@ -108,3 +111,79 @@ def test_a_stalled_subscriber_is_bounded_in_bytes_and_catches_up_with_a_whole_ev
         assert event is not None and event.html == huge
 
     asyncio.run(scenario())
+
+
+# --- resuming a stream over HTTP ------------------------------------------------------------
+
+
+def read_events(url: str, headers: dict[str, str] | None = None) -> list[dict[str, str]]:
+    """The events of a stream up to its resume mark: the ``ready`` event of a named stream, or
+    an event that is an id alone (each event as its fields)."""
+    events: list[dict[str, str]] = []
+    fields: dict[str, str] = {}
+    with (
+        httpx.Client(timeout=5) as client,
+        client.stream("GET", url, headers=headers or {}) as stream,
+    ):
+        assert stream.status_code == 200, stream.read()
+        for line in stream.iter_lines():
+            if line:
+                name, _, value = line.partition(": ")
+                if name == "data" and "data" in fields:
+                    fields["data"] += "\n" + value
+                elif name:  # not a comment
+                    fields[name] = value
+                continue
+            fields.pop("retry", None)
+            if fields:
+                events.append(fields)
+                if fields.get("event") == "ready" or set(fields) == {"id"}:
+                    return events
+                fields = {}
+    raise AssertionError(f"the stream ended before its resume mark: {events}")
+
+
+def test_a_resumed_stream_first_sends_what_changed_meanwhile() -> None:
+    """A page that closed its stream while hidden reopens it with the last id it had
+    (``?since=``, or Last-Event-ID from the browser's own reconnection): the runs' cards and
+    the console's exchanges that changed meanwhile come first, each once and in order."""
+    with BackgroundServer() as live, httpx.Client(timeout=5) as client:
+        sid = new_session(client, live)
+        runs_url = f"{live.site_url}/sessions/{sid}/events"
+        console_url = f"{live.api_url}/console/{sid}/events"
+
+        def start_run() -> dict[str, str]:
+            answer = client.post(f"{live.site_url}/api/runs", json={}, params={"session": sid})
+            assert answer.status_code == 201
+            created: dict[str, str] = answer.json()
+            return created
+
+        first = start_run()
+        client.get(first["target"])
+        fresh = read_events(runs_url)
+        assert [e["event"] for e in fresh] == ["ready"]  # a new stream has no backlog
+        last = fresh[-1]["id"]
+        assert [set(e) for e in read_events(console_url)] == [{"id"}]
+
+        # Meanwhile (the page hidden): a new run answers twice, the first run once more.
+        second = start_run()
+        client.get(second["target"])
+        client.get(second["target"])
+        client.get(first["target"])
+
+        for resumed in (
+            read_events(f"{runs_url}?since={last}"),
+            read_events(runs_url, {"Last-Event-ID": last}),
+        ):
+            cards = [e for e in resumed if e.get("event") == "run"]
+            assert [second["run_id"] in c["data"] for c in cards] == [True, False]
+            assert 'data-version="2"' in cards[0]["data"] and first["run_id"] in cards[1]["data"]
+            ids = [int(e["id"]) for e in resumed]
+            assert ids == sorted(ids) and resumed[-1]["event"] == "ready"
+            assert int(resumed[0]["id"]) > int(last)
+
+        missed = read_events(f"{console_url}?since={last}")
+        entries = [e["data"] for e in missed if "data" in e]
+        assert [second["run_id"] in d for d in entries] == [True, True, False]
+        up_to_date = read_events(f"{runs_url}?since={resumed[-1]['id']}")
+        assert [e["event"] for e in up_to_date] == ["ready"]

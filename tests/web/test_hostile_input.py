@@ -410,6 +410,95 @@ def test_a_multipart_form_that_is_not_one_is_refused(
         assert answer.status_code == 400
 
 
+# Host headers a browser never sends: each origin, the recording target included, refuses them
+# with a 400 that says why (the page would otherwise claim an origin that is not a host).
+BAD_HOSTS: list[bytes] = [
+    b"a b",
+    b"laptop.local:99999",
+    b"laptop.local:",
+    b"laptop.local:http",
+    b"[::1",
+    b"[::1]x",
+    b"[not-ipv6]:80",
+    b"::1",
+    b"300.1.1.1",
+    b"1.2.3",
+    b"<script>alert(1)</script>",
+    b"user@laptop.local",
+    b"laptop.local/path",
+    b"x" * 64 + b".local",
+    b"a." * 130 + b"b",
+    "évil.example".encode(),
+    b"a..b",
+    b"",
+]
+
+
+def raw_get(port: int, path: str, host_lines: list[bytes]) -> tuple[int, bytes]:
+    """Status and body of one GET with exactly these Host header lines, on a new connection."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        head = b"GET " + path.encode() + b" HTTP/1.1\r\n"
+        head += b"".join(b"Host: " + h + b"\r\n" for h in host_lines)
+        conn.sendall(head + b"Connection: close\r\n\r\n")
+        answer = b""
+        while chunk := conn.recv(65536):
+            answer += chunk
+    status = int(answer.split(b" ", 2)[1])
+    return status, answer.partition(b"\r\n\r\n")[2]
+
+
+def test_malformed_host_headers_are_refused_on_both_origins(
+    client: httpx.Client, live: BackgroundServer
+) -> None:
+    sid = new_session(client, live)
+    run = create_api_run(client, live)
+    site, api = live.settings.site_port, live.settings.api_port
+    places = [
+        (site, f"/sessions/{sid}"),
+        (site, f"/sessions/{sid}/events"),
+        (api, f"/console/{sid}"),
+        (api, f"/r/{run['run_id']}"),
+    ]
+    for port, path in places:
+        for host in BAD_HOSTS:
+            status, body = raw_get(port, path, [host])
+            assert status == 400, (host, path, status, body[:200])
+            assert b"Host" in body, (host, path, body[:200])
+        good = f"localhost:{port}".encode()
+        assert raw_get(port, path, [good, b"laptop.local"])[0] == 400, path  # two Host lines
+        assert raw_get(port, path.replace("/events", ""), [good])[0] == 200, path
+
+
+def test_a_share_link_with_an_unknown_target_or_engine_says_so(
+    client: httpx.Client, live: BackgroundServer
+) -> None:
+    sid = new_session(client, live)
+    for params in ({"target": "far", "engine": "x"}, {"target": "\u0000", "engine": "<b>"}):
+        page = client.get(f"{live.site_url}/sessions/{sid}", params={**params, "run": "1"})
+        assert page.status_code == 400
+        assert "target must be one of same, cross; engine must be one of" in page.text
+        assert 'data-autorun=""' in page.text  # a refused link sends nothing
+
+
+# Where a reopened event stream resumes: ?since= is refused when it is not an event id;
+# Last-Event-ID, which the browser sends back as it got it, is ignored then (a new stream).
+BAD_SINCE = ["-1", "abc", "1e3", "9" * 16, "9" * 5000, "", "0x10", "1.5", "\u0661"]
+
+
+def test_a_malformed_resume_point_is_refused_naming_since(
+    client: httpx.Client, live: BackgroundServer
+) -> None:
+    sid = new_session(client, live)
+    for url in (f"{live.site_url}/sessions/{sid}/events", f"{live.api_url}/console/{sid}/events"):
+        for since in BAD_SINCE:
+            answer = client.get(url, params={"since": since})
+            assert answer.status_code == 422, (url, since)
+            assert readable(answer).startswith("since: "), answer.text
+        for last in ("abc", "-1", "9" * 5000, "1 2"):
+            with client.stream("GET", url, headers={"Last-Event-ID": last}) as stream:
+                assert stream.status_code == 200, (url, last)
+
+
 # --- generated hostile documents -------------------------------------------------------------
 
 

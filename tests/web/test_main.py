@@ -61,7 +61,11 @@ def test_settings_urls_and_page_hosts() -> None:
     pg = create_app(settings).playground
     assert pg.api_origin("localhost") == "http://localhost:9001"
     assert pg.api_origin("127.0.0.1") == "http://127.0.0.1:9001"
-    assert pg.api_origin("attacker.example") == "http://127.0.0.1:9001"
+    # Any name that reached the playground is one it serves; the API origin follows it.
+    assert pg.api_origin("laptop.local") == "http://laptop.local:9001"
+    assert pg.api_origin("::1") == "http://[::1]:9001"
+    assert pg.api_origin("not a name") == "http://127.0.0.1:9001"
+    assert Settings(host="0.0.0.0").page_host(None) == "localhost"
 
 
 def test_stop_ends_open_streams_promptly() -> None:

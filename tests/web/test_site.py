@@ -353,6 +353,71 @@ def test_bad_share_links_say_why_next_to_the_field(
     assert slot and "carriage return" in slot.group(1)
 
 
+def share_link_of(html: str) -> str:
+    found = re.search(r'id="share-link" href="([^"]+)"', html)
+    assert found, "no share link"
+    return found.group(1).replace("&amp;", "&")
+
+
+def allowed_origins(html: str) -> list[str]:
+    """The Access-Control-Allow-Origin values the composer's answer rows hold."""
+    rows = re.findall(r'value="([^"]*)"[^>]*>\s*<label[^>]*>Header value</label>\s*'
+                      r'<input class="value"[^>]*value="([^"]*)"', html)  # fmt: skip
+    return [value for name, value in rows if name == "Access-Control-Allow-Origin"]
+
+
+def test_a_share_link_keeps_its_experiment_under_another_host_name(
+    client: httpx.Client, live: BackgroundServer
+) -> None:
+    """Made on localhost with the cross-site target and Firefox's engine, opened on
+    127.0.0.1: Allow-Origin is the new page's origin, the target and engine are kept."""
+    site = live.settings.site_port
+    sid = new_session(client, live)
+    made = client.get(
+        f"http://localhost:{site}/sessions/{sid}", params={"target": "cross", "engine": "firefox"}
+    )
+    assert made.status_code == 200
+    assert allowed_origins(made.text) == [f"http://localhost:{site}"] * 2
+    link = share_link_of(made.text)
+    assert "target=cross" in link and "engine=firefox" in link
+    encoded = link.split("s=")[1].split("&")[0]
+    assert b'"{page-origin}"' in base64.urlsafe_b64decode(encoded + "==")
+
+    opened = client.get(f"http://127.0.0.1:{site}{link}", follow_redirects=True)
+    assert opened.status_code == 200
+    html = opened.text
+    assert allowed_origins(html) == [f"http://127.0.0.1:{site}"] * 2
+    assert re.search(r'<option value="cross" selected>', html)
+    assert '<option value="firefox" selected>' in html
+    assert "(engine profile: firefox)" in html
+    assert share_link_of(html) == link.replace(f"/sessions/{sid}", "/")  # same link again
+
+    # The live fragment's link says the same for what the form holds.
+    form = {
+        "method": "GET",
+        "rs_name": "Access-Control-Allow-Origin",
+        "rs_value": f"http://127.0.0.1:{site}",
+        "target": "cross",
+        "engine": "webkit",
+    }
+    fragment = client.post(f"http://127.0.0.1:{site}/sessions/{sid}/explain", data=form)
+    again = client.get(
+        f"http://localhost:{site}{share_link_of(fragment.text)}", follow_redirects=True
+    )
+    assert allowed_origins(again.text) == [f"http://localhost:{site}"]
+    assert '<option value="webkit" selected>' in again.text
+
+
+def test_a_link_with_a_literal_origin_keeps_it(
+    client: httpx.Client, live: BackgroundServer
+) -> None:
+    """Links made before the placeholder, or on purpose, say exactly what they say."""
+    sid = new_session(client, live)
+    scenario = {"response": {"headers": [["Access-Control-Allow-Origin", "http://a.example"]]}}
+    html = client.get(f"{live.site_url}/sessions/{sid}", params={"s": share(scenario)}).text
+    assert allowed_origins(html) == ["http://a.example"]
+
+
 def test_the_composer_fragment_and_send_share_one_message(
     client: httpx.Client, live: BackgroundServer
 ) -> None:
@@ -380,10 +445,11 @@ def test_the_api_origin_follows_the_pages_host(
     assert f"API origin: <code>http://127.0.0.1:{api_port}</code>" in page
     page = client.get(f"http://localhost:{site_port}/sessions/{sid}").text
     assert f"API origin: <code>http://localhost:{api_port}</code>" in page
-    evil = client.get(
-        f"http://127.0.0.1:{site_port}/sessions/{sid}", headers={"Host": "evil.example"}
+    # Any other name that reaches the playground is the page's own (tests/web/test_origins.py).
+    lan = client.get(
+        f"http://127.0.0.1:{site_port}/sessions/{sid}", headers={"Host": f"pc-7.lan:{site_port}"}
     )
-    assert evil.status_code == 200 and "evil.example" not in evil.text
+    assert f"API origin: <code>http://pc-7.lan:{api_port}</code>" in lan.text
 
 
 def test_sessions_and_streams_are_bounded() -> None:

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
-from app.web.deps import PG, CurrentSession, Origins
-from app.web.events import Subscription, console_topic, event_stream, subscription
+from app.web import render
+from app.web.deps import PG, CurrentSession, Origins, Since
+from app.web.events import Event, Subscription, console_topic, event_stream, subscription
 
 router = APIRouter()
 
@@ -46,7 +47,28 @@ async def console_subscription(session: CurrentSession, pg: PG) -> AsyncIterator
 @router.get("/console/{session_id}/events", response_class=EventSourceResponse)
 async def console_events(
     sub: Annotated[Subscription, Depends(console_subscription)],
+    session: CurrentSession,
+    since: Since,
+    pg: PG,
 ) -> AsyncIterator[ServerSentEvent]:
-    """Its exchanges as server-sent events (HTML)."""
-    async for event in event_stream(sub, named=False):
+    """Its exchanges as server-sent events (HTML).
+
+    With ``since`` (or Last-Event-ID), first the exchanges that arrived after that event."""
+    upto = pg.bus.last_id
+    backlog = None
+    if since is not None:
+        missed = sorted(
+            (
+                (exchange.seq, run, exchange)
+                for run in session.runs.values()
+                for exchange in run.exchanges
+                if since < exchange.seq <= upto
+            ),
+            key=lambda item: item[0],
+        )
+        backlog = [
+            Event("exchange", render.console_entry_html(pg.templates, run, exchange), seq)
+            for seq, run, exchange in missed
+        ]
+    async for event in event_stream(sub, named=False, upto=upto, backlog=backlog):
         yield event

@@ -123,6 +123,7 @@ class Target:
             request=RecordedRequest(method, path, headers, body_size),
             response=RecordedResponse(answer.status, tuple(sent_headers), sent_size),
             at=received_at,
+            seq=pg.bus.next_id(),
             run_id=run.id,
         )
         if pg.store.record(run, exchange):
@@ -132,6 +133,7 @@ class Target:
             console_topic(run.session_id),
             "exchange",
             lambda: render.console_entry_html(pg.templates, run, exchange),
+            exchange.seq,
         )
         await send(
             {

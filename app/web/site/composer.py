@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
-from app.cors import Scenario, ScenarioError, predict
+from app.cors import PROFILES, Scenario, ScenarioError, predict
 from app.cors.names import ALLOW_HEADERS, ALLOW_METHODS, ALLOW_ORIGIN, CONTENT_TYPE
 from app.runs.agreement import browser_from_user_agent
 from app.runs.errors import BadRequest
@@ -54,7 +54,7 @@ def default_scenario(page_origin: str) -> Scenario:
     )
 
 
-def composer_values(scenario: Scenario, target: str = "same") -> dict[str, Any]:
+def composer_values(scenario: Scenario, target: str = "same", engine: str = "") -> dict[str, Any]:
     """The composer's fields filled from a scenario."""
     request = scenario.request
     return {
@@ -70,6 +70,7 @@ def composer_values(scenario: Scenario, target: str = "same") -> dict[str, Any]:
         "rs_status": scenario.response.status,
         "rs_headers": list(scenario.response.headers),
         "target": target,
+        "engine": engine,
     }
 
 
@@ -77,24 +78,42 @@ def _target(choice: str) -> str:
     return choice if choice in TARGETS else "same"
 
 
+def _link_choices(request: Request, origins: OriginPair) -> tuple[str, str, str | None]:
+    """The target and engine a link asks for, and what is wrong with them (None: nothing).
+    The cross-site target falls back to same-site where this page has none."""
+    target = request.query_params.get("target", "same")
+    engine = request.query_params.get("engine", "")
+    problems = []
+    if target not in TARGETS:
+        problems.append(f"target must be one of {', '.join(TARGETS)}")
+        target = "same"
+    if engine and engine not in PROFILES:
+        problems.append(f"engine must be one of {', '.join(PROFILES)}")
+        engine = ""
+    if not origins.cross_available:
+        target = "same"
+    return target, engine, ("the link's " + "; ".join(problems)) if problems else None
+
+
 def _restore(
     share: str, origins: OriginPair, values: dict[str, Any]
 ) -> tuple[int, str | None, Checked, dict[str, Any]]:
     """Decode a share link into composer values, keeping what was typed next to its errors."""
     try:
-        doc = decode_share(share)
+        doc = decode_share(share, page_origin=origins.page)
     except BadRequest as exc:
         return 400, exc.message, Checked(None), values
     checked = scenario_from_json(doc, default_origin=origins.page, default_url=origins.api)
+    target, engine = values["target"], values["engine"]
     if checked.scenario is not None:
-        return 200, None, checked, composer_values(checked.scenario)
+        return 200, None, checked, composer_values(checked.scenario, target, engine)
     try:  # structurally sound, with errors in some fields: show them where they are
         raw = Scenario.from_json(doc, default_origin=origins.page, default_url=origins.api)
     except (ScenarioError, TypeError, ValueError):
         first = checked.errors[0]
         message = f"the shared scenario is not valid: {first.field}: {first.message}"
         return 400, message, checked, values
-    return 400, None, checked, composer_values(raw)
+    return 400, None, checked, composer_values(raw, target, engine)
 
 
 @router.get("/", response_class=RedirectResponse)
@@ -109,21 +128,23 @@ async def index(request: Request, pg: PG) -> RedirectResponse:
 async def page(
     request: Request, session: CurrentSession, origins: Origins, pg: PG
 ) -> HTMLResponse:
-    """The playground page of this session, with a shared scenario when the link has one."""
-    status = 200
-    share_error = None
-    values = composer_values(default_scenario(origins.page))
+    """The playground page of this session, with a shared scenario when the link has one.
+
+    The link may also choose the target (``target=cross``) and the engine (``engine=…``)."""
+    target, engine, share_error = _link_choices(request, origins)
+    status = 200 if share_error is None else 400
+    values = composer_values(default_scenario(origins.page), target, engine)
     checked = Checked(None)
     share = request.query_params.get("s")
     if share is not None:
-        status, share_error, checked, values = _restore(share, origins, values)
+        restored, problem, checked, values = _restore(share, origins, values)
+        status, share_error = max(status, restored), share_error or problem
     scenario = checked.scenario or default_scenario(origins.page)
     prediction = None
     targeted = None
     if checked.ok or share is None:
-        targeted = scenario.with_target(origins.page, origins.api + PREVIEW_PATH)
-        prediction = predict(targeted, browser=browser_profile(request))
-    shared = checked.scenario or (None if share else scenario)
+        targeted = scenario.with_target(origins.page, origins.target(target) + PREVIEW_PATH)
+        prediction = predict(targeted, browser=browser_profile(request, engine or None))
     return pg.templates.TemplateResponse(
         request,
         "composer/page.html",
@@ -137,31 +158,29 @@ async def page(
             "share_error": share_error,
             **render.prediction_context(targeted, prediction),
             "browser_label": browser_from_user_agent(request.headers.get("user-agent", "")).label,
-            "share": None if shared is None else share_url(shared),
+            "share": None if targeted is None else share_url(targeted, engine=engine),
             "cards": render.cards_html(
                 pg.templates, list(reversed(session.runs.values())), own=True
             ),
-            "autorun": request.query_params.get("run") == "1" and checked.ok,
+            "autorun": request.query_params.get("run") == "1" and checked.ok and not share_error,
             "console_url": f"{origins.api}/console/{session.id}",
         },
         status_code=status,
     )
 
 
-def _composed(form_target: str, request: Request, pg: PG) -> tuple[OriginPair, str]:
-    origins = pg.origins(request.url.hostname)
-    return origins, origins.target(_target(form_target))
-
-
 @router.post("/sessions/{session_id}/explain", response_class=HTMLResponse)
-async def explain_fragment(request: Request, session: CurrentSession, pg: PG) -> HTMLResponse:
+async def explain_fragment(
+    request: Request, session: CurrentSession, origins: Origins, pg: PG
+) -> HTMLResponse:
     """The live prediction for the composer as it is now (htmx, debounced)."""
     form = await read_form(request)
-    origins, target = _composed(form.get("target", "same"), request, pg)
+    target = origins.target(_target(form.get("target", "same")))
     checked = scenario_from_form(form, origin=origins.page, url=target + PREVIEW_PATH)
     prediction = None
+    engine = form.get("engine", "")
     if checked.scenario is not None:
-        chosen = browser_profile(request, form.get("engine") or None)
+        chosen = browser_profile(request, engine or None)
         prediction = predict(checked.scenario, browser=chosen)
     return pg.templates.TemplateResponse(
         request,
@@ -170,16 +189,20 @@ async def explain_fragment(request: Request, session: CurrentSession, pg: PG) ->
             **render.prediction_context(checked.scenario, prediction),
             "checked": checked,
             "origins": origins,
-            "share": None if checked.scenario is None else share_url(checked.scenario),
+            "share": None
+            if checked.scenario is None
+            else share_url(checked.scenario, engine=engine),
         },
     )
 
 
 @router.post("/sessions/{session_id}/runs", response_class=JSONResponse)
-async def create_run(request: Request, session: CurrentSession, pg: PG) -> JSONResponse:
+async def create_run(
+    request: Request, session: CurrentSession, origins: Origins, pg: PG
+) -> JSONResponse:
     """Send: validate the composer, store the run, return what the page's fetch() needs."""
     form = await read_form(request)
-    origins, target = _composed(form.get("target", "same"), request, pg)
+    target = origins.target(_target(form.get("target", "same")))
     checked = scenario_from_form(form, origin=origins.page, url=target + PREVIEW_PATH)
     if checked.scenario is None:
         fragment = pg.templates.get_template("composer/prediction.html").render(
@@ -187,6 +210,7 @@ async def create_run(request: Request, session: CurrentSession, pg: PG) -> JSONR
         )
         return JSONResponse({**checked.to_json(), "fragment": fragment}, status_code=422)
     notes = tuple(f"{n.field}: {n.message}" for n in checked.notes)
+    engine = form.get("engine", "")
     run = pg.store.start_run(session, checked.scenario, target, browser_profile(request), notes)
     return JSONResponse(
         {
@@ -194,7 +218,7 @@ async def create_run(request: Request, session: CurrentSession, pg: PG) -> JSONR
             "target": run.target,
             "init": run.fetch_init,
             "card": render.card_html(pg.templates, run, own=True),
-            "share": share_url(run.scenario),
+            "share": share_url(run.scenario, engine=engine if engine in PROFILES else ""),
             "result": f"/sessions/{session.id}/runs/{run.id}/result",
         },
         status_code=201,

@@ -22,7 +22,7 @@ from app.runs.agreement import browser_from_user_agent
 from app.runs.errors import BadRequest
 from app.runs.origins import OriginPair
 from app.runs.store import Run, Session
-from app.web.deps import CHOICES_LIMIT, PG, CurrentSession, read_form
+from app.web.deps import CHOICES_LIMIT, PG, CurrentSession, Origins, read_form
 from app.web.state import Playground
 
 router = APIRouter()
@@ -51,13 +51,14 @@ class LabContext:
         return list(self.lab_session.runs.values())
 
 
-def _context(pg: Playground, request: Request, session: Session, lab_name: str) -> LabContext:
+def _context(
+    pg: Playground, request: Request, session: Session, lab_name: str, pair: OriginPair
+) -> LabContext:
     lab = LABS.get(lab_name)
     if lab is None:
         raise BadRequest(404, f"no such lab: choose one of {', '.join(LABS)}", "lab")
     lab_session = pg.store.session(registry.lab_session_id(session.id, lab.name), create=True)
     assert lab_session is not None
-    pair = pg.origins(request.url.hostname)
     browser = browser_from_user_agent(request.headers.get("user-agent", ""))
     profile = PROFILES.get(browser.profile, PROFILES["spec"])
     return LabContext(pg, lab, session, lab_session, pair, profile, browser.label)
@@ -140,9 +141,11 @@ async def index(request: Request, session: CurrentSession, pg: PG) -> HTMLRespon
 
 
 @router.get("/sessions/{session_id}/labs/{lab}", response_class=HTMLResponse)
-async def page(request: Request, session: CurrentSession, lab: str, pg: PG) -> HTMLResponse:
+async def page(
+    request: Request, session: CurrentSession, lab: str, origins: Origins, pg: PG
+) -> HTMLResponse:
     """One lab: setup, what to try, the controls, and the live cards."""
-    ctx = _context(pg, request, session, lab)
+    ctx = _context(pg, request, session, lab, origins)
     lab_sid = ctx.lab_session.id
     profiles = [(p.label, p.max_age_default, p.max_age_cap) for p in PROFILES.values()]
     return pg.templates.TemplateResponse(
@@ -173,10 +176,10 @@ async def page(request: Request, session: CurrentSession, lab: str, pg: PG) -> H
 
 @router.post("/sessions/{session_id}/labs/{lab}/runs", response_class=JSONResponse)
 async def create_run(
-    request: Request, session: CurrentSession, lab: str, pg: PG
+    request: Request, session: CurrentSession, lab: str, origins: Origins, pg: PG
 ) -> JSONResponse:
     """Store a lab run and return what the page's fetch() needs, with the lab's card."""
-    ctx = _context(pg, request, session, lab)
+    ctx = _context(pg, request, session, lab, origins)
     run = _store(ctx, _new_run(ctx, await _read_form(request)))
     card_id, html = card_for(ctx, run)
     return JSONResponse(
@@ -193,10 +196,10 @@ async def create_run(
 
 @router.get("/sessions/{session_id}/labs/{lab}/runs/{run_id}", response_class=HTMLResponse)
 async def fragment(
-    request: Request, session: CurrentSession, lab: str, run_id: str, pg: PG
+    request: Request, session: CurrentSession, lab: str, origins: Origins, run_id: str, pg: PG
 ) -> HTMLResponse:
     """The lab's card that shows one run, as it is now (the page refreshes it live)."""
-    ctx = _context(pg, request, session, lab)
+    ctx = _context(pg, request, session, lab, origins)
     run = ctx.lab_session.runs.get(run_id)
     if run is None:
         raise BadRequest(404, "no such run in this lab (it expired or never existed)", "run")

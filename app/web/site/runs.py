@@ -15,8 +15,8 @@ from app.runs.errors import BadRequest
 from app.runs.privacy import public_run
 from app.runs.store import Run
 from app.web import render
-from app.web.deps import PG, RESULT_LIMIT, CurrentSession, read_json
-from app.web.events import Subscription, event_stream, runs_topic, subscription
+from app.web.deps import PG, RESULT_LIMIT, CurrentSession, Since, read_json
+from app.web.events import Event, Subscription, event_stream, runs_topic, subscription
 
 router = APIRouter()
 
@@ -87,7 +87,23 @@ async def runs_subscription(session: CurrentSession, pg: PG) -> AsyncIterator[Su
 @router.get("/sessions/{session_id}/events", response_class=EventSourceResponse)
 async def session_events(
     sub: Annotated[Subscription, Depends(runs_subscription)],
+    session: CurrentSession,
+    since: Since,
+    pg: PG,
 ) -> AsyncIterator[ServerSentEvent]:
-    """Run cards of this session as they change (server-sent events, HTML payloads)."""
-    async for event in event_stream(sub, named=True):
+    """Run cards of this session as they change (server-sent events, HTML payloads).
+
+    With ``since`` (or Last-Event-ID), first the cards of the runs changed after that event."""
+    upto = pg.bus.last_id
+    backlog = None
+    if since is not None:
+        changed = sorted(
+            (run for run in session.runs.values() if since < run.published <= upto),
+            key=lambda run: run.published,
+        )
+        backlog = [
+            Event("run", render.card_html(pg.templates, run, own=True), run.published)
+            for run in changed
+        ]
+    async for event in event_stream(sub, named=True, upto=upto, backlog=backlog):
         yield event
