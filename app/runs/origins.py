@@ -14,8 +14,11 @@ TARGETS = ("same", "cross")
 
 
 def origin(host: str, port: int) -> str:
-    """The serialized http origin of ``host`` and ``port`` (IPv6 literals in brackets)."""
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+    """The serialized http origin of ``host`` and ``port``: the host lowercase, an IPv6
+    literal in brackets, no port when it is http's default (80)."""
+    host = host.lower()
+    name = f"[{host}]" if ":" in host else host
+    return f"http://{name}" if port == 80 else f"http://{name}:{port}"
 
 
 def other_host(host: str) -> str:

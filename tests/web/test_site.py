@@ -9,6 +9,7 @@ import json
 import re
 import socket
 import threading
+from html import unescape
 from html.parser import HTMLParser
 
 import httpx
@@ -72,6 +73,11 @@ def test_explain_takes_an_array_and_keeps_order(
         ({"request": {"body": "b" * 70000}}, "request.body", "too large"),
         ({"response": {"headers": [["X-A", "a\nb"]]}}, "response.headers[0].value", "(LF)"),
         ({"response": {"status": 1000}}, "response.status", "200 to 599"),
+        ({"reqest": {"method": "PUT"}}, "reqest", "unknown key 'reqest' (did you mean 'request'?)"),
+        ({"preflight_respnse": {}}, "preflight_respnse", "did you mean 'preflight_response'?"),
+        ({"response": {"header": []}}, "response.header", "did you mean 'headers'?"),
+        ({"origin": "localhost:8000"}, "origin", "did you mean 'http://localhost:8000'?"),
+        ({"origin": "http://localhost:8000/"}, "origin", "has a path"),
     ],
 )  # fmt: skip
 def test_bad_input_is_a_422_naming_the_field(
@@ -351,6 +357,20 @@ def test_bad_share_links_say_why_next_to_the_field(
     assert page.status_code == 400
     slot = re.search(r'id="m-f-request-headers-0-value"[^>]*>([^<]*)<', page.text)
     assert slot and "carriage return" in slot.group(1)
+
+
+@pytest.mark.parametrize(
+    ("doc", "words"),
+    [({"reqest": {"method": "PUT"}}, "reqest: unknown key 'reqest' (did you mean 'request'?)"),
+     ({"origin": "localhost:8000"}, "origin: 'localhost:8000' has no scheme")],
+)  # fmt: skip
+def test_share_links_with_an_unknown_key_or_a_bad_origin_say_so(
+    client: httpx.Client, live: BackgroundServer, doc: dict, words: str
+) -> None:
+    sid = new_session(client, live)
+    page = client.get(f"{live.site_url}/sessions/{sid}", params={"s": share(doc)})
+    assert page.status_code == 400
+    assert words in unescape(page.text)
 
 
 def test_the_composer_fragment_and_send_share_one_message(
