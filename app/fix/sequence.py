@@ -16,6 +16,35 @@ from typing import Literal, Protocol
 
 from app.cors import Prediction
 
+# The response header each failed check reads, by the check's DevTools name: the diagram labels
+# the answer that failed with that header, where the failure is.
+FAILED_HEADER = {
+    "MissingAllowOriginHeader": "Access-Control-Allow-Origin",
+    "MultipleAllowOriginValues": "Access-Control-Allow-Origin",
+    "InvalidAllowOriginValue": "Access-Control-Allow-Origin",
+    "AllowOriginMismatch": "Access-Control-Allow-Origin",
+    "WildcardOriginNotAllowed": "Access-Control-Allow-Origin",
+    "InvalidAllowCredentials": "Access-Control-Allow-Credentials",
+    "MethodDisallowedByPreflightResponse": "Access-Control-Allow-Methods",
+    "InvalidAllowMethodsPreflightResponse": "Access-Control-Allow-Methods",
+    "HeaderDisallowedByPreflightResponse": "Access-Control-Allow-Headers",
+    "InvalidAllowHeadersPreflightResponse": "Access-Control-Allow-Headers",
+}
+FAILED_HEADER |= {
+    f"Preflight{name}": header
+    for name, header in FAILED_HEADER.items()
+    if not name.endswith("PreflightResponse")
+}
+# A preflight answered with a status that is not ok fails on its status line, not a header.
+STATUS = "status"
+FAILED_HEADER["PreflightInvalidStatus"] = STATUS
+# The same by the engine's check name, for a failure without a DevTools name.
+FAILED_CHECK_HEADER = {
+    "allow-methods": "Access-Control-Allow-Methods",
+    "allow-headers": "Access-Control-Allow-Headers",
+}
+AC_PREFIX = "Access-Control-"
+
 RowKind = Literal["request", "response", "check", "note"]
 RowState = Literal["seen", "expected", "missing", "never", "ok", "fail", "info", "pending"]
 # Text longer than this is cut (a header value can be long; the raw view shows it whole).
@@ -69,6 +98,9 @@ class Diagram:
     rows: tuple[Row, ...]
     # Where the rows come from: "browser" once its result arrived, else "prediction".
     source: str
+    # Whether a row states the failed check in words (its name and what failed), so the rest
+    # of the card need not say it again.
+    states_failure: bool = False
 
 
 def shorten(text: str, limit: int) -> str:
@@ -112,14 +144,32 @@ def _request_detail(kind: str, headers: Sequence[tuple[str, str]]) -> str:
     return f"Origin: {origin}" if origin else "no Origin header"
 
 
-def _response_detail(headers: Sequence[tuple[str, str]]) -> str:
-    allow = _header(headers, "Access-Control-Allow-Origin")
-    return "no Access-Control-Allow-Origin" if allow is None else f"Allow-Origin: {allow}"
+def failed_header(prediction: Prediction) -> str | None:
+    """The response header whose check failed (None when no header check failed)."""
+    failed = prediction.failed_step
+    if failed is None:
+        return None
+    return FAILED_HEADER.get(prediction.blocked_by or "") or FAILED_CHECK_HEADER.get(failed.check)
 
 
-def _legs(exchanges: Sequence[ExchangeLike], kind: str, state: RowState) -> list[Row]:
+def _response_detail(headers: Sequence[tuple[str, str]], name: str | None = None) -> str:
+    """What the arrow of an answer says: the header whose check failed (when one did on this
+    leg), else Access-Control-Allow-Origin."""
+    if name == STATUS:
+        return "not an ok status (200 to 299)"
+    name = name or "Access-Control-Allow-Origin"
+    value = _header(headers, name)
+    return f"no {name}" if value is None else f"{name.removeprefix(AC_PREFIX)}: {value}"
+
+
+def _legs(
+    exchanges: Sequence[ExchangeLike], kind: str, state: RowState, failed: str | None = None
+) -> list[Row]:
+    """Arrows for recorded legs; ``failed`` names the header whose check failed on the last
+    one."""
     rows: list[Row] = []
-    for exchange in exchanges:
+    for index, exchange in enumerate(exchanges):
+        last = index == len(exchanges) - 1
         request, response = exchange.request, exchange.response
         rows.append(
             _row(
@@ -132,8 +182,8 @@ def _legs(exchanges: Sequence[ExchangeLike], kind: str, state: RowState) -> list
         )
         rows.append(
             _row(
-                "response", kind, status_line(response.status), _response_detail(response.headers),
-                state,
+                "response", kind, status_line(response.status),
+                _response_detail(response.headers, failed if last else None), state,
             )
         )  # fmt: skip
     return rows
@@ -165,11 +215,13 @@ def build_sequence(
             _row("check", "page", "fetch() refuses the request: nothing is sent", why, "fail")
         )
         rows.append(_row("request", "actual", request_label, "never sent", "never"))
-        return Diagram(tuple(rows), "browser" if outcome else "prediction")
+        return Diagram(tuple(rows), "browser" if outcome else "prediction", bool(why))
 
     preflight_expected = prediction.preflight or bool(preflights)
+    blocked_at_preflight = final == "blocked" and not actuals and preflight_expected
+    header = failed_header(prediction) if name else None
     if preflights:
-        rows += _legs(preflights, "preflight", "seen")
+        rows += _legs(preflights, "preflight", "seen", header if blocked_at_preflight else None)
     elif prediction.preflight:
         if not done:
             rows.append(
@@ -189,14 +241,13 @@ def build_sequence(
         else:
             rows.append(_row("note", "preflight", "No preflight arrived", "", "missing"))
 
-    blocked_at_preflight = final == "blocked" and not actuals and preflight_expected
     if blocked_at_preflight:
         title = f"Blocked at the preflight: {name}" if name else "Blocked at the preflight"
         rows.append(_row("check", "preflight", title, why if name else "", _final_state(done)))
         rows.append(
             _row("request", "actual", request_label, "never sent: the preflight failed", "never")
         )
-        return Diagram(tuple(rows), "browser" if outcome else "prediction")
+        return Diagram(tuple(rows), "browser" if outcome else "prediction", bool(name and why))
     if preflights or (prediction.preflight and not done):
         rows.append(
             _row(
@@ -209,27 +260,29 @@ def build_sequence(
         )
 
     if actuals:
-        rows += _legs(actuals, "actual", "seen")
+        rows += _legs(actuals, "actual", "seen", header if final == "blocked" else None)
     elif not done:
         rows.append(_row("request", "actual", request_label, "expected", "expected"))
         rows.append(_row("response", "actual", "answer", "expected", "expected"))
     else:
         rows.append(_row("note", "actual", "The actual request never arrived", "", "missing"))
 
+    states_failure = False
     if final == "allowed":
-        readable = ", ".join(prediction.readable_headers) or "only safelisted headers"
+        # Which headers JavaScript reads is said once, in the verdict.
         rows.append(
             _row(
                 "check",
                 "actual",
                 "CORS check passed: JavaScript reads the response",
-                f"readable: {readable}" if agrees else "",
+                "",
                 "ok" if done else "pending",
             )
         )
     elif final == "blocked":
         title = f"Blocked after the response arrived: {name}" if name else "Blocked by the browser"
         detail = why if name and why else ""
+        states_failure = bool(detail)
         if "TypeError" not in detail:
             detail += ("; " if detail else "") + "fetch() rejects with a TypeError"
         rows.append(_row("check", "actual", title, detail, _final_state(done)))
@@ -244,8 +297,9 @@ def build_sequence(
             )
         )
     else:
+        states_failure = bool(why)
         rows.append(_row("check", "actual", "fetch() rejected", why, _final_state(done)))
-    return Diagram(tuple(rows), "browser" if outcome else "prediction")
+    return Diagram(tuple(rows), "browser" if outcome else "prediction", states_failure)
 
 
 def _final_state(done: bool) -> RowState:

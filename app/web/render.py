@@ -18,6 +18,7 @@ from app.cors.scenario import OUTCOME_EFFECTS
 from app.fix.sequence import build_sequence, visible
 from app.fix.understand import understand
 from app.fix.wire import raw_legs
+from app.runs.answers import added_readable_headers
 from app.runs.share import share_url
 from app.runs.store import Exchange, Run
 from app.runs.validation import dom_id
@@ -46,6 +47,7 @@ def card_context(run: Run) -> dict[str, Any]:
         "actuals": run.actuals,
         "engine_differences": compare_engines(run.scenario, run.prediction.browser),
         "understood": understand_run(run),
+        "framing_readable": added_readable_headers(run.scenario, run.prediction),
     }
 
 
@@ -72,13 +74,19 @@ def understand_run(run: Run) -> dict[str, Any]:
 def prediction_context(scenario: Scenario | None, prediction: Prediction | None) -> dict[str, Any]:
     """The composer's prediction panel: the engines' differences, the explanation and fix."""
     if scenario is None or prediction is None:
-        return {"prediction": prediction, "engine_differences": (), "understanding": None}
+        return {
+            "prediction": prediction,
+            "engine_differences": (),
+            "understanding": None,
+            "framing_readable": (),
+        }
     understanding = understand(scenario, prediction.browser)
     return {
         "prediction": prediction,
         "engine_differences": compare_engines(scenario, prediction.browser),
         "understanding": understanding,
         "fix_url": share_url(understanding.fix.scenario),
+        "framing_readable": added_readable_headers(scenario, prediction),
     }
 
 

@@ -80,6 +80,18 @@ def legs(card: Any) -> list[str]:
     return card.locator(".exchange").evaluate_all("els => els.map(e => e.dataset.kind)")
 
 
+WIRE_TEXT = """e => [e.textContent.replace(/\\s+/g, " "),
+  ...[...e.querySelectorAll("tr")].map(r => [...r.cells].map(c => c.textContent).join("\\t"))
+].join("\\n")"""
+
+
+def wire(card: Any, kind: str) -> str:
+    """A leg's headers as the API origin saw them (folded in a closed details element): its
+    text, then one "name<TAB>value" line per header."""
+    text: str = card.locator(f'.exchange[data-kind="{kind}"]').evaluate(WIRE_TEXT)
+    return text
+
+
 def assert_agrees(card: Any) -> None:
     agreement = card.locator(".agreement")
     assert agreement.get_attribute("data-agreement") == "yes", agreement.inner_text()
@@ -98,6 +110,13 @@ def test_simple_request(page: Any, live: BackgroundServer) -> None:
     assert card.locator(".js-outcome").get_attribute("data-outcome") == "allowed"
     assert "Hello from the API origin" in card.locator("pre.body").inner_text()
     assert_agrees(card)
+    # The readable-headers line names every header JavaScript read, or says where it came from.
+    read = card.locator(".js-result table.wire th").all_inner_texts()
+    assert sorted(read) == ["content-length"]
+    line = card.locator(".verdict p.readable").inner_text()
+    for name in read:
+        assert name in line
+    assert "content-length, which the API origin adds for framing" in line
     assert page.errors == []
 
 
@@ -129,7 +148,7 @@ def test_preflighted_request_with_the_policy_builder_and_the_console(
     reasons = card.locator(".decision-part .reasons").inner_text()
     assert "PUT" in reasons and "x-token" in reasons.lower()
     assert legs(card) == ["preflight", "actual"]
-    preflight = card.locator('.exchange[data-kind="preflight"]').inner_text().lower()
+    preflight = wire(card, "preflight").lower()
     assert "access-control-request-method\tput" in preflight
     assert "access-control-request-headers\tx-token" in preflight
     assert_agrees(card)
@@ -148,16 +167,21 @@ def test_blocked_at_the_preflight_shows_every_leg(page: Any, live: BackgroundSer
     )  # fmt: skip
     card = send(page)
     assert legs(card) == ["preflight"]
-    preflight = card.locator('.exchange[data-kind="preflight"]')
-    assert "request as received" in preflight.inner_text()
-    assert "Access-Control-Allow-Methods" in preflight.inner_text()  # the response as sent
-    assert "never reached" in card.locator(".legs").inner_text()
+    preflight = wire(card, "preflight")
+    assert "request as received" in preflight
+    assert "Access-Control-Allow-Methods" in preflight  # the response as sent
+    assert "never reached" in card.locator(".legs").text_content()
+    assert not card.locator(".legs .exchange").first.is_visible()  # folded
     js = card.locator(".js-result").inner_text()
     assert "TypeError: Failed to fetch" in js
+    # The failed check is said once, in the diagram, on the answer that failed it.
+    diagram = card.locator(".sequence").inner_text()
+    assert "HeaderDisallowedByPreflightResponse" in diagram
+    assert "no Access-Control-Allow-Headers" in diagram
     verdict = card.locator(".verdict")
     assert verdict.locator(".outcome").get_attribute("data-outcome") == "blocked"
-    assert "HeaderDisallowedByPreflightResponse" in verdict.inner_text()
-    assert verdict.locator(".failed").inner_text().strip()
+    assert "marked ✗ in the sequence above" in verdict.locator(".outcome").inner_text()
+    assert verdict.locator(".failed").count() == 0
     assert_agrees(card)
 
 
@@ -168,10 +192,10 @@ def test_blocked_after_the_actual_request_shows_its_response(
     compose(page, method="POST", body="hi", response=(200, [("X-Secret", "42")]))
     card = send(page)
     assert legs(card) == ["actual"]
-    actual = card.locator('.exchange[data-kind="actual"]').inner_text()
+    actual = wire(card, "actual")
     assert "X-Secret\t42" in actual and "body 2 bytes" in actual
     assert card.locator(".js-outcome").get_attribute("data-outcome") == "blocked"
-    assert "MissingAllowOriginHeader" in card.locator(".verdict").inner_text()
+    assert "MissingAllowOriginHeader" in card.locator(".sequence").inner_text()
     assert_agrees(card)
 
 
@@ -190,7 +214,8 @@ def test_error_request_sends_nothing(page: Any, live: BackgroundServer) -> None:
     compose(page, method="TRACE")
     card = send(page)
     assert legs(card) == []
-    assert "never reached" in card.locator(".legs").inner_text()
+    assert "nothing reached the API origin" in card.locator(".legs").inner_text()
+    assert "never reached" in card.locator(".legs").text_content()
     js = card.locator(".js-outcome")
     assert js.get_attribute("data-outcome") == "error"
     assert "TRACE" in js.inner_text() and "TypeError" in js.inner_text()
@@ -244,7 +269,7 @@ def test_runs_created_elsewhere_appear_live(page: Any, live: BackgroundServer) -
                          json={"id": "from-a-script"}).json()  # fmt: skip
     httpx.get(created["target"], headers={"Origin": live.site_url})
     card = page.locator(f'#runs .run[data-run-id="{created["run_id"]}"]')
-    card.locator(".exchange").wait_for()
+    card.locator(".exchange").wait_for(state="attached")
     assert legs(card) == ["actual"]
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pytest
+
 from app.cors import Scenario, predict
 from app.fix.sequence import Row, build_sequence, shorten, status_line, visible
 from app.fix.wire import raw_legs
@@ -84,6 +86,54 @@ def test_a_failed_cors_check_is_marked_after_the_response_arrived() -> None:
     assert "MissingAllowOriginHeader" in diagram.rows[2].label
     assert "after the response arrived" in diagram.rows[2].label
     assert diagram.rows[1].detail == "no Access-Control-Allow-Origin"
+
+
+ALLOW_PAGE = ["Access-Control-Allow-Origin", PAGE]
+
+
+@pytest.mark.parametrize(
+    ("request_init", "answer", "label"),
+    [({**PUT, "headers": [["Content-Type", "application/json"], ["X-Token", "1"]]},
+      [ALLOW_PAGE, ["Access-Control-Allow-Methods", "PUT"],
+       ["Access-Control-Allow-Headers", "content-type"]],
+      "Allow-Headers: content-type"),
+     (PUT, [ALLOW_PAGE, ["Access-Control-Allow-Headers", "x-token"]],
+      "no Access-Control-Allow-Methods"),
+     ({**PUT, "method": "DELETE"},
+      [ALLOW_PAGE, ["Access-Control-Allow-Methods", "PUT"],
+       ["Access-Control-Allow-Headers", "x-token"]],
+      "Allow-Methods: PUT"),
+     ({**PUT, "credentials": "include"},
+      [ALLOW_PAGE, ["Access-Control-Allow-Methods", "PUT"],
+       ["Access-Control-Allow-Headers", "x-token"]],
+      "no Access-Control-Allow-Credentials"),
+     (PUT, [["Access-Control-Allow-Origin", PAGE + "/"]], f"Allow-Origin: {PAGE}/")],
+)  # fmt: skip
+def test_the_failed_preflight_answer_is_labelled_with_the_header_whose_check_failed(
+    request_init: dict[str, object], answer: list[list[str]], label: str
+) -> None:
+    s = scenario(request=request_init, preflight_response={"status": 204, "headers": answer})
+    prediction = predict(s)
+    sent = Leg("preflight", PREFLIGHT.request, Res(204, tuple((n, v) for n, v in answer)))
+    diagram = build_sequence(prediction, [sent], outcome="blocked", done=True)
+    assert shape(diagram.rows)[1] == ("response", "preflight", "seen")
+    assert diagram.rows[1].detail == label
+    assert diagram.rows[2].state == "fail"
+
+
+def test_a_preflight_with_a_status_that_is_not_ok_is_labelled_so() -> None:
+    s = scenario(request=PUT, preflight_response={"status": 404, "headers": [ALLOW_PAGE]})
+    sent = Leg("preflight", PREFLIGHT.request, Res(404, (tuple(ALLOW_PAGE),)))
+    diagram = build_sequence(predict(s), [sent], outcome="blocked", done=True)
+    assert diagram.rows[1].label == "404 Not Found"
+    assert diagram.rows[1].detail == "not an ok status (200 to 299)"
+
+
+def test_a_failed_credentials_check_labels_the_actual_answer() -> None:
+    s = scenario(request={"credentials": "include"}, response={"headers": [ALLOW_PAGE]})
+    get = Leg("actual", Req("GET", "/r/x", (("Origin", PAGE),)), Res(200, (tuple(ALLOW_PAGE),)))
+    diagram = build_sequence(predict(s), [get], outcome="blocked", done=True)
+    assert diagram.rows[1].detail == "no Access-Control-Allow-Credentials"
 
 
 def test_while_running_the_predicted_legs_are_expected() -> None:

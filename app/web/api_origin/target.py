@@ -15,13 +15,13 @@ import time
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from app.runs.answers import NO_BODY_STATUSES, framing_headers
 from app.runs.store import Exchange, RecordedRequest, RecordedResponse, Run
 from app.web import render
 from app.web.events import console_topic
 from app.web.state import Playground
 
 MAX_TARGET_BODY = 1024 * 1024
-NO_BODY_STATUSES = frozenset({204, 205, 304})
 
 
 async def _read_body(receive: Receive, limit: int) -> tuple[int, bool]:
@@ -75,9 +75,7 @@ class Target:
         else:
             answer = run.hops[hop - 1] if hop else run.scenario.response
         body = answer_body(run, method, answer.status, preflight)
-        sent_headers = list(answer.headers)
-        if answer.status not in NO_BODY_STATUSES:
-            sent_headers.append(("Content-Length", str(len(body))))
+        sent_headers = [*answer.headers, *framing_headers(answer.status, len(body))]
         path = scope.get("raw_path", scope["path"].encode()).decode("latin-1")
         if scope.get("query_string"):
             path += "?" + scope["query_string"].decode("latin-1")
