@@ -304,3 +304,56 @@ def build_sequence(
 
 def _final_state(done: bool) -> RowState:
     return "fail" if done else "pending"
+
+
+# What failed, in a few words, by the check's DevTools name: the outcome line beside Send.
+# ``{answer}`` is "preflight" or "response"; ``{value}`` the value the check complained about.
+FAILED_IN_WORDS = {
+    "MissingAllowOriginHeader": "the {answer} has no Access-Control-Allow-Origin",
+    "MultipleAllowOriginValues": "the {answer}'s Access-Control-Allow-Origin holds several values",
+    "InvalidAllowOriginValue": "the {answer}'s Access-Control-Allow-Origin is not a valid origin",
+    "AllowOriginMismatch": "the {answer}'s Access-Control-Allow-Origin{value} is not this "
+    "page's origin",
+    "WildcardOriginNotAllowed": "the {answer}'s Access-Control-Allow-Origin is *, which a "
+    "request with credentials cannot use",
+    "InvalidAllowCredentials": "the {answer}'s Access-Control-Allow-Credentials is not true",
+    "MethodDisallowedByPreflightResponse": "the preflight's Access-Control-Allow-Methods does "
+    "not allow{value}",
+    "InvalidAllowMethodsPreflightResponse": "the preflight's Access-Control-Allow-Methods cannot "
+    "be parsed",
+    "HeaderDisallowedByPreflightResponse": "the preflight's Access-Control-Allow-Headers does "
+    "not allow{value}",
+    "InvalidAllowHeadersPreflightResponse": "the preflight's Access-Control-Allow-Headers cannot "
+    "be parsed",
+    "PreflightInvalidStatus": "the preflight's status is not ok (200 to 299)",
+    "PreflightDisallowedRedirect": "the preflight was answered with a redirect",
+}
+
+
+def outcome_line(prediction: Prediction, outcome: str | None, status: int | None = None) -> str:
+    """The outcome of a run in one line (the status beside the Send button): what the browser's
+    fetch() gave and, when it was blocked as predicted, which check failed."""
+    if outcome is None:
+        return "Sent: waiting for the browser's result…"
+    if outcome != prediction.outcome:
+        return (
+            f"{outcome.capitalize()}, where the engine predicted {prediction.outcome}: "
+            "a finding, described in the run's card"
+        )
+    failed = prediction.failed_step
+    if outcome == "allowed":
+        shown = "" if status is None else f" (status {status})"
+        return f"Allowed: JavaScript read the response{shown}"
+    if outcome == "opaque":
+        return "Opaque: the response arrived, but mode no-cors hides it from JavaScript"
+    if outcome == "error":
+        why = f": {failed.detail}" if failed is not None else ""
+        return f"Not sent: fetch() refused the request{why}"
+    name = prediction.blocked_by or ""
+    words = FAILED_IN_WORDS.get(name.removeprefix("Preflight")) or FAILED_IN_WORDS.get(name)
+    if words is None:
+        return f"Blocked: {failed.detail}" if failed is not None else "Blocked by the browser"
+    preflight = name.startswith("Preflight") or name.endswith("PreflightResponse")
+    value = prediction.failed_parameter
+    shown = "" if not value else f" ({value})" if "AllowOrigin" in name else f" {value}"
+    return "Blocked: " + words.format(answer="preflight" if preflight else "response", value=shown)

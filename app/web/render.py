@@ -15,7 +15,7 @@ from starlette.templating import Jinja2Templates
 from app.cors import PROFILES, Prediction, Scenario
 from app.cors.engines import ENGINES, compare_engines
 from app.cors.scenario import OUTCOME_EFFECTS
-from app.fix.sequence import build_sequence, visible
+from app.fix.sequence import build_sequence, outcome_line, visible
 from app.fix.understand import understand
 from app.fix.wire import raw_legs
 from app.runs.answers import added_readable_headers
@@ -48,6 +48,11 @@ def card_context(run: Run) -> dict[str, Any]:
         "engine_differences": compare_engines(run.scenario, run.prediction.browser),
         "understood": understand_run(run),
         "framing_readable": added_readable_headers(run.scenario, run.prediction),
+        "outcome_line": outcome_line(
+            run.prediction,
+            None if run.browser_result is None else run.browser_result.outcome,
+            None if run.browser_result is None else run.browser_result.status,
+        ),
     }
 
 

@@ -11,7 +11,7 @@
   const runs = document.getElementById("runs");
   const status = document.getElementById("send-status");
   if (!app || !form || !template || !prediction || !runs) return;
-  const { placeCard, send, listen } = window.CorsRunner;
+  const { parse, placeCard, send, listen } = window.CorsRunner;
 
   const refresh = () => form.dispatchEvent(new Event("refresh"));
 
@@ -137,16 +137,46 @@
   const say = (text) => { if (status) status.textContent = text; };
   const show = (html) => placeCard(runs, html);
 
+  // Bring a new run's card into view without moving focus: scroll the Send row (and the
+  // outcome beside it) to the top when the card's top then fits below it, else the card itself.
+  function reveal(card) {
+    const top = card.getBoundingClientRect().top;
+    const margin = 16;
+    if (top >= margin && top <= window.innerHeight * 0.6) return; // already in sight
+    const actions = form.querySelector(".actions");
+    const from = actions ? actions.getBoundingClientRect().top : top;
+    const fits = top - from < window.innerHeight * 0.6;
+    (fits && actions ? actions : card).scrollIntoView({ block: "start" });
+    window.scrollBy(0, -margin);
+  }
+
   async function sendForm() {
     say("Sending…");
     const body = new URLSearchParams(new FormData(form));
-    const run = await send(app.dataset.runs, body, { say, show, sent: "Sent: the run is below." });
+    let shown = null;
+    const placeAndReveal = (html) => {
+      show(html);
+      const placed = parse(html);
+      const card = placed && document.getElementById(placed.id);
+      if (card && !shown) {
+        shown = placed.id;
+        reveal(card);
+      }
+    };
+    const run = await send(app.dataset.runs, body, {
+      say, show: placeAndReveal, sent: "Sent: waiting for the browser's result…",
+    });
     if (run && run.refused) {
       if (run.refused.fragment) prediction.innerHTML = run.refused.fragment;
       const invalid = form.querySelector("[aria-invalid='true']");
       if (invalid) invalid.focus();
     } else if (run && run.card) {
       show(run.card);
+    }
+    // The outcome, in one line beside Send (the status region announces it).
+    const card = shown && document.getElementById(shown);
+    if (card && card.dataset.state === "done" && card.dataset.outcomeLine) {
+      say(card.dataset.outcomeLine);
     }
   }
 

@@ -273,6 +273,36 @@ def test_runs_created_elsewhere_appear_live(page: Any, live: BackgroundServer) -
     assert legs(card) == ["actual"]
 
 
+def test_after_send_the_outcome_is_beside_send_and_the_card_comes_into_view(
+    page: Any, live: BackgroundServer
+) -> None:
+    page.set_viewport_size({"width": 1366, "height": 768})
+    open_page(page, live)
+    origin = live.site_url
+    compose(
+        page, method="PUT", headers=[("X-Token", "abc")],
+        preflight=(204, [("Access-Control-Allow-Origin", origin),
+                         ("Access-Control-Allow-Methods", "PUT")]),
+        response=(200, [("Access-Control-Allow-Origin", origin)]),
+    )  # fmt: skip
+    card = send(page)
+    page.wait_for_function(
+        "() => document.getElementById('send-status').innerText.startsWith('Blocked')"
+    )
+    assert page.inner_text("#send-status") == (
+        "Blocked: the preflight's Access-Control-Allow-Headers does not allow x-token"
+    )
+    top = card.evaluate("card => card.getBoundingClientRect().top")
+    assert 0 <= top < 768, top
+    assert page.evaluate("document.activeElement && document.activeElement.id") == "send"
+    compose(page, method="GET", response=(200, [("Access-Control-Allow-Origin", origin)]))
+    send(page)
+    page.wait_for_function(
+        "() => document.getElementById('send-status').innerText.startsWith('Allowed')"
+    )
+    assert page.inner_text("#send-status") == "Allowed: JavaScript read the response (status 200)"
+
+
 def test_large_type_and_narrow_screen(page: Any, live: BackgroundServer) -> None:
     page.set_viewport_size({"width": 360, "height": 800})
     open_page(page, live)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pytest
 
 from app.cors import Scenario, predict
-from app.fix.sequence import Row, build_sequence, shorten, status_line, visible
+from app.fix.sequence import Row, build_sequence, outcome_line, shorten, status_line, visible
 from app.fix.wire import raw_legs
 
 PAGE = "http://localhost:8000"
@@ -227,3 +227,37 @@ def test_raw_legs_are_request_and_status_lines_with_every_header() -> None:
     # A value cannot forge a second header line.
     assert act.response.splitlines() == ["HTTP/1.1 200 OK", "X-Evil: a\\x0d\\x0aSet-Cookie: b"]
     assert act.response_body_size == 5
+
+
+@pytest.mark.parametrize(
+    ("doc", "outcome", "line"),
+    [({"request": {**PUT, "headers": [["X-Token", "1"]]},
+       "preflight_response": {"headers": [ALLOW_PAGE, ["Access-Control-Allow-Methods", "PUT"]]}},
+      "blocked", "Blocked: the preflight's Access-Control-Allow-Headers does not allow x-token"),
+     ({"request": {"method": "DELETE"}, "preflight_response": {"headers": [ALLOW_PAGE]}},
+      "blocked", "Blocked: the preflight's Access-Control-Allow-Methods does not allow DELETE"),
+     ({"request": PUT, "preflight_response": {"status": 404}},
+      "blocked", "Blocked: the preflight has no Access-Control-Allow-Origin"),
+     ({}, "blocked", "Blocked: the response has no Access-Control-Allow-Origin"),
+     ({"response": {"headers": [["Access-Control-Allow-Origin", "http://a.test"]]}}, "blocked",
+      "Blocked: the response's Access-Control-Allow-Origin (http://a.test) is not this page's "
+      "origin"),
+     ({"response": {"headers": [ALLOW_PAGE]}}, "allowed",
+      "Allowed: JavaScript read the response (status 200)"),
+     ({"request": {"mode": "no-cors"}}, "opaque",
+      "Opaque: the response arrived, but mode no-cors hides it from JavaScript"),
+     ({"response": {"headers": [ALLOW_PAGE]}}, "blocked",
+      "Blocked, where the engine predicted allowed: a finding, described in the run's card")],
+)  # fmt: skip
+def test_the_outcome_line_says_what_happened_in_a_few_words(
+    doc: dict[str, object], outcome: str, line: str
+) -> None:
+    assert outcome_line(predict(scenario(**doc)), outcome, 200) == line
+
+
+def test_the_outcome_line_of_a_refused_fetch_and_of_a_running_one() -> None:
+    prediction = predict(scenario(request={"method": "TRACE"}))
+    assert outcome_line(prediction, "error").startswith(
+        "Not sent: fetch() refused the request: TRACE is a forbidden method"
+    )
+    assert outcome_line(prediction, None) == "Sent: waiting for the browser's result…"
