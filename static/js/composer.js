@@ -15,12 +15,37 @@
 
   const refresh = () => form.dispatchEvent(new Event("refresh"));
 
+  // A header row's two fields: the name (a text area that wraps) and the value.
+  const fields = (row) => [row.querySelector(".name"), row.querySelector(".value")];
+
+  // Header names wrap instead of being cut off: each name's text area is as tall as its text
+  // (CSS field-sizing does this where it is supported), and Enter sends, as in a single-line
+  // field.
+  function fit(area) {
+    if (CSS.supports("field-sizing", "content")) return;
+    area.style.height = "auto";
+    area.style.height = `${area.scrollHeight + area.offsetHeight - area.clientHeight}px`;
+  }
+  form.addEventListener("input", (event) => {
+    if (event.target instanceof HTMLTextAreaElement && event.target.matches(".name")) fit(event.target);
+  });
+  form.addEventListener("keydown", (event) => {
+    const target = event.target;
+    if (event.key !== "Enter" || event.isComposing) return;
+    if (!(target instanceof HTMLTextAreaElement) || !target.matches(".name")) return;
+    event.preventDefault();
+    form.requestSubmit();
+  });
+  const fitAll = () => form.querySelectorAll("textarea.name").forEach(fit);
+  window.addEventListener("resize", fitAll);
+  fitAll();
+
   // Ids follow positions: the fieldset carries the server's id of each part of a row, with
   // "index" standing for the row's position (data-name-id, data-value-id).
   function renumber(fieldset) {
     const prefix = fieldset.dataset.rows;
     fieldset.querySelectorAll("li.row").forEach((row, index) => {
-      const inputs = row.querySelectorAll("input");
+      const inputs = fields(row);
       const labels = row.querySelectorAll("label");
       const slots = row.querySelectorAll(".msg");
       ["name", "value"].forEach((part, i) => {
@@ -36,7 +61,7 @@
 
   function newRow(name, value) {
     const row = template.content.firstElementChild.cloneNode(true);
-    const inputs = row.querySelectorAll("input");
+    const inputs = fields(row);
     inputs[0].value = name || "";
     inputs[1].value = value || "";
     return row;
@@ -45,12 +70,13 @@
   function setPolicyRows(prefix, rows) {
     const fieldset = form.querySelector(`fieldset[data-rows="${prefix}"]`);
     fieldset.querySelectorAll("li.row").forEach((row) => {
-      const name = row.querySelector("input.name").value.trim().toLowerCase();
+      const name = row.querySelector(".name").value.trim().toLowerCase();
       if (name.startsWith("access-control-")) row.remove();
     });
     const list = fieldset.querySelector("ol.rows");
     rows.forEach(([name, value]) => list.append(newRow(name, value)));
     renumber(fieldset);
+    fitAll();
   }
 
   function applyPolicy() {
@@ -90,7 +116,7 @@
       const row = newRow();
       fieldset.querySelector("ol.rows").append(row);
       renumber(fieldset);
-      row.querySelector("input").focus();
+      fields(row)[0].focus();
       refresh();
       return;
     }
@@ -101,7 +127,7 @@
       const neighbour = row.nextElementSibling || row.previousElementSibling;
       row.remove();
       renumber(fieldset);
-      (neighbour ? neighbour.querySelector("input") : fieldset.querySelector("[data-add-row]")).focus();
+      (neighbour ? fields(neighbour)[0] : fieldset.querySelector("[data-add-row]")).focus();
       refresh();
       return;
     }

@@ -35,8 +35,8 @@ def set_rows(page: Any, prefix: str, rows: list[tuple[str, str]]) -> None:
     for name, value in rows:
         fieldset.get_by_role("button", name="Add header").click()
         row = fieldset.locator("li.row").last
-        row.locator("input.name").fill(name)
-        row.locator("input.value").fill(value)
+        row.locator(".name").fill(name)
+        row.locator(".value").fill(value)
 
 
 def compose(
@@ -301,6 +301,32 @@ def test_after_send_the_outcome_is_beside_send_and_the_card_comes_into_view(
         "() => document.getElementById('send-status').innerText.startsWith('Allowed')"
     )
     assert page.inner_text("#send-status") == "Allowed: JavaScript read the response (status 200)"
+
+
+NAMES_CUT_OFF = """() => [...document.querySelectorAll("#composer .headers .name")]
+  .filter(f => f.scrollWidth > f.clientWidth || f.scrollHeight > f.clientHeight)
+  .map(f => f.value)"""
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "large"), [(390, 844, False), (1366, 768, True), (1366, 768, False)]
+)
+def test_header_names_are_never_cut_off(
+    page: Any, live: BackgroundServer, width: int, height: int, large: bool
+) -> None:
+    page.set_viewport_size({"width": width, "height": height})
+    open_page(page, live)
+    if large:
+        page.click("[data-large-type]")
+    fieldset = page.locator('fieldset[data-rows="pf"]')
+    fieldset.locator("button[data-add-row]").click()
+    fieldset.locator("li.row").last.locator(".name").fill("Access-Control-Allow-Credentials")
+    names = page.locator("#composer .headers .name").evaluate_all("fs => fs.map(f => f.value)")
+    assert "Access-Control-Allow-Headers" in names
+    assert "Access-Control-Allow-Credentials" in names
+    assert page.evaluate(NAMES_CUT_OFF) == []
+    page.keyboard.press("Enter")  # a name field sends the form as a one-line field does
+    page.locator("#runs .run").first.wait_for()
 
 
 def test_large_type_and_narrow_screen(page: Any, live: BackgroundServer) -> None:
