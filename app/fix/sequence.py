@@ -357,3 +357,17 @@ def outcome_line(prediction: Prediction, outcome: str | None, status: int | None
     value = prediction.failed_parameter
     shown = "" if not value else f" ({value})" if "AllowOrigin" in name else f" {value}"
     return "Blocked: " + words.format(answer="preflight" if preflight else "response", value=shown)
+
+
+def prediction_line(prediction: Prediction) -> str:
+    """The engine's prediction in one line, for the composer's live announcement: the outcome,
+    whether a preflight goes first and, when a check fails, which."""
+    preflight = ", after a preflight" if prediction.preflight else ""
+    line = f"Prediction: {prediction.outcome}{preflight}"
+    if prediction.outcome == "blocked":
+        words = outcome_line(prediction, "blocked").removeprefix("Blocked: ")
+        return f"{line}: {words}"
+    failed = prediction.failed_step
+    if prediction.outcome == "error" and failed is not None:
+        return f"{line}: fetch() refuses it: {failed.detail}"
+    return line

@@ -15,13 +15,13 @@ from starlette.templating import Jinja2Templates
 from app.cors import PROFILES, Prediction, Scenario
 from app.cors.engines import ENGINES, compare_engines
 from app.cors.scenario import OUTCOME_EFFECTS
-from app.fix.sequence import build_sequence, outcome_line, visible
+from app.fix.sequence import build_sequence, outcome_line, prediction_line, visible
 from app.fix.understand import understand
 from app.fix.wire import raw_legs
 from app.runs.answers import added_readable_headers
 from app.runs.share import share_url
 from app.runs.store import Exchange, Run
-from app.runs.validation import dom_id
+from app.runs.validation import dom_id, field_label
 
 CARD = "partials/run_card.html"
 CONSOLE_ENTRY = "api_origin/console_entry.html"
@@ -31,6 +31,7 @@ def setup(templates: Jinja2Templates) -> None:
     """Filters and constants the templates use (no domain work: handlers compute views)."""
     env = templates.env
     env.filters["dom_id"] = dom_id
+    env.filters["field_label"] = field_label
     env.filters["visible"] = visible
     env.globals["OUTCOME_WORDS"] = OUTCOME_EFFECTS
     env.globals["engine_choices"] = [(name, PROFILES[name].label) for name in ENGINES]
@@ -84,6 +85,7 @@ def prediction_context(scenario: Scenario | None, prediction: Prediction | None)
             "engine_differences": (),
             "understanding": None,
             "framing_readable": (),
+            "announce": None,
         }
     understanding = understand(scenario, prediction.browser)
     return {
@@ -92,6 +94,7 @@ def prediction_context(scenario: Scenario | None, prediction: Prediction | None)
         "understanding": understanding,
         "fix_url": share_url(understanding.fix.scenario),
         "framing_readable": added_readable_headers(scenario, prediction),
+        "announce": prediction_line(prediction),
     }
 
 

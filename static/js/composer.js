@@ -54,8 +54,13 @@
         inputs[i].name = `${prefix}_${part}`;
         inputs[i].setAttribute("aria-describedby", "m-" + id);
         labels[i].htmlFor = id;
+        // The label the server gives this field (its messages use it too).
+        const noun = fieldset.dataset.noun;
+        labels[i].textContent = `${noun[0].toUpperCase()}${noun.slice(1)} ${index + 1} ${part}`;
         slots[i].id = "m-" + id;
       });
+      const remove = row.querySelector("[data-remove-row]");
+      if (remove) remove.setAttribute("aria-label", `Remove ${fieldset.dataset.noun} ${index + 1}`);
     });
   }
 
@@ -139,23 +144,36 @@
   const hasBody = document.getElementById("f-has-body");
   if (body && hasBody) body.addEventListener("input", () => { hasBody.checked = true; });
 
-  // Put each message from the prediction fragment next to its field.
+  // Put each message from the prediction fragment next to its field, and announce the
+  // prediction's one line when it changes (the panel itself is not a live region: a screen
+  // reader would read all of it again after each keystroke).
+  const announcer = document.getElementById("prediction-status");
   function placeMessages() {
-    form.querySelectorAll(".msg").forEach((slot) => {
-      slot.textContent = "";
-      slot.className = "msg";
-    });
-    form.querySelectorAll("[aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
+    const messages = new Map();
     prediction.querySelectorAll(".field-messages li[data-field]").forEach((item) => {
       const id = item.dataset.field;
       const kind = item.dataset.kind;
-      const slot = document.getElementById("m-" + id);
-      if (!slot || (kind === "note" && slot.classList.contains("error"))) return;
-      slot.textContent = item.querySelector(".text").textContent;
-      slot.className = "msg " + kind;
-      const input = document.getElementById(id);
-      if (kind === "error" && input) input.setAttribute("aria-invalid", "true");
+      if (messages.has(id) && (kind === "note" || messages.get(id).kind === "error")) return;
+      messages.set(id, { kind, text: item.querySelector(".text").textContent });
     });
+    form.querySelectorAll(".msg").forEach((slot) => {
+      const message = messages.get(slot.id.replace(/^m-/, ""));
+      const text = message ? message.text : "";
+      const className = message ? `msg ${message.kind}` : "msg";
+      if (slot.textContent !== text) slot.textContent = text;
+      if (slot.className !== className) slot.className = className;
+    });
+    form.querySelectorAll("[aria-invalid]").forEach((el) => {
+      const message = messages.get(el.id);
+      if (!message || message.kind !== "error") el.removeAttribute("aria-invalid");
+    });
+    messages.forEach((message, id) => {
+      const field = document.getElementById(id);
+      if (message.kind === "error" && field) field.setAttribute("aria-invalid", "true");
+    });
+    const body = prediction.querySelector(".prediction-body[data-announce]");
+    const line = body ? body.dataset.announce : "";
+    if (announcer && line && announcer.textContent !== line) announcer.textContent = line;
   }
   new MutationObserver(placeMessages).observe(prediction, { childList: true, subtree: true });
 

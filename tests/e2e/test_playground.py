@@ -33,7 +33,7 @@ def set_rows(page: Any, prefix: str, rows: list[tuple[str, str]]) -> None:
     while fieldset.locator("li.row").count():
         fieldset.locator("li.row").first.get_by_role("button", name=re.compile("Remove")).click()
     for name, value in rows:
-        fieldset.get_by_role("button", name="Add header").click()
+        fieldset.locator("button[data-add-row]").click()
         row = fieldset.locator("li.row").last
         row.locator(".name").fill(name)
         row.locator(".value").fill(value)
@@ -233,6 +233,11 @@ def test_bad_input_is_shown_next_to_the_field_and_not_sent(
     page.click("#send")
     page.wait_for_function(
         "() => document.getElementById('send-status').innerText.startsWith('Not')"
+    )
+    assert page.inner_text("#send-status").startswith("Not sent: Request header 1 name: ")
+    assert page.text_content("#prediction-status") is not None
+    assert page.text_content("#prediction-status").startswith(  # type: ignore[union-attr]
+        "1 problem to fix before sending: Request header 1 name: "
     )
     assert page.locator("#runs .run").count() == 0
 
