@@ -20,6 +20,10 @@ from app.cors.profiles import SPEC
 
 PAGE_ORIGIN = "http://localhost:8701"
 TARGET_ORIGIN = "http://localhost:8702"
+# What the generator adds to each scenario about how it was made (the near-miss mutations
+# applied), as the shared vectors carry it too. It is not part of the scenario format: a reader
+# drops it with scenario_document() before Scenario.from_json, which refuses unknown keys.
+METADATA_KEYS = ("mutations",)
 
 METHODS = [
     "GET", "GET", "POST", "POST", "HEAD", "get", "post", "head",
@@ -94,6 +98,11 @@ RESPONSE_EXTRAS: list[Header] = [
     ("Last-Modified", "Wed, 21 Oct 2015 07:28:00 GMT"), ("Content-Language", "en"),
     ("ETag", '"v1"'), ("Set-Cookie", "s=1"), ("Server-Timing", "db;dur=1"), ("X-Custom", "c"),
 ]  # fmt: skip
+
+
+def scenario_document(doc: dict[str, Any]) -> dict[str, Any]:
+    """A generated (or shared vector) document without its metadata: a scenario document."""
+    return {key: value for key, value in doc.items() if key not in METADATA_KEYS}
 
 
 def generate(count: int, seed: int = 1) -> list[dict[str, Any]]:

@@ -57,7 +57,14 @@ def test_explain_reads_stdin(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     [("{not json", "not valid JSON"),
      (json.dumps({"request": {"credentials": "yes"}}), "request.credentials: must be one of"),
      (json.dumps([{}, {"response": {"status": 99}}]), "[1].response.status"),
-     (json.dumps({"request": {"headers": [["A"]]}}), "request.headers[0]")],
+     (json.dumps({"request": {"headers": [["A"]]}}), "request.headers[0]"),
+     (json.dumps({"preflight_respnse": {"status": 204}}),
+      "preflight_respnse: unknown key 'preflight_respnse' (did you mean 'preflight_response'?)"),
+     (json.dumps([{}, {"reqest": {"method": "PUT"}}]),
+      "[1].reqest: unknown key 'reqest' (did you mean 'request'?)"),
+     (json.dumps({"request": {"metod": "PUT"}}), "request.metod: unknown key 'metod'"),
+     (json.dumps({"origin": "localhost:8000"}),
+      "origin: 'localhost:8000' has no scheme (did you mean 'http://localhost:8000'?)")],
 )  # fmt: skip
 def test_malformed_input_names_the_field_and_exits_2(
     tmp_path: Path, capsys, document: str, message: str

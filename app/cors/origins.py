@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -41,6 +42,94 @@ def serialize_origin(url: str) -> str | None:
     if port is None or port == DEFAULT_PORTS[scheme]:
         return f"{scheme}://{host}"
     return f"{scheme}://{host}:{port}"
+
+
+ORIGIN_FORM = (
+    "http:// or https://, a host and an optional :port (as in http://localhost:8000), or null"
+)
+
+
+def origin_problem(value: str) -> str | None:
+    """None when ``value`` is what a browser sends as a page's ``Origin``: ``null``, or the
+    serialization of an http(s) origin (lowercase scheme and host, no default port, no path);
+    else what is wrong, with the serialized origin the value most likely meant.
+
+    https://html.spec.whatwg.org/multipage/browsers.html#ascii-serialisation-of-an-origin
+    """
+    if value == "null":
+        return None
+    meant = value.strip()
+    named = _SCHEME.match(meant)
+    # "localhost:8000" is a host and a port, not the scheme "localhost".
+    has_scheme = named is not None and not meant[named.end() :].partition("/")[0].isdigit()
+    if not has_scheme:
+        meant = f"http://{meant}"
+    scheme = meant.partition(":")[0].lower()
+    if scheme in ("http", "https") and "://" not in meant:
+        meant = meant.replace(":", "://", 1)
+    suggestion = _serialized_http_origin(meant) if scheme in ("http", "https") else None
+    if suggestion == value:
+        return None
+    if not value.strip():
+        problem = "is empty"
+    elif not has_scheme:
+        problem = "has no scheme"
+    elif scheme not in ("http", "https"):
+        problem = f"has the scheme {scheme!r}, not http or https"
+    elif "://" not in value:
+        problem = "has no // after its scheme"
+    elif suggestion is None:
+        problem = "has no valid host and port"
+    else:
+        problem = _difference(value, suggestion)
+    hint = f" (did you mean {suggestion!r}?)" if suggestion else ""
+    return f"{value!r} {problem}{hint}: an origin is {ORIGIN_FORM}"
+
+
+def _serialized_http_origin(url: str) -> str | None:
+    """The serialized origin of an http(s) URL whose host is valid, else None."""
+    serialized = serialize_origin(url)
+    if serialized is None:
+        return None
+    host = serialized.split("://", 1)[1]
+    if host.startswith("["):
+        try:
+            ipaddress.IPv6Address(host[1:].partition("]")[0])
+        except ValueError:
+            return None
+        return serialized
+    host = host.rpartition(":")[0] if ":" in host else host
+    if not host or any(c in _FORBIDDEN_HOST_CHARS for c in host):
+        return None
+    if not host.isascii():
+        try:
+            ascii_host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            return None
+        return serialized.replace(host, ascii_host, 1)
+    return serialized
+
+
+def _difference(value: str, serialized: str) -> str:
+    """What separates ``value`` from its serialized origin, in words."""
+    parts = urlsplit(value.strip())
+    if value != value.strip():
+        return "has spaces around it"
+    if parts.path or parts.query or parts.fragment or value.endswith(("?", "#")):
+        return "has a path (an origin ends after the host and port, without a trailing slash)"
+    if "@" in parts.netloc:
+        return "has user info (an origin has none)"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if port is not None and port == DEFAULT_PORTS[serialized.partition(":")[0]]:
+        return "names the scheme's default port (an origin leaves it out)"
+    if value.lower() == serialized.lower():
+        return "has capital letters (browsers lowercase the scheme and host)"
+    if not parts.hostname or not parts.hostname.isascii():
+        return "has a host that is not ASCII (browsers send it in punycode)"
+    return "is not in its serialized form"
 
 
 def same_origin(origin: str, url: str) -> bool:

@@ -7,9 +7,12 @@ through the page, share links, ``POST /api/explain`` and ``cors-playground expla
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
+
+from app.cors.origins import origin_problem
 
 Header = tuple[str, str]
 Outcome = Literal["allowed", "blocked", "opaque", "error"]
@@ -36,6 +39,13 @@ DEFAULT_ORIGIN = "http://localhost:8000"
 DEFAULT_URL = "http://localhost:8001/"
 # A scenario's response must be a final response the server can send: no 1xx.
 MIN_STATUS, MAX_STATUS = 200, 599
+# The keys of a scenario document and of its parts; any other key is an error (a misspelt
+# key would otherwise be dropped in silence and its default used instead).
+SCENARIO_KEYS = ("id", "origin", "url", "request", "preflight_response", "response")
+REQUEST_KEYS = ("method", "headers", "credentials", "mode", "body")
+ANSWER_KEYS = ("status", "headers")
+# Keys of the format's version 2, which this engine does not read yet.
+V2_KEYS = frozenset({"hops", "sequence", "request.redirect"})
 
 
 class ScenarioError(ValueError):
@@ -91,7 +101,9 @@ class Scenario:
     ) -> Scenario:
         """Read a scenario document; raise ScenarioError naming the first bad field."""
         doc = _mapping(obj, "scenario")
+        _known_keys(doc, SCENARIO_KEYS, "")
         request = _mapping(doc.get("request", {}), "request")
+        _known_keys(request, REQUEST_KEYS, "request")
         method = _string(request.get("method", "GET"), "request.method")
         credentials = _string(request.get("credentials", "same-origin"), "request.credentials")
         if credentials not in CREDENTIALS_MODES:
@@ -107,8 +119,12 @@ class Scenario:
         scenario_id = doc.get("id")
         if scenario_id is not None and not isinstance(scenario_id, str):
             raise ScenarioError("id", "must be a string")
+        origin = _string(doc.get("origin", default_origin), "origin")
+        problem = origin_problem(origin)
+        if problem is not None:
+            raise ScenarioError("origin", problem)
         return cls(
-            origin=_string(doc.get("origin", default_origin), "origin"),
+            origin=origin,
             url=_string(doc.get("url", default_url), "url"),
             request=RequestInit(
                 method=method,
@@ -226,6 +242,28 @@ def _mapping(value: object, name: str) -> Mapping[str, Any]:
     return value
 
 
+def _known_keys(doc: Mapping[str, Any], known: Sequence[str], where: str) -> None:
+    """Refuse the first key of ``doc`` that the format does not define, suggesting the key
+    it most likely meant."""
+    for key in doc:
+        if key in known:
+            continue
+        path = f"{where}.{key}" if where else str(key)
+        if path in V2_KEYS:
+            raise ScenarioError(
+                path,
+                f"{key!r} is part of the format's version 2 (redirects and "
+                "the preflight cache), which this playground does not read yet",
+            )
+        close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+        if not close:
+            close = [k for k in known if k.lower() == str(key).lower()]
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        keys = ", ".join(known)
+        parent = f"{where} has" if where else "a scenario has"
+        raise ScenarioError(path, f"unknown key {str(key)!r}{hint}; {parent} {keys}")
+
+
 def _string(value: object, name: str) -> str:
     if not isinstance(value, str):
         raise ScenarioError(name, "must be a string")
@@ -251,6 +289,7 @@ def _headers(value: object, name: str) -> tuple[Header, ...]:
 
 def _response(value: object, name: str) -> ServerResponse:
     doc = _mapping(value, name)
+    _known_keys(doc, ANSWER_KEYS, name)
     status = doc.get("status", 200)
     if isinstance(status, bool) or not isinstance(status, int):
         raise ScenarioError(f"{name}.status", "must be an integer")

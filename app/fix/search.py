@@ -573,11 +573,10 @@ def _client_side_note(prediction: Prediction) -> str:
             "no body), whatever the server answers: no server header changes that. To read "
             "the response, send it with mode 'cors' and let the server answer with CORS headers."
         )
-    failed = prediction.failed_step
-    why = f" ({failed.detail})" if failed is not None else ""
+    # Why fetch() refuses it is said where the failure is shown (the diagram or the verdict).
     return (
-        "fetch() refuses this request before anything is sent"
-        f"{why}, so no server header can fix it: the page's fetch() call has to change."
+        "fetch() refuses this request before anything is sent, so no server header can fix "
+        "it: the page's fetch() call has to change."
     )
 
 

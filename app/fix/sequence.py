@@ -15,7 +15,44 @@ from http import HTTPStatus
 from typing import Literal, Protocol
 
 from app.cors import Prediction
-from app.cors.names import ALLOW_ORIGIN, ORIGIN, REQUEST_HEADERS, REQUEST_METHOD
+from app.cors.names import (
+    ALLOW_CREDENTIALS,
+    ALLOW_HEADERS,
+    ALLOW_METHODS,
+    ALLOW_ORIGIN,
+    ORIGIN,
+    REQUEST_HEADERS,
+    REQUEST_METHOD,
+)
+
+# The response header each failed check reads, by the check's DevTools name: the diagram labels
+# the answer that failed with that header, where the failure is.
+FAILED_HEADER = {
+    "MissingAllowOriginHeader": ALLOW_ORIGIN,
+    "MultipleAllowOriginValues": ALLOW_ORIGIN,
+    "InvalidAllowOriginValue": ALLOW_ORIGIN,
+    "AllowOriginMismatch": ALLOW_ORIGIN,
+    "WildcardOriginNotAllowed": ALLOW_ORIGIN,
+    "InvalidAllowCredentials": ALLOW_CREDENTIALS,
+    "MethodDisallowedByPreflightResponse": ALLOW_METHODS,
+    "InvalidAllowMethodsPreflightResponse": ALLOW_METHODS,
+    "HeaderDisallowedByPreflightResponse": ALLOW_HEADERS,
+    "InvalidAllowHeadersPreflightResponse": ALLOW_HEADERS,
+}
+FAILED_HEADER |= {
+    f"Preflight{name}": header
+    for name, header in FAILED_HEADER.items()
+    if not name.endswith("PreflightResponse")
+}
+# A preflight answered with a status that is not ok fails on its status line, not a header.
+STATUS = "status"
+FAILED_HEADER["PreflightInvalidStatus"] = STATUS
+# The same by the engine's check name, for a failure without a DevTools name.
+FAILED_CHECK_HEADER = {
+    "allow-methods": ALLOW_METHODS,
+    "allow-headers": ALLOW_HEADERS,
+}
+AC_PREFIX = "Access-Control-"
 
 RowKind = Literal["request", "response", "check", "note"]
 RowState = Literal["seen", "expected", "missing", "never", "ok", "fail", "info", "pending"]
@@ -70,6 +107,9 @@ class Diagram:
     rows: tuple[Row, ...]
     # Where the rows come from: "browser" once its result arrived, else "prediction".
     source: str
+    # Whether a row states the failed check in words (its name and what failed), so the rest
+    # of the card need not say it again.
+    states_failure: bool = False
 
 
 def shorten(text: str, limit: int) -> str:
@@ -113,14 +153,32 @@ def _request_detail(kind: str, headers: Sequence[tuple[str, str]]) -> str:
     return f"Origin: {origin}" if origin else "no Origin header"
 
 
-def _response_detail(headers: Sequence[tuple[str, str]]) -> str:
-    allow = _header(headers, ALLOW_ORIGIN)
-    return "no Access-Control-Allow-Origin" if allow is None else f"Allow-Origin: {allow}"
+def failed_header(prediction: Prediction) -> str | None:
+    """The response header whose check failed (None when no header check failed)."""
+    failed = prediction.failed_step
+    if failed is None:
+        return None
+    return FAILED_HEADER.get(prediction.blocked_by or "") or FAILED_CHECK_HEADER.get(failed.check)
 
 
-def _legs(exchanges: Sequence[ExchangeLike], kind: str, state: RowState) -> list[Row]:
+def _response_detail(headers: Sequence[tuple[str, str]], name: str | None = None) -> str:
+    """What the arrow of an answer says: the header whose check failed (when one did on this
+    leg), else Access-Control-Allow-Origin."""
+    if name == STATUS:
+        return "not an ok status (200 to 299)"
+    name = name or ALLOW_ORIGIN
+    value = _header(headers, name)
+    return f"no {name}" if value is None else f"{name.removeprefix(AC_PREFIX)}: {value}"
+
+
+def _legs(
+    exchanges: Sequence[ExchangeLike], kind: str, state: RowState, failed: str | None = None
+) -> list[Row]:
+    """Arrows for recorded legs; ``failed`` names the header whose check failed on the last
+    one."""
     rows: list[Row] = []
-    for exchange in exchanges:
+    for index, exchange in enumerate(exchanges):
+        last = index == len(exchanges) - 1
         request, response = exchange.request, exchange.response
         rows.append(
             _row(
@@ -133,8 +191,8 @@ def _legs(exchanges: Sequence[ExchangeLike], kind: str, state: RowState) -> list
         )
         rows.append(
             _row(
-                "response", kind, status_line(response.status), _response_detail(response.headers),
-                state,
+                "response", kind, status_line(response.status),
+                _response_detail(response.headers, failed if last else None), state,
             )
         )  # fmt: skip
     return rows
@@ -166,11 +224,13 @@ def build_sequence(
             _row("check", "page", "fetch() refuses the request: nothing is sent", why, "fail")
         )
         rows.append(_row("request", "actual", request_label, "never sent", "never"))
-        return Diagram(tuple(rows), "browser" if outcome else "prediction")
+        return Diagram(tuple(rows), "browser" if outcome else "prediction", bool(why))
 
     preflight_expected = prediction.preflight or bool(preflights)
+    blocked_at_preflight = final == "blocked" and not actuals and preflight_expected
+    header = failed_header(prediction) if name else None
     if preflights:
-        rows += _legs(preflights, "preflight", "seen")
+        rows += _legs(preflights, "preflight", "seen", header if blocked_at_preflight else None)
     elif prediction.preflight:
         if not done:
             rows.append(
@@ -190,14 +250,13 @@ def build_sequence(
         else:
             rows.append(_row("note", "preflight", "No preflight arrived", "", "missing"))
 
-    blocked_at_preflight = final == "blocked" and not actuals and preflight_expected
     if blocked_at_preflight:
         title = f"Blocked at the preflight: {name}" if name else "Blocked at the preflight"
         rows.append(_row("check", "preflight", title, why if name else "", _final_state(done)))
         rows.append(
             _row("request", "actual", request_label, "never sent: the preflight failed", "never")
         )
-        return Diagram(tuple(rows), "browser" if outcome else "prediction")
+        return Diagram(tuple(rows), "browser" if outcome else "prediction", bool(name and why))
     if preflights or (prediction.preflight and not done):
         rows.append(
             _row(
@@ -210,27 +269,29 @@ def build_sequence(
         )
 
     if actuals:
-        rows += _legs(actuals, "actual", "seen")
+        rows += _legs(actuals, "actual", "seen", header if final == "blocked" else None)
     elif not done:
         rows.append(_row("request", "actual", request_label, "expected", "expected"))
         rows.append(_row("response", "actual", "answer", "expected", "expected"))
     else:
         rows.append(_row("note", "actual", "The actual request never arrived", "", "missing"))
 
+    states_failure = False
     if final == "allowed":
-        readable = ", ".join(prediction.readable_headers) or "only safelisted headers"
+        # Which headers JavaScript reads is said once, in the verdict.
         rows.append(
             _row(
                 "check",
                 "actual",
                 "CORS check passed: JavaScript reads the response",
-                f"readable: {readable}" if agrees else "",
+                "",
                 "ok" if done else "pending",
             )
         )
     elif final == "blocked":
         title = f"Blocked after the response arrived: {name}" if name else "Blocked by the browser"
         detail = why if name and why else ""
+        states_failure = bool(detail)
         if "TypeError" not in detail:
             detail += ("; " if detail else "") + "fetch() rejects with a TypeError"
         rows.append(_row("check", "actual", title, detail, _final_state(done)))
@@ -245,9 +306,77 @@ def build_sequence(
             )
         )
     else:
+        states_failure = bool(why)
         rows.append(_row("check", "actual", "fetch() rejected", why, _final_state(done)))
-    return Diagram(tuple(rows), "browser" if outcome else "prediction")
+    return Diagram(tuple(rows), "browser" if outcome else "prediction", states_failure)
 
 
 def _final_state(done: bool) -> RowState:
     return "fail" if done else "pending"
+
+
+# What failed, in a few words, by the check's DevTools name: the outcome line beside Send.
+# ``{answer}`` is "preflight" or "response"; ``{value}`` the value the check complained about.
+FAILED_IN_WORDS = {
+    "MissingAllowOriginHeader": "the {answer} has no Access-Control-Allow-Origin",
+    "MultipleAllowOriginValues": "the {answer}'s Access-Control-Allow-Origin holds several values",
+    "InvalidAllowOriginValue": "the {answer}'s Access-Control-Allow-Origin is not a valid origin",
+    "AllowOriginMismatch": "the {answer}'s Access-Control-Allow-Origin{value} is not this "
+    "page's origin",
+    "WildcardOriginNotAllowed": "the {answer}'s Access-Control-Allow-Origin is *, which a "
+    "request with credentials cannot use",
+    "InvalidAllowCredentials": "the {answer}'s Access-Control-Allow-Credentials is not true",
+    "MethodDisallowedByPreflightResponse": "the preflight's Access-Control-Allow-Methods does "
+    "not allow{value}",
+    "InvalidAllowMethodsPreflightResponse": "the preflight's Access-Control-Allow-Methods cannot "
+    "be parsed",
+    "HeaderDisallowedByPreflightResponse": "the preflight's Access-Control-Allow-Headers does "
+    "not allow{value}",
+    "InvalidAllowHeadersPreflightResponse": "the preflight's Access-Control-Allow-Headers cannot "
+    "be parsed",
+    "PreflightInvalidStatus": "the preflight's status is not ok (200 to 299)",
+    "PreflightDisallowedRedirect": "the preflight was answered with a redirect",
+}
+
+
+def outcome_line(prediction: Prediction, outcome: str | None, status: int | None = None) -> str:
+    """The outcome of a run in one line (the status beside the Send button): what the browser's
+    fetch() gave and, when it was blocked as predicted, which check failed."""
+    if outcome is None:
+        return "Sent: waiting for the browser's result…"
+    if outcome != prediction.outcome:
+        return (
+            f"{outcome.capitalize()}, where the engine predicted {prediction.outcome}: "
+            "a finding, described in the run's card"
+        )
+    failed = prediction.failed_step
+    if outcome == "allowed":
+        shown = "" if status is None else f" (status {status})"
+        return f"Allowed: JavaScript read the response{shown}"
+    if outcome == "opaque":
+        return "Opaque: the response arrived, but mode no-cors hides it from JavaScript"
+    if outcome == "error":
+        why = f": {failed.detail}" if failed is not None else ""
+        return f"Not sent: fetch() refused the request{why}"
+    name = prediction.blocked_by or ""
+    words = FAILED_IN_WORDS.get(name.removeprefix("Preflight")) or FAILED_IN_WORDS.get(name)
+    if words is None:
+        return f"Blocked: {failed.detail}" if failed is not None else "Blocked by the browser"
+    preflight = name.startswith("Preflight") or name.endswith("PreflightResponse")
+    value = prediction.failed_parameter
+    shown = "" if not value else f" ({value})" if "AllowOrigin" in name else f" {value}"
+    return "Blocked: " + words.format(answer="preflight" if preflight else "response", value=shown)
+
+
+def prediction_line(prediction: Prediction) -> str:
+    """The engine's prediction in one line, for the composer's live announcement: the outcome,
+    whether a preflight goes first and, when a check fails, which."""
+    preflight = ", after a preflight" if prediction.preflight else ""
+    line = f"Prediction: {prediction.outcome}{preflight}"
+    if prediction.outcome == "blocked":
+        words = outcome_line(prediction, "blocked").removeprefix("Blocked: ")
+        return f"{line}: {words}"
+    failed = prediction.failed_step
+    if prediction.outcome == "error" and failed is not None:
+        return f"{line}: fetch() refuses it: {failed.detail}"
+    return line

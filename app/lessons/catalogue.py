@@ -124,7 +124,7 @@ def reply(*headers: Header, status: int | None = None) -> dict[str, Any]:
 LESSONS: tuple[Lesson, ...] = (
     Lesson(
         slug="simple-get",
-        title="A CORS-safelisted GET",
+        title="A GET with no options",
         topics=("safelisted-get",),
         setup=(
             "The page at `{origin}` calls `fetch(url)` with no options: a plain GET to the API "
@@ -135,7 +135,12 @@ LESSONS: tuple[Lesson, ...] = (
             "preflight", "Will the browser send a preflight (an OPTIONS request) before the GET?"
         ),
         explanation=(
-            "No preflight: GET is a CORS-safelisted method and the request carries no "
+            "First, a term. The Fetch Standard calls a few methods (GET, HEAD, POST) and a few "
+            "request headers with harmless values (such as `Accept`, or `Content-Type: "
+            "text/plain`) “CORS-safelisted”: a request that uses nothing else is one an "
+            "ordinary HTML form could already send, so the browser sends it without asking "
+            "first. Any other method or header is “CORS-unsafe” and needs a preflight.",
+            "So, no preflight: GET is a CORS-safelisted method and the request carries no "
             "CORS-unsafe header, so the browser sends it straight away and checks the answer "
             "afterwards.",
             "The API origin received one GET. Its `Origin` header was added by the browser, "
@@ -150,7 +155,7 @@ LESSONS: tuple[Lesson, ...] = (
     ),
     Lesson(
         slug="missing-allow-origin",
-        title="No Access-Control-Allow-Origin: blocked, yet sent",
+        title="A GET to a server without CORS headers",
         topics=("missing-allow-origin",),
         setup=(
             "The same plain GET, to an API that sends no CORS headers at all, like most "
@@ -172,7 +177,7 @@ LESSONS: tuple[Lesson, ...] = (
     ),
     Lesson(
         slug="json-post",
-        title="A JSON POST needs a preflight",
+        title="A POST with a JSON body",
         topics=("json-post-preflight",),
         setup=(
             'The page posts JSON: `fetch(url, {method: "POST", headers: {"Content-Type": '
@@ -201,7 +206,7 @@ LESSONS: tuple[Lesson, ...] = (
     ),
     Lesson(
         slug="custom-header",
-        title="A custom header, and what the preflight asks for",
+        title="A header of the page's own: `X-Api-Key`",
         topics=("custom-header",),
         setup=(
             "The page sends a text body with an API key in a header of its own: "
@@ -372,7 +377,7 @@ LESSONS: tuple[Lesson, ...] = (
     ),
     Lesson(
         slug="credentials-exact",
-        title="Credentials done right",
+        title="Credentials, the exact origin and `true`",
         topics=("credentials",),
         setup=(
             "The same GET with cookies. The API answers "
@@ -436,7 +441,7 @@ LESSONS: tuple[Lesson, ...] = (
     ),
     Lesson(
         slug="patch-uppercase",
-        title="PATCH, allowed by name",
+        title="`PATCH` in capitals",
         topics=("method-case",),
         setup=(
             'The page updates a record: `fetch(url, {method: "PATCH", headers: '
@@ -458,7 +463,7 @@ LESSONS: tuple[Lesson, ...] = (
     ),
     Lesson(
         slug="patch-lowercase",
-        title="`patch` is not `PATCH`",
+        title="`patch` in lower case",
         topics=("method-case",),
         setup=(
             'The same request and the same server, but the code says `method: "patch"` in '
@@ -518,7 +523,7 @@ LESSONS: tuple[Lesson, ...] = (
     ),
     Lesson(
         slug="no-cors-opaque",
-        title="`no-cors` and the opaque response",
+        title="A `no-cors` request",
         topics=("no-cors-opaque",),
         setup=(
             "The API sends no CORS headers. Someone suggests `fetch(url, {mode: "

@@ -21,8 +21,9 @@ DEFAULT_PORT = 80
 
 
 def origin(host: str, port: int) -> str:
-    """The serialized http origin of ``host`` and ``port`` (IPv6 literals in brackets, no
-    port when it is http's default)."""
+    """The serialized http origin of ``host`` and ``port``: the host lowercase, an IPv6
+    literal in brackets, no port when it is http's default (80)."""
+    host = host.lower()
     name = f"[{host}]" if ":" in host else host
     return f"http://{name}" if port == DEFAULT_PORT else f"http://{name}:{port}"
 

@@ -392,6 +392,36 @@ def scenario_from_form(form: FormData, *, origin: str, url: str) -> Checked:
     return checked
 
 
+# The composer's label of each field path (the JSON API keeps the paths).
+FIELD_LABELS = {
+    "request.method": "Method",
+    "request.headers": "Request headers",
+    "request.body": "Body",
+    "request.credentials": "Credentials",
+    "request.mode": "Mode",
+    "preflight_response.status": "Preflight (OPTIONS) status",
+    "preflight_response.headers": "Preflight response headers",
+    "response.status": "Actual response status",
+    "response.headers": "Actual response headers",
+}
+ROW_LABELS = {
+    "request.headers": "Request header",
+    "preflight_response.headers": "Preflight response header",
+    "response.headers": "Actual response header",
+}
+_ROW_PATH = re.compile(r"(?P<list>[a-z_.]+)\[(?P<index>\d+)\]\.(?P<part>name|value)")
+
+
+def field_label(field_path: str) -> str:
+    """What the composer calls a field: ``request.headers[2].value`` → ``Request header 3
+    value``, ``preflight_response.status`` → ``Preflight (OPTIONS) status``; a path the
+    composer has no field for stays as it is."""
+    row = _ROW_PATH.fullmatch(field_path)
+    if row and row["list"] in ROW_LABELS:
+        return f"{ROW_LABELS[row['list']]} {int(row['index']) + 1} {row['part']}"
+    return FIELD_LABELS.get(field_path, field_path)
+
+
 def dom_id(field_path: str) -> str:
     """HTML id of a field: ``request.headers[2].value`` → ``f-request-headers-2-value``."""
     return "f-" + re.sub(r"[^a-z0-9]+", "-", field_path.lower()).strip("-")

@@ -15,13 +15,14 @@ from starlette.templating import Jinja2Templates
 from app.cors import PROFILES, Prediction, Scenario
 from app.cors.engines import ENGINES, compare_engines
 from app.cors.scenario import OUTCOME_EFFECTS
-from app.fix.sequence import build_sequence, visible
+from app.fix.sequence import build_sequence, outcome_line, prediction_line, visible
 from app.fix.understand import understand
 from app.fix.wire import raw_legs
+from app.runs.answers import added_readable_headers
 from app.runs.privacy import public_run
 from app.runs.share import share_url
 from app.runs.store import Exchange, Run
-from app.runs.validation import dom_id
+from app.runs.validation import dom_id, field_label
 
 CARD = "partials/run_card.html"
 CONSOLE_ENTRY = "api_origin/console_entry.html"
@@ -31,6 +32,7 @@ def setup(templates: Jinja2Templates) -> None:
     """Filters and constants the templates use (no domain work: handlers compute views)."""
     env = templates.env
     env.filters["dom_id"] = dom_id
+    env.filters["field_label"] = field_label
     env.filters["visible"] = visible
     env.globals["OUTCOME_WORDS"] = OUTCOME_EFFECTS
     env.globals["engine_choices"] = [(name, PROFILES[name].label) for name in ENGINES]
@@ -51,6 +53,12 @@ def card_context(run: Run, *, own: bool = False) -> dict[str, Any]:
         "actuals": run.actuals,
         "engine_differences": compare_engines(run.scenario, run.prediction.browser),
         "understood": understand_run(run),
+        "framing_readable": added_readable_headers(run.scenario, run.prediction),
+        "outcome_line": outcome_line(
+            run.prediction,
+            None if run.browser_result is None else run.browser_result.outcome,
+            None if run.browser_result is None else run.browser_result.status,
+        ),
     }
 
 
@@ -78,13 +86,21 @@ def understand_run(run: Run) -> dict[str, Any]:
 def prediction_context(scenario: Scenario | None, prediction: Prediction | None) -> dict[str, Any]:
     """The composer's prediction panel: the engines' differences, the explanation and fix."""
     if scenario is None or prediction is None:
-        return {"prediction": prediction, "engine_differences": (), "understanding": None}
+        return {
+            "prediction": prediction,
+            "engine_differences": (),
+            "understanding": None,
+            "framing_readable": (),
+            "announce": None,
+        }
     understanding = understand(scenario, prediction.browser)
     return {
         "prediction": prediction,
         "engine_differences": compare_engines(scenario, prediction.browser),
         "understanding": understanding,
         "fix_url": share_url(understanding.fix.scenario),
+        "framing_readable": added_readable_headers(scenario, prediction),
+        "announce": prediction_line(prediction),
     }
 
 

@@ -17,7 +17,9 @@
   async function sendForm() {
     say("Sending…");
     const body = new URLSearchParams(new FormData(form));
-    const run = await send(app.dataset.runs, body, { say, show, sent: "Sent: the run is below." });
+    const run = await send(app.dataset.runs, body, {
+      say, show, sent: "Sent: the explanation appears below once your browser has the result.",
+    });
     if (run && run.refused) {
       const prediction = document.getElementById("prediction");
       if (run.refused.fragment && prediction) prediction.innerHTML = run.refused.fragment;

@@ -114,7 +114,7 @@ window.CorsRunner = (() => {
       return null;
     }
     if (!reply.ok) {
-      say(doc.error ? `Not sent: ${doc.error.field}: ${doc.error.message}` : "Not sent.");
+      say(doc.error ? `Not sent: ${doc.error.label || doc.error.field}: ${doc.error.message}` : "Not sent.");
       return { refused: doc };
     }
     show(doc.card);

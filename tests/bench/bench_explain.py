@@ -12,7 +12,7 @@ import sys
 import time
 
 from app.cors import Scenario, predict
-from app.generate import generate
+from app.generate import generate, scenario_document
 
 
 def best_of(runs: int, work) -> float:
@@ -28,6 +28,7 @@ def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
     documents = generate(count, seed=7)
     text = json.dumps(documents)
+    documents = [scenario_document(d) for d in documents]
     scenarios = [Scenario.from_json(d) for d in documents]
 
     def engine_only() -> None:

@@ -42,3 +42,81 @@ def test_malformed_documents_name_the_field(doc: object, field: str) -> None:
         Scenario.from_json(doc)
     assert info.value.field == field
     assert info.value.message
+
+
+@pytest.mark.parametrize(
+    ("doc", "field", "meant"),
+    [({"reqest": {}}, "reqest", "request"),
+     ({"preflight_respnse": {"status": 204}}, "preflight_respnse", "preflight_response"),
+     ({"request": {"metod": "PUT"}}, "request.metod", "method"),
+     ({"request": {"header": []}}, "request.header", "headers"),
+     ({"response": {"Status": 200}}, "response.Status", "status"),
+     ({"preflight_response": {"headrs": []}}, "preflight_response.headrs", "headers"),
+     ({"Origin": "http://a.test"}, "Origin", "origin")],
+)  # fmt: skip
+def test_an_unknown_key_is_an_error_suggesting_the_key_meant(
+    doc: object, field: str, meant: str
+) -> None:
+    with pytest.raises(ScenarioError) as info:
+        Scenario.from_json(doc)
+    assert info.value.field == field
+    assert f"unknown key '{field.rsplit('.', 1)[-1]}'" in info.value.message
+    assert f"(did you mean '{meant}'?)" in info.value.message
+
+
+def test_an_unknown_key_with_no_close_match_lists_the_keys() -> None:
+    with pytest.raises(ScenarioError) as info:
+        Scenario.from_json({"mutations": []})
+    assert info.value.field == "mutations"
+    assert "did you mean" not in info.value.message
+    assert "id, origin, url, request, preflight_response, response" in info.value.message
+
+
+@pytest.mark.parametrize(("doc", "field"), [({"hops": []}, "hops"),
+                                            ({"request": {"redirect": "follow"}},
+                                             "request.redirect")])  # fmt: skip
+def test_version_2_keys_are_refused_as_not_read_yet(doc: object, field: str) -> None:
+    with pytest.raises(ScenarioError) as info:
+        Scenario.from_json(doc)
+    assert info.value.field == field and "version 2" in info.value.message
+
+
+@pytest.mark.parametrize(
+    ("origin", "words", "meant"),
+    [("localhost:8000", "no scheme", "http://localhost:8000"),
+     ("http://localhost:8000/", "has a path", "http://localhost:8000"),
+     ("http://localhost:8000/app", "has a path", "http://localhost:8000"),
+     ("HTTP://LocalHost:8000", "capital letters", "http://localhost:8000"),
+     ("http://localhost:80", "default port", "http://localhost"),
+     ("https://a.example:443", "default port", "https://a.example"),
+     ("http://user@a.example", "user info", "http://a.example"),
+     ("http://bücher.example", "not ASCII", "http://xn--bcher-kva.example"),
+     (" http://a.example", "spaces", "http://a.example"),
+     ("file:///tmp/x", "scheme 'file'", None),
+     ("ws://a.example", "scheme 'ws'", None),
+     ("http://a.example:99999", "no valid host and port", None),
+     ("http://a b", "no valid host and port", None),
+     ("http://", "no valid host and port", None),
+     ("", "empty", None)],
+)  # fmt: skip
+def test_an_origin_that_is_not_serialized_is_an_error_saying_what_was_expected(
+    origin: str, words: str, meant: str | None
+) -> None:
+    with pytest.raises(ScenarioError) as info:
+        Scenario.from_json({"origin": origin})
+    assert info.value.field == "origin"
+    assert words in info.value.message
+    assert "an origin is http:// or https://, a host and an optional :port" in info.value.message
+    if meant:
+        assert f"(did you mean '{meant}'?)" in info.value.message
+    else:
+        assert "did you mean" not in info.value.message
+
+
+@pytest.mark.parametrize(
+    "origin",
+    ["null", "http://localhost:8000", "https://a.example", "http://127.0.0.1:1",
+     "http://[::1]:8000", "http://xn--bcher-kva.example:8080"],
+)  # fmt: skip
+def test_serialized_origins_and_null_are_accepted(origin: str) -> None:
+    assert Scenario.from_json({"origin": origin}).origin == origin

@@ -65,10 +65,15 @@ def test_a_learner_goes_through_a_lesson_with_the_keyboard(
     actual = explanation.locator('.leg[data-kind="actual"]').inner_text().lower()
     assert f"access-control-allow-origin\t{live.site_url}" in actual
     assert "CORS-safelisted request-header" in text
-    # The run card is there too, and the engine agreed with the browser.
+    # The run card is there too, folded below the explanation, and the engine agreed with the
+    # browser.
     card = page.locator("#runs .run").first
     assert card.get_attribute("data-state") == "done"
     assert card.locator(".agreement").get_attribute("data-agreement") == "yes"
+    assert not card.is_visible()
+    assert page.locator("details.lesson-runs").get_attribute("open") is None
+    page.click("details.lesson-runs > summary")
+    assert card.is_visible()
     # Progress shows on the index.
     page.click("text=Next lesson")
     page.locator("#lesson-question").wait_for()

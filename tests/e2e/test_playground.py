@@ -33,10 +33,10 @@ def set_rows(page: Any, prefix: str, rows: list[tuple[str, str]]) -> None:
     while fieldset.locator("li.row").count():
         fieldset.locator("li.row").first.get_by_role("button", name=re.compile("Remove")).click()
     for name, value in rows:
-        fieldset.get_by_role("button", name="Add header").click()
+        fieldset.locator("button[data-add-row]").click()
         row = fieldset.locator("li.row").last
-        row.locator("input.name").fill(name)
-        row.locator("input.value").fill(value)
+        row.locator(".name").fill(name)
+        row.locator(".value").fill(value)
 
 
 def compose(
@@ -80,6 +80,18 @@ def legs(card: Any) -> list[str]:
     return card.locator(".exchange").evaluate_all("els => els.map(e => e.dataset.kind)")
 
 
+WIRE_TEXT = """e => [e.textContent.replace(/\\s+/g, " "),
+  ...[...e.querySelectorAll("tr")].map(r => [...r.cells].map(c => c.textContent).join("\\t"))
+].join("\\n")"""
+
+
+def wire(card: Any, kind: str) -> str:
+    """A leg's headers as the API origin saw them (folded in a closed details element): its
+    text, then one "name<TAB>value" line per header."""
+    text: str = card.locator(f'.exchange[data-kind="{kind}"]').evaluate(WIRE_TEXT)
+    return text
+
+
 def assert_agrees(card: Any) -> None:
     agreement = card.locator(".agreement")
     assert agreement.get_attribute("data-agreement") == "yes", agreement.inner_text()
@@ -98,6 +110,13 @@ def test_simple_request(page: Any, live: BackgroundServer) -> None:
     assert card.locator(".js-outcome").get_attribute("data-outcome") == "allowed"
     assert "Hello from the API origin" in card.locator("pre.body").inner_text()
     assert_agrees(card)
+    # The readable-headers line names every header JavaScript read, or says where it came from.
+    read = card.locator(".js-result table.wire th").all_inner_texts()
+    assert sorted(read) == ["content-length"]
+    line = card.locator(".verdict p.readable").inner_text()
+    for name in read:
+        assert name in line
+    assert "content-length, which the API origin adds for framing" in line
     assert page.errors == []
 
 
@@ -129,7 +148,7 @@ def test_preflighted_request_with_the_policy_builder_and_the_console(
     reasons = card.locator(".decision-part .reasons").inner_text()
     assert "PUT" in reasons and "x-token" in reasons.lower()
     assert legs(card) == ["preflight", "actual"]
-    preflight = card.locator('.exchange[data-kind="preflight"]').inner_text().lower()
+    preflight = wire(card, "preflight").lower()
     assert "access-control-request-method\tput" in preflight
     assert "access-control-request-headers\tx-token" in preflight
     assert_agrees(card)
@@ -148,16 +167,21 @@ def test_blocked_at_the_preflight_shows_every_leg(page: Any, live: BackgroundSer
     )  # fmt: skip
     card = send(page)
     assert legs(card) == ["preflight"]
-    preflight = card.locator('.exchange[data-kind="preflight"]')
-    assert "request as received" in preflight.inner_text()
-    assert "Access-Control-Allow-Methods" in preflight.inner_text()  # the response as sent
-    assert "never reached" in card.locator(".legs").inner_text()
+    preflight = wire(card, "preflight")
+    assert "request as received" in preflight
+    assert "Access-Control-Allow-Methods" in preflight  # the response as sent
+    assert "never reached" in card.locator(".legs").text_content()
+    assert not card.locator(".legs .exchange").first.is_visible()  # folded
     js = card.locator(".js-result").inner_text()
     assert "TypeError: Failed to fetch" in js
+    # The failed check is said once, in the diagram, on the answer that failed it.
+    diagram = card.locator(".sequence").inner_text()
+    assert "HeaderDisallowedByPreflightResponse" in diagram
+    assert "no Access-Control-Allow-Headers" in diagram
     verdict = card.locator(".verdict")
     assert verdict.locator(".outcome").get_attribute("data-outcome") == "blocked"
-    assert "HeaderDisallowedByPreflightResponse" in verdict.inner_text()
-    assert verdict.locator(".failed").inner_text().strip()
+    assert "marked ✗ in the sequence above" in verdict.locator(".outcome").inner_text()
+    assert verdict.locator(".failed").count() == 0
     assert_agrees(card)
 
 
@@ -168,10 +192,10 @@ def test_blocked_after_the_actual_request_shows_its_response(
     compose(page, method="POST", body="hi", response=(200, [("X-Secret", "42")]))
     card = send(page)
     assert legs(card) == ["actual"]
-    actual = card.locator('.exchange[data-kind="actual"]').inner_text()
+    actual = wire(card, "actual")
     assert "X-Secret\t42" in actual and "body 2 bytes" in actual
     assert card.locator(".js-outcome").get_attribute("data-outcome") == "blocked"
-    assert "MissingAllowOriginHeader" in card.locator(".verdict").inner_text()
+    assert "MissingAllowOriginHeader" in card.locator(".sequence").inner_text()
     assert_agrees(card)
 
 
@@ -190,7 +214,8 @@ def test_error_request_sends_nothing(page: Any, live: BackgroundServer) -> None:
     compose(page, method="TRACE")
     card = send(page)
     assert legs(card) == []
-    assert "never reached" in card.locator(".legs").inner_text()
+    assert "nothing reached the API origin" in card.locator(".legs").inner_text()
+    assert "never reached" in card.locator(".legs").text_content()
     js = card.locator(".js-outcome")
     assert js.get_attribute("data-outcome") == "error"
     assert "TRACE" in js.inner_text() and "TypeError" in js.inner_text()
@@ -208,6 +233,11 @@ def test_bad_input_is_shown_next_to_the_field_and_not_sent(
     page.click("#send")
     page.wait_for_function(
         "() => document.getElementById('send-status').innerText.startsWith('Not')"
+    )
+    assert page.inner_text("#send-status").startswith("Not sent: Request header 1 name: ")
+    assert page.text_content("#prediction-status") is not None
+    assert page.text_content("#prediction-status").startswith(  # type: ignore[union-attr]
+        "1 problem to fix before sending: Request header 1 name: "
     )
     assert page.locator("#runs .run").count() == 0
 
@@ -244,8 +274,64 @@ def test_runs_created_elsewhere_appear_live(page: Any, live: BackgroundServer) -
                          json={"id": "from-a-script"}).json()  # fmt: skip
     httpx.get(created["target"], headers={"Origin": live.site_url})
     card = page.locator(f'#runs .run[data-run-id="{created["run_id"]}"]')
-    card.locator(".exchange").wait_for()
+    card.locator(".exchange").wait_for(state="attached")
     assert legs(card) == ["actual"]
+
+
+def test_after_send_the_outcome_is_beside_send_and_the_card_comes_into_view(
+    page: Any, live: BackgroundServer
+) -> None:
+    page.set_viewport_size({"width": 1366, "height": 768})
+    open_page(page, live)
+    origin = live.site_url
+    compose(
+        page, method="PUT", headers=[("X-Token", "abc")],
+        preflight=(204, [("Access-Control-Allow-Origin", origin),
+                         ("Access-Control-Allow-Methods", "PUT")]),
+        response=(200, [("Access-Control-Allow-Origin", origin)]),
+    )  # fmt: skip
+    card = send(page)
+    page.wait_for_function(
+        "() => document.getElementById('send-status').innerText.startsWith('Blocked')"
+    )
+    assert page.inner_text("#send-status") == (
+        "Blocked: the preflight's Access-Control-Allow-Headers does not allow x-token"
+    )
+    top = card.evaluate("card => card.getBoundingClientRect().top")
+    assert 0 <= top < 768, top
+    assert page.evaluate("document.activeElement && document.activeElement.id") == "send"
+    compose(page, method="GET", response=(200, [("Access-Control-Allow-Origin", origin)]))
+    send(page)
+    page.wait_for_function(
+        "() => document.getElementById('send-status').innerText.startsWith('Allowed')"
+    )
+    assert page.inner_text("#send-status") == "Allowed: JavaScript read the response (status 200)"
+
+
+NAMES_CUT_OFF = """() => [...document.querySelectorAll("#composer .headers .name")]
+  .filter(f => f.scrollWidth > f.clientWidth || f.scrollHeight > f.clientHeight)
+  .map(f => f.value)"""
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "large"), [(390, 844, False), (1366, 768, True), (1366, 768, False)]
+)
+def test_header_names_are_never_cut_off(
+    page: Any, live: BackgroundServer, width: int, height: int, large: bool
+) -> None:
+    page.set_viewport_size({"width": width, "height": height})
+    open_page(page, live)
+    if large:
+        page.click("[data-large-type]")
+    fieldset = page.locator('fieldset[data-rows="pf"]')
+    fieldset.locator("button[data-add-row]").click()
+    fieldset.locator("li.row").last.locator(".name").fill("Access-Control-Allow-Credentials")
+    names = page.locator("#composer .headers .name").evaluate_all("fs => fs.map(f => f.value)")
+    assert "Access-Control-Allow-Headers" in names
+    assert "Access-Control-Allow-Credentials" in names
+    assert page.evaluate(NAMES_CUT_OFF) == []
+    page.keyboard.press("Enter")  # a name field sends the form as a one-line field does
+    page.locator("#runs .run").first.wait_for()
 
 
 def test_large_type_and_narrow_screen(page: Any, live: BackgroundServer) -> None:

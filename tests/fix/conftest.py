@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from app.cors import Scenario
-from app.generate import edge_cases, generate
+from app.generate import edge_cases, generate, scenario_document
 
 PAGE = "http://localhost:8000"
 API = "http://localhost:8001/r/lesson"
@@ -108,7 +108,7 @@ LESSONS: list[Scenario] = [
 
 
 def strip(doc: dict[str, Any]) -> Scenario:
-    return Scenario.from_json({k: v for k, v in doc.items() if k != "mutations"})
+    return Scenario.from_json(scenario_document(doc))
 
 
 def sample_scenarios() -> list[Scenario]:

@@ -23,6 +23,7 @@ from app.fix.messages import (
     firefox_console,
     mdn_url,
 )
+from app.generate import scenario_document
 
 HERE = Path(__file__).parent
 VECTORS = HERE.parents[1] / ".." / "shared" / "vectors"
@@ -62,7 +63,7 @@ def _cases() -> list[Any]:
 def test_the_console_template_prints_what_the_browser_printed(
     browser: str, doc: dict[str, Any], truth: dict[str, Any]
 ) -> None:
-    scenario = Scenario.from_json({k: v for k, v in doc.items() if k != "mutations"})
+    scenario = Scenario.from_json(scenario_document(doc))
     prediction = predict(scenario, browser)
     assert prediction.outcome == truth["outcome"]
     assert list(RENDER[browser](scenario, prediction)) == truth["console"]
@@ -102,7 +103,7 @@ def test_the_engine_names_no_check_without_an_mdn_page() -> None:
     from app.generate import edge_cases, generate
 
     for doc in generate(400, seed=3) + edge_cases():
-        scenario = Scenario.from_json({k: v for k, v in doc.items() if k != "mutations"})
+        scenario = Scenario.from_json(scenario_document(doc))
         for browser in ("chromium", "firefox", "webkit", "spec"):
             blocked = predict(scenario, browser).blocked_by
             assert blocked is None or blocked in MDN_PAGES, (doc["id"], browser, blocked)

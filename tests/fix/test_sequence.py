@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pytest
+
 from app.cors import Scenario, predict
-from app.fix.sequence import Row, build_sequence, shorten, status_line, visible
+from app.fix.sequence import Row, build_sequence, outcome_line, shorten, status_line, visible
 from app.fix.wire import raw_legs
 
 PAGE = "http://localhost:8000"
@@ -84,6 +86,54 @@ def test_a_failed_cors_check_is_marked_after_the_response_arrived() -> None:
     assert "MissingAllowOriginHeader" in diagram.rows[2].label
     assert "after the response arrived" in diagram.rows[2].label
     assert diagram.rows[1].detail == "no Access-Control-Allow-Origin"
+
+
+ALLOW_PAGE = ["Access-Control-Allow-Origin", PAGE]
+
+
+@pytest.mark.parametrize(
+    ("request_init", "answer", "label"),
+    [({**PUT, "headers": [["Content-Type", "application/json"], ["X-Token", "1"]]},
+      [ALLOW_PAGE, ["Access-Control-Allow-Methods", "PUT"],
+       ["Access-Control-Allow-Headers", "content-type"]],
+      "Allow-Headers: content-type"),
+     (PUT, [ALLOW_PAGE, ["Access-Control-Allow-Headers", "x-token"]],
+      "no Access-Control-Allow-Methods"),
+     ({**PUT, "method": "DELETE"},
+      [ALLOW_PAGE, ["Access-Control-Allow-Methods", "PUT"],
+       ["Access-Control-Allow-Headers", "x-token"]],
+      "Allow-Methods: PUT"),
+     ({**PUT, "credentials": "include"},
+      [ALLOW_PAGE, ["Access-Control-Allow-Methods", "PUT"],
+       ["Access-Control-Allow-Headers", "x-token"]],
+      "no Access-Control-Allow-Credentials"),
+     (PUT, [["Access-Control-Allow-Origin", PAGE + "/"]], f"Allow-Origin: {PAGE}/")],
+)  # fmt: skip
+def test_the_failed_preflight_answer_is_labelled_with_the_header_whose_check_failed(
+    request_init: dict[str, object], answer: list[list[str]], label: str
+) -> None:
+    s = scenario(request=request_init, preflight_response={"status": 204, "headers": answer})
+    prediction = predict(s)
+    sent = Leg("preflight", PREFLIGHT.request, Res(204, tuple((n, v) for n, v in answer)))
+    diagram = build_sequence(prediction, [sent], outcome="blocked", done=True)
+    assert shape(diagram.rows)[1] == ("response", "preflight", "seen")
+    assert diagram.rows[1].detail == label
+    assert diagram.rows[2].state == "fail"
+
+
+def test_a_preflight_with_a_status_that_is_not_ok_is_labelled_so() -> None:
+    s = scenario(request=PUT, preflight_response={"status": 404, "headers": [ALLOW_PAGE]})
+    sent = Leg("preflight", PREFLIGHT.request, Res(404, (tuple(ALLOW_PAGE),)))
+    diagram = build_sequence(predict(s), [sent], outcome="blocked", done=True)
+    assert diagram.rows[1].label == "404 Not Found"
+    assert diagram.rows[1].detail == "not an ok status (200 to 299)"
+
+
+def test_a_failed_credentials_check_labels_the_actual_answer() -> None:
+    s = scenario(request={"credentials": "include"}, response={"headers": [ALLOW_PAGE]})
+    get = Leg("actual", Req("GET", "/r/x", (("Origin", PAGE),)), Res(200, (tuple(ALLOW_PAGE),)))
+    diagram = build_sequence(predict(s), [get], outcome="blocked", done=True)
+    assert diagram.rows[1].detail == "no Access-Control-Allow-Credentials"
 
 
 def test_while_running_the_predicted_legs_are_expected() -> None:
@@ -177,3 +227,37 @@ def test_raw_legs_are_request_and_status_lines_with_every_header() -> None:
     # A value cannot forge a second header line.
     assert act.response.splitlines() == ["HTTP/1.1 200 OK", "X-Evil: a\\x0d\\x0aSet-Cookie: b"]
     assert act.response_body_size == 5
+
+
+@pytest.mark.parametrize(
+    ("doc", "outcome", "line"),
+    [({"request": {**PUT, "headers": [["X-Token", "1"]]},
+       "preflight_response": {"headers": [ALLOW_PAGE, ["Access-Control-Allow-Methods", "PUT"]]}},
+      "blocked", "Blocked: the preflight's Access-Control-Allow-Headers does not allow x-token"),
+     ({"request": {"method": "DELETE"}, "preflight_response": {"headers": [ALLOW_PAGE]}},
+      "blocked", "Blocked: the preflight's Access-Control-Allow-Methods does not allow DELETE"),
+     ({"request": PUT, "preflight_response": {"status": 404}},
+      "blocked", "Blocked: the preflight has no Access-Control-Allow-Origin"),
+     ({}, "blocked", "Blocked: the response has no Access-Control-Allow-Origin"),
+     ({"response": {"headers": [["Access-Control-Allow-Origin", "http://a.test"]]}}, "blocked",
+      "Blocked: the response's Access-Control-Allow-Origin (http://a.test) is not this page's "
+      "origin"),
+     ({"response": {"headers": [ALLOW_PAGE]}}, "allowed",
+      "Allowed: JavaScript read the response (status 200)"),
+     ({"request": {"mode": "no-cors"}}, "opaque",
+      "Opaque: the response arrived, but mode no-cors hides it from JavaScript"),
+     ({"response": {"headers": [ALLOW_PAGE]}}, "blocked",
+      "Blocked, where the engine predicted allowed: a finding, described in the run's card")],
+)  # fmt: skip
+def test_the_outcome_line_says_what_happened_in_a_few_words(
+    doc: dict[str, object], outcome: str, line: str
+) -> None:
+    assert outcome_line(predict(scenario(**doc)), outcome, 200) == line
+
+
+def test_the_outcome_line_of_a_refused_fetch_and_of_a_running_one() -> None:
+    prediction = predict(scenario(request={"method": "TRACE"}))
+    assert outcome_line(prediction, "error").startswith(
+        "Not sent: fetch() refused the request: TRACE is a forbidden method"
+    )
+    assert outcome_line(prediction, None) == "Sent: waiting for the browser's result…"

@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 
 from app.cors.scenario import Scenario
+from app.generate import scenario_document
 from app.harness import Harness
 from app.harness.firefox import classify_reason, console_reason
 
@@ -124,7 +125,9 @@ def observations(
     runs: dict[str, dict[str, dict[str, Any]]], browser: str, browser_harness: Harness
 ) -> dict[str, dict[str, Any]]:
     if browser not in runs:
-        observed = browser_harness.observe([Scenario.from_json(doc) for doc in SCENARIOS])
+        observed = browser_harness.observe(
+            [Scenario.from_json(scenario_document(doc)) for doc in SCENARIOS]
+        )
         runs[browser] = {doc["id"]: obs for doc, obs in zip(SCENARIOS, observed, strict=True)}
     return runs[browser]
 

@@ -175,3 +175,37 @@ def test_authorization_against_a_wildcard_is_where_the_standard_and_browsers_dif
 def test_the_lessons_package_is_pure() -> None:
     """No web framework: the standard library, the engine, the run store's LRU and itself."""
     assert_imports_only_stdlib_and(PACKAGE, "app.cors", "app.runs", "app.lessons")
+
+
+# Words that would give a question's answer away in a lesson's title, by question kind: a title
+# names the situation, never the outcome.
+OUTCOME_WORDS = {"blocked", "allowed", "fails", "failed", "passes", "passed", "works", "right",
+                 "wrong", "broken", "refused", "yet"}  # fmt: skip
+GIVEAWAYS = {
+    "preflight": {"preflight", "preflighted", "safelisted", "simple", "needs", "unsafe"},
+    "acrh": {"preflight", "preflighted", "asks"},
+    "acrm": {"preflight", "is not", "normalized", "uppercased", "allowed"},
+    "actual": {"sent", "reaches", "reach", "arrives", "never"},
+    "readable": {"readable", "reads", "hidden", "exposed"},
+    "header": {"readable", "reads", "hidden", "exposed"},
+    "outcome": {"opaque", "error", "status 0"},
+}
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=IDS)
+def test_no_title_gives_its_answer_away(lesson: Lesson) -> None:
+    title = lesson.title.lower().replace("`", "")
+    words = set(re.findall(r"[a-z0-9]+", title)) | set(re.findall(r"[a-z0-9-]+", title))
+    found = {w for w in OUTCOME_WORDS | GIVEAWAYS[lesson.question.kind] if " " not in w} & words
+    found |= {w for w in GIVEAWAYS[lesson.question.kind] if " " in w and w in title}
+    assert not found, f"{lesson.title!r} gives away {sorted(found)}"
+
+
+def test_the_first_lesson_says_what_cors_safelisted_means_before_using_it() -> None:
+    first = LESSONS[0]
+    before_the_answer = [first.title, *first.setup, first.question.prompt,
+                         *(c.label for c in first.question.choices)]  # fmt: skip
+    assert not any("safelisted" in text.lower() for text in before_the_answer)
+    uses = [i for i, sentence in enumerate(first.explanation) if "safelisted" in sentence.lower()]
+    definition = first.explanation[uses[0]]
+    assert "“CORS-safelisted”" in definition and "without asking" in definition

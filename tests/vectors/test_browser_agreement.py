@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from app.cors import Scenario, predict
-from app.generate import edge_cases, fuzz, generate
+from app.generate import edge_cases, fuzz, generate, scenario_document
 from app.harness.verify import compare, observe
 
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared"
@@ -32,7 +32,7 @@ DOCUMENTS: list[dict[str, Any]] = [
     *edge_cases(),
     *BOUNDARY,
 ]
-SCENARIOS = {doc["id"]: Scenario.from_json(doc) for doc in DOCUMENTS}
+SCENARIOS = {doc["id"]: Scenario.from_json(scenario_document(doc)) for doc in DOCUMENTS}
 
 
 BROWSERS = ("chromium", "firefox", "webkit")

@@ -137,6 +137,16 @@ CLASSES: list[tuple[str, bytes, bytes]] = [
     ("null bytes", json.dumps({"request": {"method": "GE\x00T"}}).encode(), b"method=GE%00T"),
     ("an empty body", b"", b""),
     (
+        "a misspelt key",
+        json.dumps({"reqest": {"method": "PUT"}, "preflight_respnse": {}}).encode(),
+        b"reqest=PUT&preflight_respnse=1",
+    ),
+    (
+        "an origin that is not a serialized origin",
+        json.dumps({"origin": "localhost:8000", "request": {"method": "GET"}}).encode(),
+        b"origin=localhost%3A8000",
+    ),
+    (
         "control characters in names",
         b'{"request": {"headers": [["X\\r\\nY", "1"]]}}',
         b"rq_name=X%0D%0AY&rq_value=1",
@@ -161,6 +171,25 @@ def test_a_lone_surrogate_is_refused_naming_the_field(
     assert answer.status_code == 422
     assert answer.json()["error"]["field"] == "response.headers[0][1]"
     assert "lone surrogate" in answer.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("doc", "field", "words"),
+    [({"reqest": {"method": "PUT"}}, "reqest", "unknown key 'reqest' (did you mean 'request'?)"),
+     ({"request": {"metod": "PUT"}}, "request.metod", "(did you mean 'method'?)"),
+     ({"origin": "localhost:8000"}, "origin", "(did you mean 'http://localhost:8000'?)"),
+     ({"origin": "javascript:alert(1)"}, "origin", "not http or https")],
+)  # fmt: skip
+def test_unknown_keys_and_bad_origins_are_refused_naming_the_field(
+    client: httpx.Client, live: BackgroundServer, doc: dict[str, object], field: str, words: str
+) -> None:
+    for path in ("/api/explain", "/api/runs"):
+        answer = client.post(f"{live.site_url}{path}", json=doc)
+        assert answer.status_code == 422, (path, answer.text)
+        error = answer.json()["error"]
+        assert error["field"] == field and words in error["message"], (path, error)
+    many = client.post(f"{live.site_url}/api/explain", json=[{}, {**doc, "browser": "firefox"}])
+    assert many.status_code == 422 and many.json()["error"]["field"] == f"[1].{field}"
 
 
 def test_nothing_accepted_poisons_a_session(client: httpx.Client, live: BackgroundServer) -> None:

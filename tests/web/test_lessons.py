@@ -220,6 +220,30 @@ def test_progress_store_is_bounded_like_the_run_store() -> None:
 # --- the explanation ----------------------------------------------------------------------------
 
 
+class Ancestors(HTMLParser):
+    """The elements around the element whose id is ``target``, outermost first."""
+
+    VOID = frozenset({"br", "img", "input", "meta", "link", "hr", "source", "wbr", "area", "col"})
+
+    def __init__(self, target: str) -> None:
+        super().__init__()
+        self.target = target
+        self.stack: list[tuple[str, dict[str, str | None]]] = []
+        self.found: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if found.get("id") == self.target:
+            self.found = list(self.stack)
+        if tag not in self.VOID:
+            self.stack.append((tag, found))
+
+    def handle_endtag(self, tag: str) -> None:
+        while self.stack:
+            if self.stack.pop()[0] == tag:
+                break
+
+
 def send_like_a_browser(
     client: httpx.Client, live: BackgroundServer, sid: str, slug: str, origin: str | None = None
 ) -> str:
@@ -281,6 +305,20 @@ def test_the_explanation_shows_the_run_s_real_exchange_headers(
     assert f'data-run-id="{run_id}"' in page and "What happened" in page
     store = live.playground.progress
     assert store.get(sid, "custom-header").run_id == run_id
+
+
+def test_the_full_run_card_waits_folded_below_the_explanation(
+    client: httpx.Client, live: BackgroundServer
+) -> None:
+    sid = new_session(client, live)
+    answer(client, live, sid, "json-post", "yes")
+    run_id = send_like_a_browser(client, live, sid, "json-post")
+    page = client.get(lessons_url(live, sid, "json-post")).text
+    assert page.index('<div class="explanation"') < page.index('<details class="lesson-runs">')
+    parents = Ancestors(f"run-{run_id}")
+    parents.feed(page)
+    folded = [attrs for tag, attrs in parents.found if tag == "details"]
+    assert folded == [{"class": "lesson-runs"}]  # inside it, and it is closed (no "open")
 
 
 def test_the_explanation_belongs_to_its_session_and_lesson(

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from app.cors import Scenario, predict
+from app.runs.answers import added_readable_headers, framing_headers
 from app.runs.errors import BadRequest
 from app.runs.store import (
     DEFAULT_MAX_SESSIONS,
@@ -296,3 +297,35 @@ def test_the_estimate_is_at_least_the_memory_a_run_takes(
         tracemalloc.stop()
     assert len(run.exchanges) == legs
     assert taken <= run.size
+
+
+# --- what the API origin adds to an answer, and what JavaScript can read of it ---------------
+
+ALLOWED = {
+    "origin": "http://localhost:8000",
+    "url": "http://localhost:8001/r/x",
+    "response": {"headers": [["Access-Control-Allow-Origin", "http://localhost:8000"],
+                             ["Content-Type", "text/plain"], ["X-Hidden", "1"]]},
+}  # fmt: skip
+
+
+def test_content_length_is_added_for_framing_and_never_without_a_body() -> None:
+    assert framing_headers(200, 77) == (("Content-Length", "77"),)
+    assert framing_headers(204, 0) == framing_headers(304, 0) == ()
+
+
+def test_javascript_also_reads_the_content_length_the_api_origin_adds() -> None:
+    scenario = Scenario.from_json(ALLOWED)
+    prediction = predict(scenario)
+    # The engine decides over the declared headers, exactly: Content-Length is not one of them.
+    assert prediction.readable_headers == ("content-type",)
+    assert added_readable_headers(scenario, prediction) == ("content-length",)
+    for browser in ("firefox", "webkit", "spec"):
+        assert added_readable_headers(scenario, predict(scenario, browser)) == ("content-length",)
+
+
+def test_nothing_is_added_without_a_body_or_when_javascript_reads_nothing() -> None:
+    no_body = Scenario.from_json({**ALLOWED, "response": {**ALLOWED["response"], "status": 204}})
+    assert added_readable_headers(no_body, predict(no_body)) == ()
+    blocked = Scenario.from_json({**ALLOWED, "response": {"headers": []}})
+    assert added_readable_headers(blocked, predict(blocked)) == ()

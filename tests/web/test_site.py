@@ -9,6 +9,7 @@ import json
 import re
 import socket
 import threading
+from html import unescape
 from html.parser import HTMLParser
 
 import httpx
@@ -72,6 +73,11 @@ def test_explain_takes_an_array_and_keeps_order(
         ({"request": {"body": "b" * 70000}}, "request.body", "too large"),
         ({"response": {"headers": [["X-A", "a\nb"]]}}, "response.headers[0].value", "(LF)"),
         ({"response": {"status": 1000}}, "response.status", "200 to 599"),
+        ({"reqest": {"method": "PUT"}}, "reqest", "unknown key 'reqest' (did you mean 'request'?)"),
+        ({"preflight_respnse": {}}, "preflight_respnse", "did you mean 'preflight_response'?"),
+        ({"response": {"header": []}}, "response.header", "did you mean 'headers'?"),
+        ({"origin": "localhost:8000"}, "origin", "did you mean 'http://localhost:8000'?"),
+        ({"origin": "http://localhost:8000/"}, "origin", "has a path"),
     ],
 )  # fmt: skip
 def test_bad_input_is_a_422_naming_the_field(
@@ -337,7 +343,8 @@ def test_share_links_restore_the_composer(client: httpx.Client, live: Background
                 "response": {"status": 418}}  # fmt: skip
     html = client.get(f"{live.site_url}/sessions/{sid}", params={"s": share(scenario)}).text
     assert 'name="method" list="methods" value="DELETE"' in html
-    assert 'value="X-Token"' in html and 'value="t1"' in html and 'value="418"' in html
+    assert '>X-Token</textarea>' in html  # a header name: a text area that wraps
+    assert 'value="t1"' in html and 'value="418"' in html
 
 
 def test_bad_share_links_say_why_next_to_the_field(
@@ -361,8 +368,11 @@ def share_link_of(html: str) -> str:
 
 def allowed_origins(html: str) -> list[str]:
     """The Access-Control-Allow-Origin values the composer's answer rows hold."""
-    rows = re.findall(r'value="([^"]*)"[^>]*>\s*<label[^>]*>Header value</label>\s*'
-                      r'<input class="value"[^>]*value="([^"]*)"', html)  # fmt: skip
+    rows = re.findall(
+        r'<textarea class="name"[^>]*>([^<]*)</textarea>\s*<label[^>]*>[^<]*</label>\s*'
+        r'<input class="value"[^>]*value="([^"]*)"',
+        html,
+    )
     return [value for name, value in rows if name == "Access-Control-Allow-Origin"]
 
 
@@ -416,6 +426,20 @@ def test_a_link_with_a_literal_origin_keeps_it(
     scenario = {"response": {"headers": [["Access-Control-Allow-Origin", "http://a.example"]]}}
     html = client.get(f"{live.site_url}/sessions/{sid}", params={"s": share(scenario)}).text
     assert allowed_origins(html) == ["http://a.example"]
+
+
+@pytest.mark.parametrize(
+    ("doc", "words"),
+    [({"reqest": {"method": "PUT"}}, "reqest: unknown key 'reqest' (did you mean 'request'?)"),
+     ({"origin": "localhost:8000"}, "origin: 'localhost:8000' has no scheme")],
+)  # fmt: skip
+def test_share_links_with_an_unknown_key_or_a_bad_origin_say_so(
+    client: httpx.Client, live: BackgroundServer, doc: dict, words: str
+) -> None:
+    sid = new_session(client, live)
+    page = client.get(f"{live.site_url}/sessions/{sid}", params={"s": share(doc)})
+    assert page.status_code == 400
+    assert words in unescape(page.text)
 
 
 def test_the_composer_fragment_and_send_share_one_message(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from typing import Any
@@ -76,6 +77,11 @@ class Rows(HTMLParser):
         found = dict(attrs)
         if tag == "li" and found.get("class") == "seq-row":
             self.rows.append((found["data-kind"], found["data-leg"], found["data-state"]))
+
+
+def text_of(html: str) -> str:
+    """The text a reader meets: the markup without its tags and attributes."""
+    return re.sub(r"<[^>]*>", "", str(html))
 
 
 def rows(html: str) -> list[tuple[str | None, str | None, str | None]]:
@@ -188,8 +194,71 @@ def test_a_request_fetch_refuses_says_the_server_cannot_fix_it(templates: Jinja2
     assert rows(html) == [("check", "page", "fail"), ("request", "actual", "never")]
     assert 'data-status="client"' in html
     assert "no server header can fix it" in html
-    assert "Why fetch() refused it" in html
+    assert text_of(html).count("TRACE is a forbidden method") == 1  # once, in the diagram
+    assert "Read more, and the console" in html
     assert 'class="mdn-link"' not in html
+
+
+ALLOW_HEADERS_FAILS = {
+    "request": {"method": "PUT", "headers": [["Content-Type", "application/json"],
+                                             ["X-Token", "1"]], "body": "{}"},
+    "preflight_response": {"status": 204, "headers": [["Access-Control-Allow-Origin", PAGE],
+                                                      ["Access-Control-Allow-Methods", "PUT"],
+                                                      ["Access-Control-Allow-Headers",
+                                                       "content-type"]]},
+}  # fmt: skip
+ALLOW_HEADERS_LEG = leg(
+    "preflight",
+    "OPTIONS",
+    [("Origin", PAGE), ("Access-Control-Request-Method", "PUT"),
+     ("Access-Control-Request-Headers", "content-type,x-token")],
+    204,
+    [tuple(h) for h in ALLOW_HEADERS_FAILS["preflight_response"]["headers"]],  # type: ignore[index]
+)  # fmt: skip
+
+
+def test_the_card_says_the_failed_check_once_where_the_diagram_points(
+    templates: Jinja2Templates,
+) -> None:
+    run = make_run(ALLOW_HEADERS_FAILS, [ALLOW_HEADERS_LEG], "blocked")
+    failed = run.prediction.failed_step
+    assert failed is not None and failed.check == "allow-headers"
+    html = render.card_html(templates, run)
+    diagram = part(html, '<figure class="sequence"', "</figure>")
+    assert text_of(html).count(failed.detail) == 1 and failed.detail in diagram
+    assert text_of(html).count("HeaderDisallowedByPreflightResponse") == 1
+    assert "HeaderDisallowedByPreflightResponse" in diagram
+    # The preflight's answer is labelled with the header whose check failed.
+    assert "Allow-Headers: content-type" in diagram and "Allow-Origin:" not in diagram
+    assert "marked ✗ in the sequence above" in part(html, '<section class="verdict"', "</p>")
+    assert "The Fetch Standard on the allow-headers check" in html
+
+
+def test_the_raw_headers_of_each_leg_are_folded(templates: Jinja2Templates) -> None:
+    run = make_run(ALLOW_HEADERS_FAILS, [ALLOW_HEADERS_LEG], "blocked")
+    html = render.card_html(templates, run)
+    folded = part(html, '<details class="legs">', "</details>")
+    assert '<div class="exchange" data-kind="preflight">' in folded
+    assert html.count('<div class="exchange"') == 1
+    assert "Every header on the wire, as the API origin saw it (1 leg)" in folded
+    assert '<details class="legs" open' not in html
+
+
+def test_the_composer_panel_says_the_failed_check_once(
+    client: httpx.Client, live: BackgroundServer
+) -> None:
+    sid = new_session(client, live)
+    form = {"method": "PUT", "rq_name": ["Content-Type", "X-Token"],
+            "rq_value": ["application/json", "1"], "has_body": "1", "body": "{}",
+            "pf_status": "204", "rs_status": "200",
+            "pf_name": ["Access-Control-Allow-Origin", "Access-Control-Allow-Methods",
+                        "Access-Control-Allow-Headers"],
+            "pf_value": [live.site_url, "PUT", "content-type"]}  # fmt: skip
+    fragment = client.post(f"{live.site_url}/sessions/{sid}/explain", data=form).text
+    # Once, in the verdict (the folded list of every check has it too, as one of the checks).
+    shown = text_of(fragment.split('<details class="steps">')[0])
+    assert shown.count("which does not allow the request header x-token") == 1
+    assert 'class="failed"' in fragment and "Read more, and the console" in fragment
 
 
 def test_hostile_header_text_stays_text_in_the_diagram_raw_view_and_fix(
@@ -330,3 +399,23 @@ def test_the_console_text_shown_is_what_chromium_printed(
         assert card.locator(".fix-it").get_attribute("data-status") == "fixed"
     finally:
         context.close()
+
+
+def test_the_readable_line_names_the_content_length_the_api_origin_adds(
+    templates: Jinja2Templates,
+) -> None:
+    doc = {"response": {"headers": [["Access-Control-Allow-Origin", PAGE],
+                                    ["Content-Type", "text/plain"]]}}  # fmt: skip
+    sent = [("Access-Control-Allow-Origin", PAGE), ("Content-Type", "text/plain"),
+            ("Content-Length", "5")]  # fmt: skip
+    get = leg("actual", "GET", [("Origin", PAGE)], 200, sent)
+    readable = part(render.card_html(templates, make_run(doc, [get], "allowed")),
+                    '<p class="readable">', "</p>")  # fmt: skip
+    assert "JavaScript can read: <code>content-type</code>, plus <code>content-length</code>" in (
+        readable
+    )
+    assert "which the API origin adds for framing" in readable
+    assert "https://fetch.spec.whatwg.org/#cors-safelisted-response-header-name" in readable
+    no_body = {"response": {**doc["response"], "status": 204}}
+    html = render.card_html(templates, make_run(no_body, [], "allowed"))
+    assert "content-length" not in part(html, '<p class="readable">', "</p>")

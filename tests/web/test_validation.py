@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from app.runs.origins import OriginPair
 from app.runs.validation import (
     MAX_BODY_BYTES,
     MAX_HEADERS,
@@ -113,6 +114,18 @@ def test_form_builds_the_scenario() -> None:
     assert scenario.request.body == "{}" and scenario.request.credentials == "include"
     assert scenario.preflight_response.status == 204 and scenario.response.status == 201
     assert [n.field for n in checked.notes] == ["request.headers[0].value"]
+
+
+@pytest.mark.parametrize(("host", "port", "page"),
+                         [("localhost", 80, "http://localhost"),
+                          ("LocalHost", 8000, "http://localhost:8000"),
+                          ("::1", 8000, "http://[::1]:8000")])  # fmt: skip
+def test_the_page_origin_is_serialized_so_the_composer_can_send_from_it(
+    host: str, port: int, page: str
+) -> None:
+    origins = OriginPair.of(host, port, 8001)
+    assert origins.page == page
+    assert scenario_from_form(form(method="GET"), origin=origins.page, url=URL).ok
 
 
 def test_form_status_must_be_a_number() -> None:

@@ -16,16 +16,13 @@ import time
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from app.runs.answers import NO_BODY_STATUSES, framing_headers
 from app.runs.store import Exchange, RecordedRequest, RecordedResponse, Run
 from app.web import render
 from app.web.events import console_topic
 from app.web.state import Playground
 
 MAX_TARGET_BODY = 1024 * 1024
-# Answers without content (RFC 9110 §15.3.5, §15.3.6, §15.4.5).
-NO_BODY_STATUSES = frozenset({204, 205, 304})
-# Answers that carry no Content-Length: a 204 must not, a 304's would describe the resource.
-NO_LENGTH_STATUSES = frozenset({204, 304})
 
 Header = tuple[str, str]
 
@@ -110,9 +107,7 @@ class Target:
         else:
             answer = run.hops[hop - 1] if hop else run.scenario.response
         body = answer_body(run, method, answer.status, preflight)
-        sent_headers = list(answer.headers)
-        if answer.status not in NO_LENGTH_STATUSES:
-            sent_headers.append(("Content-Length", str(len(body))))
+        sent_headers = [*answer.headers, *framing_headers(answer.status, len(body))]
         sent_headers = wire_headers(sent_headers, closes_after(scope))
         sent_size = 0 if method == "HEAD" else len(body)
         path = scope.get("raw_path", scope["path"].encode()).decode("latin-1")

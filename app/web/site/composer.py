@@ -14,7 +14,7 @@ from app.runs.agreement import browser_from_user_agent
 from app.runs.errors import BadRequest
 from app.runs.origins import TARGETS, OriginPair
 from app.runs.share import decode_share, share_url
-from app.runs.validation import Checked, scenario_from_form, scenario_from_json
+from app.runs.validation import Checked, field_label, scenario_from_form, scenario_from_json
 from app.web import render
 from app.web.deps import PG, CurrentSession, Origins, browser_profile, read_form
 
@@ -208,7 +208,10 @@ async def create_run(
         fragment = pg.templates.get_template("composer/prediction.html").render(
             **render.prediction_context(None, None), checked=checked, origins=origins
         )
-        return JSONResponse({**checked.to_json(), "fragment": fragment}, status_code=422)
+        refusal = checked.to_json()
+        if refusal["error"] is not None:  # the page names fields by their labels
+            refusal["error"]["label"] = field_label(refusal["error"]["field"])
+        return JSONResponse({**refusal, "fragment": fragment}, status_code=422)
     notes = tuple(f"{n.field}: {n.message}" for n in checked.notes)
     engine = form.get("engine", "")
     run = pg.store.start_run(session, checked.scenario, target, browser_profile(request), notes)

@@ -40,6 +40,10 @@ async def api_explain(
         raise BadRequest(413, f"too many scenarios ({len(items)}); at most {MAX_EXPLAIN_BATCH}")
     predictions = []
     for index, item in enumerate(items):
+        # Each item may name its browser beside the scenario's own keys.
+        chosen = item.get("browser") if isinstance(item, dict) else None
+        if isinstance(item, dict):
+            item = {k: v for k, v in item.items() if k != "browser"}
         checked = scenario_from_json(item, default_origin=origins.page, default_url=origins.api)
         if checked.scenario is None:
             if many:
@@ -47,7 +51,6 @@ async def api_explain(
                     FieldMessage(f"[{index}].{m.field}", m.message) for m in checked.errors
                 ]
             return _error_json(checked)
-        chosen = item.get("browser") if isinstance(item, dict) else None
         if chosen is not None and not isinstance(chosen, str):
             raise BadRequest(422, "browser must be a string", "browser")
         item_profile = browser_profile(request, chosen) if chosen else profile

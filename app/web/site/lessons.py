@@ -29,6 +29,7 @@ from app.lessons import (
     neighbours,
 )
 from app.lessons.model import relevant_headers
+from app.runs.answers import added_readable_headers
 from app.runs.errors import BadRequest
 from app.runs.origins import OriginPair
 from app.runs.share import share_url
@@ -276,6 +277,7 @@ def _explanation(
         "evidence": evidence,
         "prediction": run.prediction,
         "engine_differences": compare_engines(run.scenario, run.prediction.browser),
+        "framing_readable": added_readable_headers(run.scenario, run.prediction),
         "attacker": attacker,
         "attacker_prediction": None if attacker is None else predict(attacker),
     }
