@@ -3,6 +3,7 @@ on loopback, the API origin on the other loopback name (cross-site)."""
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ def origin(host: str, port: int) -> str:
     return f"http://{name}" if port == DEFAULT_PORT else f"http://{name}:{port}"
 
 
+@functools.lru_cache(maxsize=1024)  # every request names its host: the same few, again and again
 def parse_host(value: str) -> tuple[str, int | None] | None:
     """The host (lowercase; an IPv6 address without its brackets) and port of a ``Host``
     header, or None when it is not a host name, an IPv4 address or a bracketed IPv6 address,

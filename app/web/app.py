@@ -6,6 +6,7 @@ the API origin's target, which answers every method as the learner configured it
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import replace
@@ -70,6 +71,12 @@ class SecurityHeaders:
     def headers(self, scope: Scope) -> list[tuple[bytes, bytes]]:
         host = Headers(scope=scope).get("host")
         port = (scope.get("server") or ("", 0))[1]
+        return self._headers(host, port)
+
+    @functools.lru_cache(maxsize=256)  # noqa: B019 (one instance per origin, for the process)
+    def _headers(self, host: str | None, port: int) -> list[tuple[bytes, bytes]]:
+        """The headers for pages reached as ``host`` on ``port`` (a handful of names, each
+        worked out once)."""
         pair = self.settings.request_origins(host, port)
         headers = [
             (b"content-security-policy", self.csp(pair).encode("latin-1")),
@@ -85,7 +92,7 @@ class SecurityHeaders:
         if scope["type"] != "http" or scope["path"].startswith(self.skip):
             await self.app(scope, receive, send)
             return
-        added = self.headers(scope)
+        added = self.headers(scope)  # shared between requests: never modified
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

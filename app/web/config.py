@@ -3,6 +3,7 @@ flags and the environment, and the origins a page on a given host name talks to.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from app.runs.origins import DEFAULT_PORT, OriginPair, is_host_name, parse_host
@@ -66,6 +67,7 @@ class Settings:
             self.page_host(host), site_port or self.site_port, api_port or self.api_port
         )
 
+    @functools.lru_cache(maxsize=1024)  # noqa: B019 (settings live as long as the process)
     def request_origins(self, host_header: str | None, port: int) -> OriginPair:
         """The origins of the page behind a request that arrived on ``port`` saying
         ``Host: host_header``: the host name, and that socket's port, are the browser's."""

@@ -6,6 +6,7 @@ explanation and fix are built here and passed in, never called from a template.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -13,10 +14,10 @@ from markupsafe import Markup
 from starlette.templating import Jinja2Templates
 
 from app.cors import PROFILES, Prediction, Scenario
-from app.cors.engines import ENGINES, compare_engines
+from app.cors.engines import ENGINES, EngineDifference, compare_engines
 from app.cors.scenario import OUTCOME_EFFECTS
 from app.fix.sequence import build_sequence, outcome_line, prediction_line, visible
-from app.fix.understand import understand
+from app.fix.understand import Understanding, understand
 from app.fix.wire import raw_legs
 from app.runs.answers import added_readable_headers
 from app.runs.privacy import public_run
@@ -25,6 +26,10 @@ from app.runs.store import Exchange, Run
 from app.runs.validation import dom_id, field_label
 
 CARD = "partials/run_card.html"
+LEG = "partials/leg_update.html"
+# Views that depend only on the scenario and the engine, kept for the scenarios seen most
+# recently: a room of attendees sends the same few, and a card is rendered more than once.
+VIEWS_CACHED = 512
 CONSOLE_ENTRY = "api_origin/console_entry.html"
 
 
@@ -40,6 +45,17 @@ def setup(templates: Jinja2Templates) -> None:
     env.lstrip_blocks = True
 
 
+@functools.lru_cache(maxsize=VIEWS_CACHED)
+def engine_differences(scenario: Scenario, browser: str) -> tuple[EngineDifference, ...]:
+    return compare_engines(scenario, browser)
+
+
+@functools.lru_cache(maxsize=VIEWS_CACHED)
+def understanding_of(scenario: Scenario, browser: str) -> Understanding:
+    """The explanation and the smallest fix (a search over header changes: worth keeping)."""
+    return understand(scenario, browser)
+
+
 def card_context(run: Run, *, own: bool = False) -> dict[str, Any]:
     """Everything the run card shows, computed once. ``own``: for the pages of the run's own
     session (every header as it arrived, the fix opened in that session); otherwise for anyone
@@ -51,7 +67,7 @@ def card_context(run: Run, *, own: bool = False) -> dict[str, Any]:
         "prediction": run.prediction,
         "preflights": run.preflights,
         "actuals": run.actuals,
-        "engine_differences": compare_engines(run.scenario, run.prediction.browser),
+        "engine_differences": engine_differences(run.scenario, run.prediction.browser),
         "understood": understand_run(run),
         "framing_readable": added_readable_headers(run.scenario, run.prediction),
         "outcome_line": outcome_line(
@@ -67,7 +83,7 @@ def understand_run(run: Run) -> dict[str, Any]:
     includes (sequence.html, raw_http.html, fix.html). The fix opens in the run's session when
     it names one, else in a new session."""
     result = run.browser_result
-    understanding = understand(run.scenario, run.prediction.browser)
+    understanding = understanding_of(run.scenario, run.prediction.browser)
     return {
         "sequence": build_sequence(
             run.prediction,
@@ -93,10 +109,10 @@ def prediction_context(scenario: Scenario | None, prediction: Prediction | None)
             "framing_readable": (),
             "announce": None,
         }
-    understanding = understand(scenario, prediction.browser)
+    understanding = understanding_of(scenario, prediction.browser)
     return {
         "prediction": prediction,
-        "engine_differences": compare_engines(scenario, prediction.browser),
+        "engine_differences": engine_differences(scenario, prediction.browser),
         "understanding": understanding,
         "fix_url": share_url(understanding.fix.scenario),
         "framing_readable": added_readable_headers(scenario, prediction),
@@ -112,6 +128,13 @@ def card_html(templates: Jinja2Templates, run: Run, *, own: bool = False) -> Mar
 def cards_html(templates: Jinja2Templates, runs: list[Run], *, own: bool = False) -> list[Markup]:
     """The cards of several runs, in the order given."""
     return [card_html(templates, run, own=own) for run in runs]
+
+
+def leg_html(templates: Jinja2Templates, run: Run, exchange: Exchange) -> str:
+    """One leg that just arrived, for the pages of the run's session: the card's own exchange
+    partial in a wrapper that names the run, its version and how many legs it now has (a few
+    hundred bytes instead of the whole card)."""
+    return templates.get_template(LEG).render(run=run, exchange=exchange)
 
 
 def console_entry_html(templates: Jinja2Templates, run: Run, exchange: Exchange) -> str:

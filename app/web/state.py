@@ -10,7 +10,7 @@ from starlette.templating import Jinja2Templates
 from app import resource_dir
 from app.lessons import ProgressStore
 from app.runs.origins import OriginPair
-from app.runs.store import Run, RunStore
+from app.runs.store import Exchange, Run, RunStore
 from app.web import render
 from app.web.config import Settings
 from app.web.events import EventBus, runs_topic
@@ -60,6 +60,15 @@ class Playground:
         topic = runs_topic(run.session_id)
         self.bus.publish(
             topic, "run", lambda: render.card_html(self.templates, run, own=True), run.published
+        )
+
+    def publish_leg(self, run: Run, exchange: Exchange) -> None:
+        """Send the leg that just arrived (not the whole card) to the pages of its session; a
+        page that reconnects later gets the whole card of every run that changed."""
+        run.published = self.bus.next_id()
+        topic = runs_topic(run.session_id)
+        self.bus.publish(
+            topic, "leg", lambda: render.leg_html(self.templates, run, exchange), run.published
         )
 
     def close_streams(self) -> None:

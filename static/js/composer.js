@@ -11,7 +11,7 @@
   const runs = document.getElementById("runs");
   const status = document.getElementById("send-status");
   if (!app || !form || !template || !prediction || !runs) return;
-  const { parse, placeCard, send, listen } = window.CorsRunner;
+  const { parse, placeCard, legPlacer, send, listen } = window.CorsRunner;
 
   const refresh = () => form.dispatchEvent(new Event("refresh"));
 
@@ -229,8 +229,10 @@
     sendForm();
   });
 
-  // Live cards: the session's event stream (one partial per change, whole card).
-  const listening = listen(app.dataset.events, show);
+  // Live cards: the session's event stream (each leg as it arrives, the whole card when done).
+  const listening = listen(
+    app.dataset.events, show, legPlacer(runs, (id) => `${app.dataset.runs}/${encodeURIComponent(id)}/card`),
+  );
 
   // The server console beside the runs, on demand.
   document.addEventListener("click", (event) => {

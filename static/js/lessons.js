@@ -9,7 +9,7 @@
   const slot = document.getElementById("lesson-explanation");
   const status = document.getElementById("send-status");
   if (!app || !form || !runs || !slot || !app.dataset.explain) return;
-  const { placeCard, send, listen } = window.CorsRunner;
+  const { placeCard, legPlacer, send, listen } = window.CorsRunner;
 
   const say = (text) => { if (status) status.textContent = text; };
   const show = (html) => placeCard(runs, html);
@@ -33,8 +33,10 @@
     sendForm();
   });
 
-  // Live cards: the session's event stream (one partial per change, whole card).
-  listen(app.dataset.events, show);
+  // Live cards: the session's event stream (each leg as it arrives, the whole card when done).
+  listen(
+    app.dataset.events, show, legPlacer(runs, (id) => `${app.dataset.runs}/${encodeURIComponent(id)}/card`),
+  );
 
   const current = slot.querySelector("[data-run-id]");
   let shown = current ? current.dataset.runId : "";

@@ -35,6 +35,31 @@ window.CorsRunner = (() => {
     else list.prepend(update.card);
   }
 
+  /**
+   * Put a leg that just reached the API origin into its run's card: the server sends the card's
+   * own exchange partial and legs summary, not the whole card. False when the page has no card
+   * for that run (the caller may fetch it whole); a card already newer is left as it is.
+   */
+  function placeLeg(html) {
+    const update = parse(html);
+    if (!update || !update.dataset.runId) return true;
+    const card = document.getElementById(`run-${update.dataset.runId}`);
+    if (!card) return false;
+    if (Number(card.dataset.version) >= Number(update.dataset.version)) return true;
+    const legs = card.querySelector("details.legs");
+    const exchange = update.querySelector(".exchange");
+    const summary = update.querySelector("summary");
+    if (legs && exchange) {
+      const pending = legs.querySelector(`.pending[data-leg="${update.dataset.kind}"]`);
+      if (pending) pending.replaceWith(exchange);
+      else legs.insertBefore(exchange, legs.querySelector(":scope > .note"));
+      const current = legs.querySelector(":scope > summary");
+      if (current && summary) current.replaceWith(summary);
+    }
+    card.dataset.version = update.dataset.version;
+    return true;
+  }
+
   /** What fetch() does with exactly these options (the scenario's init), as JavaScript sees it. */
   async function runFetch(target, init) {
     const options = {
@@ -133,14 +158,16 @@ window.CorsRunner = (() => {
   }
 
   /**
-   * Listen to a session's event stream: `onRun(html)` gets a run's whole card on every change.
+   * Listen to a session's event stream: `onRun(html)` gets a run's whole card when it is done
+   * (or when the page reconnects), `onLeg(html)` each leg as it reaches the API origin (without
+   * `onLeg`, `onRun` gets the legs too).
    * The stream is held only while the page is visible: browsers allow six connections per host
    * name, and a stream held by every tab would leave a seventh tab unable to load. Shown again,
    * the page reopens it from the last event it had and the server first sends the cards that
    * changed meanwhile. Resolves once the stream is first listening (or after 3 s, so a slow
    * stream blocks nothing).
    */
-  function listen(url, onRun) {
+  function listen(url, onRun, onLeg) {
     let source = null;
     let last = null; // the id of the newest event this page has had
     let resumed = false;
@@ -168,6 +195,10 @@ window.CorsRunner = (() => {
         seen(event);
         onRun(event.data);
       });
+      source.addEventListener("leg", (event) => {
+        seen(event);
+        (onLeg || onRun)(event.data);
+      });
     }
 
     function close() {
@@ -188,5 +219,24 @@ window.CorsRunner = (() => {
     return ready;
   }
 
-  return Object.freeze({ parse, cardUpdate, placeCard, runFetch, send, listen });
+  /**
+   * What a page with a list of run cards does with a live leg: put it into its card, or fetch
+   * the whole card from `cardUrl(runId)` when the page does not show that run yet.
+   */
+  function legPlacer(list, cardUrl) {
+    return async (html) => {
+      if (placeLeg(html)) return;
+      const runId = parse(html).dataset.runId;
+      try {
+        const reply = await fetch(cardUrl(runId), { headers: { Accept: "text/html" } });
+        if (reply.ok) placeCard(list, await reply.text());
+      } catch (e) {
+        // The whole card comes with the next change or the page's next load.
+      }
+    };
+  }
+
+  return Object.freeze({
+    parse, cardUpdate, placeCard, placeLeg, legPlacer, runFetch, send, listen,
+  });
 })();

@@ -359,11 +359,31 @@ def test_the_run_link_shares_the_run_without_the_session_or_its_cookies(
             response=(200, [("Access-Control-Allow-Origin", origin),
                             ("Access-Control-Allow-Credentials", "true")]))  # fmt: skip
     card = send(page)
-    assert "secret=s3cr3t-value" in card.locator(".legs").inner_text()
+    assert "secret=s3cr3t-value" in (card.locator(".legs").text_content() or "")
     assert_agrees(card)
     run_id = card.get_attribute("data-run-id")
     page.goto(f"{live.site_url}/runs/{run_id}")
     shared = page.content()
     assert "s3cr3t-value" not in shared and session not in shared
-    assert "(redacted: 1 cookie, 19 bytes)" in page.locator(".legs").inner_text()
+    assert "(redacted: 1 cookie, 19 bytes)" in (page.locator(".legs").text_content() or "")
+    assert page.errors == []
+
+
+def test_legs_arrive_live_before_the_result(page: Any, live: BackgroundServer) -> None:
+    """Each leg shows in its card as it reaches the API origin, before any result: for a run
+    the page does not show yet (created elsewhere in the session) the whole card is fetched, and
+    a card already there takes the new leg in place."""
+    session = open_page(page, live)
+    run = httpx.post(
+        f"{live.site_url}/api/runs", params={"session": session}, json={"request": {}}
+    ).json()
+    httpx.get(run["target"])
+    card = page.locator(f"#run-{run['run_id']}")
+    card.locator(".exchange[data-kind='actual']").wait_for(state="attached")
+    assert card.get_attribute("data-state") == "running"
+    httpx.get(run["target"] + "?again=1")
+    card.locator(".exchange >> nth=1").wait_for(state="attached")
+    assert "(2 legs)" in (card.locator(".legs summary").text_content() or "")
+    assert "?again=1" in (card.locator(".legs").text_content() or "")
+    assert card.get_attribute("data-state") == "running"
     assert page.errors == []

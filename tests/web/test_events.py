@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import httpx
 import pytest
@@ -187,3 +188,46 @@ def test_a_resumed_stream_first_sends_what_changed_meanwhile() -> None:
         assert [second["run_id"] in d for d in entries] == [True, True, False]
         up_to_date = read_events(f"{runs_url}?since={resumed[-1]['id']}")
         assert [e["event"] for e in up_to_date] == ["ready"]
+
+
+# --- what a leg costs on the wire ------------------------------------------------------------
+
+
+def test_a_leg_arrives_as_a_small_delta_and_the_whole_card_once_the_run_is_done() -> None:
+    """A leg reaching the API origin sends that leg to the session's pages (its exchange and
+    the card's legs summary), not the whole card; the result sends the whole card once."""
+    with BackgroundServer() as live, httpx.Client(timeout=5) as client:
+        run = client.post(f"{live.site_url}/api/runs", json={"request": {"method": "GET"}}).json()
+        url = f"{live.site_url}/sessions/{run['session']}/events"
+        events: list[tuple[str, str]] = []
+        connected = threading.Event()
+
+        def listen() -> None:
+            with httpx.Client(timeout=5) as reader, reader.stream("GET", url) as stream:
+                name, data = "", []
+                for line in stream.iter_lines():
+                    if line.startswith(": connected"):
+                        connected.set()
+                    elif line.startswith("event: "):
+                        name = line[7:]
+                    elif line.startswith("data: "):
+                        data.append(line[6:])
+                    elif not line:
+                        if name in ("leg", "run"):
+                            events.append((name, "\n".join(data)))
+                        if name == "run":
+                            return
+                        name, data = "", []
+
+        thread = threading.Thread(target=listen, daemon=True)
+        thread.start()
+        assert connected.wait(5)
+        assert client.get(run["target"]).status_code == 200
+        result = {"outcome": "blocked", "status": None, "headers": [], "error": "TypeError"}
+        assert client.post(f"{live.site_url}/runs/{run['run_id']}/result", json=result).is_success
+        thread.join(5)
+        assert [name for name, _ in events] == ["leg", "run"]
+        leg, card = events[0][1], events[1][1]
+        assert f'data-run-id="{run["run_id"]}"' in leg and 'data-kind="actual"' in leg
+        assert 'class="exchange"' in leg and "<summary>" in leg
+        assert len(leg) < 4096 < len(card), (len(leg), len(card))

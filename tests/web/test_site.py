@@ -301,7 +301,7 @@ def test_a_learner_never_sees_another_sessions_runs(
     assert any(line.startswith(": connected") for line in got)
 
 
-def test_the_session_stream_delivers_the_runs_card_live(
+def test_the_session_stream_delivers_each_leg_live(
     client: httpx.Client, live: BackgroundServer
 ) -> None:
     sid = new_session(client, live)
@@ -325,8 +325,8 @@ def test_the_session_stream_delivers_the_runs_card_live(
     assert ready.wait(5)
     client.get(created["target"])
     thread.join(5)
-    card = next(line for line in lines if created["run_id"] in line)
-    assert 'data-run-id="' + created["run_id"] in card and "event: run" in lines
+    leg = next(line for line in lines if created["run_id"] in line)
+    assert 'data-run-id="' + created["run_id"] in leg and "event: leg" in lines
 
 
 def test_index_starts_a_session_and_keeps_the_share_link(

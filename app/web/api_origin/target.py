@@ -123,7 +123,9 @@ class Target:
         )
         if pg.store.record(run, exchange):
             exchange = run.exchanges[-1]  # as kept: a leg over its budget is cut down
-        pg.publish_run(run)
+            pg.publish_leg(run, exchange)
+        else:
+            pg.publish_run(run)  # not kept: the card counts it
         pg.bus.publish(
             console_topic(run.session_id),
             "exchange",

@@ -56,15 +56,27 @@ async def post_result(request: Request, run: KnownRun, pg: PG) -> JSONResponse:
     return await _record_result(request, run, pg, own=False)
 
 
-@router.post("/sessions/{session_id}/runs/{run_id}/result", response_class=JSONResponse)
-async def post_own_result(
-    request: Request, session: CurrentSession, run_id: str, pg: PG
-) -> JSONResponse:
-    """The same, from the run's own session page: answered with the card that page shows."""
+async def own_run(session: CurrentSession, run_id: str, pg: PG) -> Run:
+    """A run of the session named in the path."""
     run = session.runs.get(run_id)
     if run is None or pg.store.run(run_id) is not run:
         raise BadRequest(404, "no such run in this session (it expired or never existed)", "run")
+    return run
+
+
+OwnRun = Annotated[Run, Depends(own_run)]
+
+
+@router.post("/sessions/{session_id}/runs/{run_id}/result", response_class=JSONResponse)
+async def post_own_result(request: Request, run: OwnRun, pg: PG) -> JSONResponse:
+    """The same, from the run's own session page: answered with the card that page shows."""
     return await _record_result(request, run, pg, own=True)
+
+
+@router.get("/sessions/{session_id}/runs/{run_id}/card", response_class=HTMLResponse)
+async def own_card(run: OwnRun, pg: PG) -> HTMLResponse:
+    """A run's whole card as its session's pages show it (live events carry only the legs)."""
+    return HTMLResponse(render.card_html(pg.templates, run, own=True))
 
 
 @router.get("/runs/{run_id}", response_class=HTMLResponse)
