@@ -230,13 +230,14 @@ def _head_only(send: Send) -> Send:
 
 class TwoOrigins:
     """The ASGI application for both origins: each request goes to the site or the API
-    application by the port it arrived on."""
+    application by the port it arrived on; the target's own paths go to it directly."""
 
     def __init__(self, pg: Playground) -> None:
         self.playground = pg
         self.settings = pg.settings
-        self.site = SecurityHeaders(site_app(pg), self.settings, site_csp)
+        self.site: ASGIApp = SecurityHeaders(site_app(pg), self.settings, site_csp)
         self.api = SecurityHeaders(api_app(pg), self.settings, api_csp, skip=("/r/",))
+        self.target = target.Target(pg)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -252,8 +253,13 @@ class TwoOrigins:
             await _plain_answer(send, 400, BAD_HOST)
             return
         # The API origin's target answers every method, and sends exactly what it records.
-        target = app is self.api and scope["path"].startswith("/r/")
-        if scope["method"] == "HEAD" and not target:
+        to_target = app is self.api and scope["path"].startswith("/r/")
+        if to_target and (found := target.TARGET_PATH.fullmatch(scope["path"])):
+            # The hot path (a room's "everyone send"): straight to the target, no framework.
+            run_id, hop = found.groups()
+            scope["path_params"] = {"run_id": run_id, "hop": int(hop or 0)}
+            app = self.target
+        if scope["method"] == "HEAD" and not to_target:
             scope = {**scope, "method": "GET"}
             send = _head_only(send)
         started = False
@@ -265,7 +271,7 @@ class TwoOrigins:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                if message["status"] >= 500 and not target:
+                if message["status"] >= 500 and not to_target:
                     message["headers"] = [*message.get("headers", []), CLOSE]
             await send(message)
 

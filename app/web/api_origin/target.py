@@ -11,6 +11,7 @@ to the session's page and console before the answer leaves, so the page never mi
 
 from __future__ import annotations
 
+import re
 import time
 
 from starlette.routing import Route
@@ -154,6 +155,10 @@ async def _plain(send: Send, status: int, body: bytes) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+# The run's URL and its redirect hops: /r/<run id> and /r/<run id>/<n>.
+TARGET_PATH = re.compile(r"/r/([^/]+)(?:/([0-9]+))?")
 
 
 def routes(pg: Playground) -> list[Route]:
