@@ -97,10 +97,6 @@ class Row:
     detail: str
     state: RowState
 
-    @property
-    def arrow(self) -> bool:
-        return self.kind in ("request", "response")
-
 
 @dataclass(frozen=True)
 class Diagram:

@@ -352,7 +352,6 @@ class Session:
     id: str
     last_seen: float
     runs: OrderedDict[str, Run] = field(default_factory=OrderedDict)
-    console_seq: int = 0
     # Estimated bytes (footprint) of the session's runs and its own objects.
     size: int = SESSION_OVERHEAD
 

@@ -389,10 +389,6 @@ def _clean(line: str) -> str:
     return line
 
 
-def _origin_of(url: str | None) -> str | None:
-    return None if url is None else serialize_origin(url)
-
-
 def parse_console(text: str) -> Reading:
     """Read a pasted console text: the first CORS message found decides the browser."""
     if len(text) > MAX_TEXT:

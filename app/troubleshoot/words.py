@@ -46,10 +46,3 @@ def label_of(browser: str | None) -> str:
     if browser is None:
         return "an unknown browser"
     return LABELS.get(browser, PROFILES[browser].label if browser in PROFILES else browser)
-
-
-def stage_words(blocked_by: str) -> str:
-    """Which answer failed: "the preflight" or "the response"."""
-    from app.fix.messages import is_preflight_failure
-
-    return "the preflight" if is_preflight_failure(blocked_by) else "the response"
