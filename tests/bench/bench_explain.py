@@ -26,9 +26,8 @@ def best_of(runs: int, work) -> float:
 
 def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
-    documents = generate(count, seed=7)
+    documents = [scenario_document(d) for d in generate(count, seed=7)]
     text = json.dumps(documents)
-    documents = [scenario_document(d) for d in documents]
     scenarios = [Scenario.from_json(d) for d in documents]
 
     def engine_only() -> None:

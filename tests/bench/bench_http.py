@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from app.generate import generate
+from app.generate import generate, scenario_document
 from tests.bench.bench_events import REPO, start_server
 from tests.bench.load import load, request
 
@@ -79,7 +79,7 @@ async def main_async(seconds: float) -> None:
         run = httpx.post(f"{site}/api/runs", json=scenario).json()
         path = urlsplit(run["target"]).path
         site_port, api_port = int(site_host.rsplit(":", 1)[1]), int(api_host.rsplit(":", 1)[1])
-        bodies = [json.dumps(d).encode() for d in generate(200, seed=11)]
+        bodies = [json.dumps(scenario_document(d)).encode() for d in generate(200, seed=11)]
 
         print("Requests on one kept-alive connection (sequential):")
         json_type = [("Content-Type", "application/json")]
