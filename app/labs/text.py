@@ -14,19 +14,35 @@ MDN = "https://developer.mozilla.org/en-US/docs/"
 
 TONES = ("info", "ok", "bad", "finding")
 
-LINKS: dict[str, str] = {
-    "preflight-cache": FETCH + "#concept-cache",
-    "preflight-fetch": FETCH + "#cors-preflight-fetch",
-    "redirect-fetch": FETCH + "#http-redirect-fetch",
-    "tainted-origin": FETCH + "#concept-request-tainted-origin",
-    "serializing-origin": FETCH + "#serializing-a-request-origin",
-    "cors-check": FETCH + "#cors-check",
-    "forbidden-response-header": FETCH + "#forbidden-response-header-name",
-    "credentials": MDN + "Web/API/RequestInit#credentials",
-    "samesite": MDN + "Web/HTTP/Reference/Headers/Set-Cookie#samesitesamesite-value",
-    "third-party": MDN + "Web/Privacy/Guides/Third-party_cookies",
-    "partitioned": MDN + "Web/Privacy/Guides/Privacy_sandbox/Partitioned_cookies",
-    "secure": MDN + "Web/Security/Defenses/Secure_Contexts",
+# Each reference: what a link to it is called (its accessible name) and where it points.
+LINKS: dict[str, tuple[str, str]] = {
+    "preflight-cache": ("Fetch Standard: the CORS-preflight cache", FETCH + "#concept-cache"),
+    "preflight-fetch": ("Fetch Standard: CORS-preflight fetch", FETCH + "#cors-preflight-fetch"),
+    "redirect-fetch": ("Fetch Standard: HTTP-redirect fetch", FETCH + "#http-redirect-fetch"),
+    "tainted-origin": (
+        "Fetch Standard: a request's tainted origin",
+        FETCH + "#concept-request-tainted-origin",
+    ),
+    "serializing-origin": (
+        "Fetch Standard: serializing a request origin",
+        FETCH + "#serializing-a-request-origin",
+    ),
+    "cors-check": ("Fetch Standard: CORS check", FETCH + "#cors-check"),
+    "forbidden-response-header": (
+        "Fetch Standard: forbidden response-header names",
+        FETCH + "#forbidden-response-header-name",
+    ),
+    "credentials": ("MDN: fetch() credentials", MDN + "Web/API/RequestInit#credentials"),
+    "samesite": (
+        "MDN: the SameSite cookie attribute",
+        MDN + "Web/HTTP/Reference/Headers/Set-Cookie#samesitesamesite-value",
+    ),
+    "third-party": ("MDN: third-party cookies", MDN + "Web/Privacy/Guides/Third-party_cookies"),
+    "partitioned": (
+        "MDN: partitioned cookies",
+        MDN + "Web/Privacy/Guides/Privacy_sandbox/Partitioned_cookies",
+    ),
+    "secure": ("MDN: secure contexts", MDN + "Web/Security/Defenses/Secure_Contexts"),
 }
 
 
@@ -37,6 +53,7 @@ class Point:
     text: str
     href: str | None = None
     tone: str = "info"  # one of TONES
+    reference: str | None = None  # what the link to ``href`` is called
 
 
 @dataclass(frozen=True)
@@ -48,8 +65,11 @@ class Sentence:
     tone: str = "info"
 
     def point(self, **values: object) -> Point:
-        href = None if self.link is None else LINKS[self.link]
-        return Point(self.template.format(**values), href, self.tone)
+        text = self.template.format(**values)
+        if self.link is None:
+            return Point(text, None, self.tone)
+        reference, href = LINKS[self.link]
+        return Point(text, href, self.tone, reference)
 
 
 # --- the preflight cache --------------------------------------------------------------------

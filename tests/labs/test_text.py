@@ -36,6 +36,8 @@ def test_each_sentence_fills_in_and_has_a_reference_and_a_tone(key: str) -> None
     assert "{" not in point.text and "}" not in point.text
     assert point.tone in text.TONES
     assert point.href is not None and point.href.startswith("https://")
+    # The link is named after what it references (a screen reader lists links by name).
+    assert point.reference and point.reference.split(":")[0] in ("Fetch Standard", "MDN")
 
 
 @pytest.mark.parametrize("key", list(SENTENCES))

@@ -424,3 +424,15 @@ def test_off_loopback_the_labs_offer_no_cross_site_target() -> None:
         assert "data-cross-unavailable" in found[lab], lab
         assert "your own computer" in found[lab], lab
     assert "your own computer" in found["refused"]
+
+
+def test_lab_reference_links_are_named_after_what_they_reference(
+    client: httpx.Client, live: BackgroundServer
+) -> None:
+    """No link on a lab card is called just "(reference)": each says what it points to."""
+    url = lab_url(live, new_session(client, live), "redirects")
+    created = client.post(f"{url}/runs", data={"destination": "same"}).json()
+    client.get(created["target"], headers={"Origin": live.site_url}, follow_redirects=True)
+    card = client.get(f"{url}/runs/{created['run_id']}").text
+    assert "(reference)" not in card
+    assert re.search(r'rel="noreferrer">(Fetch Standard|MDN): [^<]+</a>', card)
