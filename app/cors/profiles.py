@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# Where the v2 evidence is checked: the engine against each browser's recorded whole fetches.
+V2 = "tests/vectors/test_v2_truth.py"
+
 
 @dataclass(frozen=True)
 class Deviation:
@@ -63,6 +66,55 @@ class Profile:
     # CORS-preflight cache: seconds without Access-Control-Max-Age, and the cap.
     max_age_default: int = 5
     max_age_cap: int | None = None
+    # How Access-Control-Max-Age parses: "spec" (one delta-seconds value, else the default) or
+    # "integer" (a signed integer; a negative one caches nothing).
+    max_age_syntax: str = "spec"
+    # v2, whole fetches. A redirect status is followed only with a Location (the spec also
+    # applies redirect: "error" and "manual" to a 3xx without one).
+    redirect_needs_location: bool = False
+    # After a redirect has tainted the request's origin, the preflight's
+    # Origin and its CORS check use "null" (the Fetch Standard), or the page's own origin.
+    tainted_preflight_origin: str = "null"
+    # A preflight to a URL on the page's own origin skips its CORS check (Allow-Origin and
+    # Allow-Credentials); the method and header checks still run.
+    skips_preflight_cors_check_on_page_origin: bool = False
+    # A redirected CORS request is preflighted whenever the original request needed one.
+    redirect_preflight_forced: bool = False
+    # A redirected request carries the original request's headers again, less what this
+    # redirect removes (the spec: the previous request's headers, less what it removes).
+    redirect_headers_from_original: bool = False
+    # A redirected request's preflight asks for the original request's CORS-unsafe names.
+    preflight_headers_from_original: bool = False
+    # Authorization is removed when a redirect leads to another origin (the Fetch Standard).
+    strips_authorization_on_cross_origin_redirect: bool = True
+    # A 303 removes the request-body headers from a GET as well (the spec changes nothing).
+    strips_body_headers_on_303_get: bool = False
+    # DELETE becomes GET (body dropped) when a redirect leads to another origin.
+    cross_origin_delete_becomes_get: bool = False
+    # A Location with user info is refused in every mode (the spec refuses it only for a CORS
+    # request going to another origin than the page's, or after the request went cross-origin).
+    refuses_credentials_in_location: bool = False
+    # A same-origin request redirected to another origin's URL with user info is refused only
+    # after that URL's preflight (when one is needed) was sent.
+    credentials_in_location_checked_after_preflight: bool = False
+    # The preflight cache also serves requests whose origin a redirect tainted ("null").
+    preflight_cache_for_tainted: bool = True
+    # The cache: one entry per method and header name, renewed or added by each new answer
+    # (the spec), or one entry per origin and URL that the newest answer replaces.
+    cache_merges: bool = True
+    # An entry serves only requests of the credentials mode it was made for (the spec: an
+    # entry made with credentials serves every mode).
+    cache_credentials_exact: bool = False
+    # A cached `*` covers any method or header name.
+    cache_wildcards: bool = True
+    # A cached `*` counts only on an entry made without credentials.
+    cache_wildcard_needs_no_credentials: bool = False
+    # An entry that does not cover a request is removed when the request looks it up.
+    cache_evicts_insufficient_entry: bool = False
+    # What a failed fetch does to the cache: "spec" (a network error of a preflighted fetch
+    # clears the entries of its origin and URL), "preflight" (only a failed preflight clears
+    # them) or "none".
+    cache_clear_on_failure: str = "spec"
     deviations: tuple[Deviation, ...] = field(default=())
 
     def deviation(self, key: str) -> Deviation | None:
@@ -81,6 +133,12 @@ CHROMIUM = Profile(
     preflight_redirect_check="first",
     range_position_max=2**63 - 2,
     max_age_cap=7200,
+    redirect_needs_location=True,
+    refuses_credentials_in_location=True,
+    preflight_cache_for_tainted=False,
+    cache_merges=False,
+    cache_evicts_insufficient_entry=True,
+    cache_wildcard_needs_no_credentials=True,
     deviations=(
         Deviation(
             "user-agent-forbidden",
@@ -131,6 +189,54 @@ CHROMIUM = Profile(
             "more; the spec reads positions as numbers of any size.",
             "tests/vectors/test_browser_agreement.py: edge-range-int64-max",
         ),
+        Deviation(
+            "credentials-in-location",
+            "refuses_credentials_in_location",
+            "Chromium follows no redirect to a URL with a user name or password, whatever the "
+            "mode: a no-cors fetch and a same-origin request fail too (with no CORS error "
+            "named); the spec refuses it only for a CORS request leaving the page's origin or "
+            "after the request went cross-origin.",
+            f"{V2}: s42-0010 (no-cors), s42-0067 (same-origin)",
+        ),
+        Deviation(
+            "no-cache-for-null-origin",
+            "preflight_cache_for_tainted",
+            "Chromium never answers from the preflight cache for a request whose origin a "
+            "redirect made null: a redirect loop sends a preflight before each of its 20 "
+            "requests; the spec caches under the origin null.",
+            f"{V2}: s42-0050",
+        ),
+        Deviation(
+            "cache-entry-per-url",
+            "cache_merges",
+            "Chromium keeps one preflight-cache entry per origin and URL, replaced by each "
+            "new preflight answer; the spec keeps one entry per method and header name, each "
+            "renewed or added.",
+            "tests/vectors/test_browser_agreement.py: the cache sequences; "
+            "services/network/cors/preflight_cache.cc",
+        ),
+        Deviation(
+            "cache-drops-insufficient-entry",
+            "cache_evicts_insufficient_entry",
+            "Chromium removes a cached answer that does not cover a request as it looks it up, "
+            "so after a refused preflight the next request that the old answer covered needs "
+            "a preflight again.",
+            f"{V2}: q42-011; services/network/cors/preflight_cache.cc",
+        ),
+        Deviation(
+            "cache-wildcard-credentials",
+            "cache_wildcard_needs_no_credentials",
+            "Chromium's cached `*` (methods or headers) counts only on an answer cached without "
+            "credentials; the spec's cache matches a `*` entry whatever the credentials.",
+            "services/network/cors/preflight_result.cc",
+        ),
+        Deviation(
+            "redirect-needs-location",
+            "redirect_needs_location",
+            "Chromium treats a 3xx without a Location as a final response in every redirect "
+            "mode; the spec applies redirect: 'error' and 'manual' to any redirect status.",
+            "net/http/http_response_headers.cc (IsRedirect)",
+        ),
     ),
 )
 
@@ -148,6 +254,14 @@ FIREFOX = Profile(
     expose_wildcard_despite_parse_failure=True,
     range_position_max=2**64 - 1,
     max_age_cap=86400,
+    redirect_needs_location=True,
+    tainted_preflight_origin="page",
+    skips_preflight_cors_check_on_page_origin=True,
+    redirect_preflight_forced=True,
+    redirect_headers_from_original=True,
+    strips_body_headers_on_303_get=True,
+    cache_credentials_exact=True,
+    cache_wildcards=False,
     deviations=(
         Deviation(
             "repeated-request-header-names",
@@ -224,6 +338,66 @@ FIREFOX = Profile(
             "and the other engines expose only the CORS-safelisted headers.",
             "tests/vectors/test_browser_agreement.py: boundary-aceh-star-bad-item",
         ),
+        Deviation(
+            "tainted-preflight-origin",
+            "tainted_preflight_origin",
+            "After a redirect made the request's origin null, Firefox's preflight still "
+            "carries the page's origin and its CORS check wants the page's origin (or *), "
+            "while the actual request says Origin: null; the spec, Chromium and WebKit send "
+            "null on both.",
+            f"{V2}: s42-0012, s42-0039, s42-0042, s42-0060",
+        ),
+        Deviation(
+            "page-origin-preflight-unchecked",
+            "skips_preflight_cors_check_on_page_origin",
+            "Firefox runs no Access-Control-Allow-Origin check on a preflight sent to the "
+            "page's own origin (after a redirect brought the request back there).",
+            f"{V2}: s42-0045, s42-0079",
+        ),
+        Deviation(
+            "redirect-preflight-forced",
+            "redirect_preflight_forced",
+            "When the request needed a preflight at its first URL, Firefox sends a new "
+            "preflight at every URL a redirect leads to, even after a 303 turned it into a "
+            "plain GET; the spec preflights only a request that still needs it.",
+            f"{V2}: s42-0019, s42-0045 (and s42-0026: not when the fetch started same-origin)",
+        ),
+        Deviation(
+            "redirect-restores-headers",
+            "redirect_headers_from_original",
+            "Firefox builds each redirected request from the headers the page set: a "
+            "Content-Type removed by a 301 POST-to-GET comes back after a following 307 or "
+            "308; the spec keeps what the earlier redirect removed.",
+            f"{V2}: s42-0007",
+        ),
+        Deviation(
+            "303-strips-get",
+            "strips_body_headers_on_303_get",
+            "Firefox removes the body's headers (Content-Type) on every 303, a GET's too.",
+            f"{V2}: s42-0055, s42-0077",
+        ),
+        Deviation(
+            "cache-credentials-exact",
+            "cache_credentials_exact",
+            "Firefox's preflight cache serves a request only from an answer cached for the same "
+            "credentials mode; in the spec an answer cached with credentials serves requests "
+            "without them too.",
+            f"{V2}: q42-003",
+        ),
+        Deviation(
+            "cache-no-wildcard",
+            "cache_wildcards",
+            "Firefox's preflight cache does not treat a cached `*` as any method or header: a "
+            "request for another method or header sends a new preflight.",
+            f"{V2}: q42-009",
+        ),
+        Deviation(
+            "redirect-needs-location",
+            "redirect_needs_location",
+            "Firefox treats a 3xx without a Location as a final response in every redirect "
+            "mode; the spec applies redirect: 'error' and 'manual' to any redirect status.",
+            "netwerk/protocol/http/nsHttpChannel.cpp",
+        ),
     ),
 )
 
@@ -235,6 +409,16 @@ WEBKIT = Profile(
     range_unit_case_insensitive=True,
     range_position_max=2**64 - 1,
     max_age_cap=600,
+    redirect_needs_location=True,
+    cross_origin_delete_becomes_get=True,
+    redirect_preflight_forced=True,
+    redirect_headers_from_original=True,
+    preflight_headers_from_original=True,
+    strips_authorization_on_cross_origin_redirect=False,
+    credentials_in_location_checked_after_preflight=True,
+    cache_merges=False,
+    cache_wildcard_needs_no_credentials=True,
+    cache_clear_on_failure="none",
     deviations=(
         Deviation(
             "duplicate-headers-combined",
@@ -264,6 +448,75 @@ WEBKIT = Profile(
             "WebKit does not safelist a Range position above 18446744073709551615 (2^64 - 1); "
             "the spec reads positions as numbers of any size.",
             "tests/vectors/test_browser_agreement.py: edge-range-uint64-overflow",
+        ),
+        Deviation(
+            "delete-becomes-get",
+            "cross_origin_delete_becomes_get",
+            "WebKit turns DELETE into GET (dropping the body, keeping its headers) on any "
+            "redirect to another origin, 307 and 308 included; the spec keeps DELETE.",
+            f"{V2}: s42-0053, s42-0056, s42-0057",
+        ),
+        Deviation(
+            "redirect-preflight-forced",
+            "redirect_preflight_forced",
+            "When the request needed a preflight at its first URL, WebKit sends a new preflight "
+            "at every URL a redirect leads to, even after the method became GET; the spec "
+            "preflights only a request that still needs it.",
+            f"{V2}: s42-0019, s42-0053, s42-0056",
+        ),
+        Deviation(
+            "redirect-restores-headers",
+            "redirect_headers_from_original",
+            "WebKit builds each redirected request from the headers the page set: a "
+            "Content-Type removed by a 301 POST-to-GET comes back on the next redirect.",
+            f"{V2}: s42-0007, s42-0055, s42-0077",
+        ),
+        Deviation(
+            "preflight-asks-original-headers",
+            "preflight_headers_from_original",
+            "After a redirect, WebKit's preflight asks for the headers the page set "
+            "(Access-Control-Request-Headers: content-type after a 303 removed Content-Type).",
+            f"{V2}: s42-0007, s42-0019",
+        ),
+        Deviation(
+            "keeps-authorization",
+            "strips_authorization_on_cross_origin_redirect",
+            "WebKit keeps Authorization when a redirect leads to another origin (its preflight "
+            "there still asks for authorization); the spec and the other engines remove it.",
+            f"{V2}: s42-0028, s42-0045",
+        ),
+        Deviation(
+            "credentials-in-location-late",
+            "credentials_in_location_checked_after_preflight",
+            "A same-origin request redirected to another origin's URL with a user name or "
+            "password: WebKit first sends that URL its preflight, then fails.",
+            f"{V2}: s42-0023",
+        ),
+        Deviation(
+            "cache-entry-per-url",
+            "cache_merges",
+            "WebKit keeps one preflight-cache entry per origin and URL, replaced by each new "
+            "preflight answer; the spec keeps one entry per method and header name.",
+            "Source/WebCore/loader/CrossOriginPreflightResultCache.cpp (appendEntry)",
+        ),
+        Deviation(
+            "cache-survives-failure",
+            "cache_clear_on_failure",
+            "A failed preflight leaves WebKit's cached answer in place: the next request it "
+            "covers needs no preflight; the spec clears the entries of a failed fetch.",
+            f"{V2}: q42-011",
+        ),
+        Deviation(
+            "cache-wildcard-credentials",
+            "cache_wildcard_needs_no_credentials",
+            "WebKit's cached `*` counts only on an answer cached without credentials.",
+            "Source/WebCore/loader/CrossOriginPreflightResultCache.cpp",
+        ),
+        Deviation(
+            "redirect-needs-location",
+            "redirect_needs_location",
+            "WebKit treats a 3xx without a Location as a final response in every redirect mode.",
+            "Source/WebCore/platform/network/ResourceResponseBase.cpp",
         ),
     ),
 )
