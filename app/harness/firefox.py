@@ -490,7 +490,15 @@ class FirefoxDriver:
             results = fetch_results(json.loads(answer["result"]["value"]))
             await _settle(console, specs, results)
             for spec, result in zip(specs, results, strict=True):
-                result.console = list(console.messages.get(spec.key, []))
+                messages = list(console.messages.get(spec.key, []))
+                if spec.index is not None:
+                    # A sequence's messages go to its one failed fetch, if it has one.
+                    failed = [
+                        s for s, r in zip(specs, results, strict=True)
+                        if s.key == spec.key and not r.ok
+                    ]  # fmt: skip
+                    messages = messages if failed == [spec] else []
+                result.console = messages
             return results
         finally:
             self._console = None
