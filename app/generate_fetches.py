@@ -498,7 +498,7 @@ def _t_max_age(rng: random.Random, sid: str, url: str) -> list[tuple[float, dict
 
 def _t_expiry(rng: random.Random, sid: str, url: str) -> list[tuple[float, dict[str, Any]]]:
     age = rng.choice(["1", "2", "0", None])
-    return [(0.0, _fetch(sid, url, max_age=age)), (1.4, _fetch(sid, url)), (2.5, _fetch(sid, url))]
+    return [(0.0, _fetch(sid, url, max_age=age)), (1.7, _fetch(sid, url)), (2.8, _fetch(sid, url))]
 
 
 def _t_credentials(rng: random.Random, sid: str, url: str) -> list[tuple[float, dict[str, Any]]]:
@@ -598,12 +598,18 @@ TEMPLATES = {
 }
 
 
+def _clear(gap: float, max_age: float) -> bool:
+    """A gap far enough from a max-age: 0.3 s before it or 0.6 s after (a fetch takes some
+    milliseconds, and Chromium keeps an answer a little past its max-age)."""
+    return gap <= max_age - 0.3 or gap >= max_age + 0.6
+
+
 def _times(rng: random.Random, size: int) -> list[float]:
-    """``size`` start times from 0 to 3 s whose every gap keeps 0.3 s from 0, 1, 2 and 5."""
-    for _ in range(200):
-        times = [0.0, *sorted(round(rng.uniform(0, 3.0), 2) for _ in range(size - 1))]
+    """``size`` start times from 0 to 3.5 s whose every gap is clear of 0, 1, 2 and 5 s."""
+    for _ in range(400):
+        times = [0.0, *sorted(round(rng.uniform(0, 3.5), 2) for _ in range(size - 1))]
         gaps = [b - a for i, a in enumerate(times) for b in times[i + 1 :]]
-        if all(abs(g - m) >= 0.3 for g in gaps for m in (0, 1, 2, 5)):
+        if all(g >= 0.3 for g in gaps) and all(_clear(g, m) for g in gaps for m in (1, 2, 5)):
             return times
     return _times(rng, size - 1) if size > 2 else [0.0, 0.5]
 
@@ -611,8 +617,8 @@ def _times(rng: random.Random, size: int) -> list[float]:
 def fuzz_sequences(count: int, seed: int = 1) -> list[dict[str, Any]]:
     """``count`` random sequences: two to five fetches to one or two URLs (ids ``z<seed>-<n>``).
 
-    Every gap between two fetches stays at least 0.3 s away from every max-age an answer may
-    give (0, 1, 2, the default 5), so the outcome never hangs on milliseconds.
+    Every gap between two fetches keeps clear of every max-age an answer may give (0, 1, 2,
+    the default 5), so the outcome never hangs on milliseconds.
     """
     rng = random.Random(f"fuzz-sequences-{seed}")
     out = []
@@ -644,4 +650,256 @@ def fuzz_sequences(count: int, seed: int = 1) -> list[dict[str, Any]]:
     return out
 
 
-__all__ = ["fuzz_fetches", "fuzz_sequences", "generate_fetches", "generate_sequences"]
+# --- edges: one scenario per corner where the browsers part ways -----------------------------
+
+
+def _edge(
+    name: str,
+    status: int,
+    locations: list[str],
+    redirect: str = "follow",
+    *,
+    mode: str = "cors",
+    method: str = "GET",
+    page: bool = False,
+    hop: bool = False,
+) -> dict[str, Any]:
+    sid = f"edge-{name}"
+    base = PAGE if page else ORIGINS[0]
+    url = f"{base}/g2/{sid}/r0"
+    hop_url = f"{base}/g2/{sid}/h1"
+    doc: dict[str, Any] = {
+        "id": sid,
+        "origin": PAGE,
+        "url": url,
+        "request": {"method": method, "headers": [], "credentials": "omit", "mode": mode,
+                    "redirect": redirect, "body": None},
+        "preflight_response": {"status": 204, "headers": []},
+        "response": {"status": status, "headers": [
+            ("Access-Control-Allow-Origin", "*"),
+            *(("Location", loc.replace("{hop}", hop_url)) for loc in locations)]},
+    }  # fmt: skip
+    if hop:
+        doc["hops"] = [
+            {
+                "url": hop_url,
+                "preflight_response": {"status": 204, "headers": []},
+                "response": {"status": 200, "headers": [("Access-Control-Allow-Origin", "*")]},
+            }
+        ]
+    return doc
+
+
+def edge_fetches() -> list[dict[str, Any]]:
+    """Hand-picked corners of Location and the redirect modes (ids ``edge-…``)."""
+    other = f"{ORIGINS[1]}/g2/elsewhere"
+    docs = []
+    for mode in ("follow", "manual", "error"):
+        docs += [
+            _edge(f"bad-space-{mode}", 302, ["http://exa mple/"], mode),
+            _edge(f"bad-port-{mode}", 302, ["http://localhost:99999/x"], mode),
+            _edge(f"data-{mode}", 302, ["data:,x"], mode),
+            _edge(f"ftp-{mode}", 307, ["ftp://localhost/x"], mode),
+            _edge(f"noloc-{mode}", 302, [], mode),
+            _edge(f"empty-{mode}", 302, [""], mode),
+            _edge(f"300-{mode}", 300, [other], mode),
+            _edge(f"304-{mode}", 304, [other], mode),
+            _edge(f"two-same-{mode}", 302, ["{hop}", "{hop}"], mode, hop=True),
+            _edge(f"fragment-only-{mode}", 302, ["#again"], mode),
+        ]
+        if mode != "follow":
+            docs.append(_edge(f"two-diff-{mode}", 302, ["{hop}", other], mode, hop=True))
+    docs += [
+        _edge("no-cors-manual-page", 302, ["{hop}"], "manual", mode="no-cors", page=True, hop=True),
+        _edge("no-cors-manual-cross", 302, ["{hop}"], "manual", mode="no-cors", hop=True),
+        _edge("no-cors-error-page", 302, ["{hop}"], "error", mode="no-cors", page=True, hop=True),
+        _edge("head-303", 303, ["{hop}"], method="HEAD", hop=True),
+        _edge("page-manual", 302, ["{hop}"], "manual", page=True, hop=True),
+        _edge("page-error", 302, ["{hop}"], "error", page=True, hop=True),
+    ]
+    return docs
+
+
+def _chain_edge(
+    name: str,
+    origins: list[str],
+    statuses: list[int],
+    *,
+    method: str = "GET",
+    headers: tuple[tuple[str, str], ...] = (),
+    body: str | None = None,
+    credentials: str = "omit",
+    mode: str = "cors",
+    redirect: str = "follow",
+    allow: str = "*",
+    preflight_status: int = 204,
+) -> dict[str, Any]:
+    """A chain through ``origins`` (each answers its status, the last one 200), every answer
+    letting everything through for ``allow``."""
+    sid = f"edge-{name}"
+    urls = [f"{o}/g2/{sid}/u{i}" for i, o in enumerate(origins)]
+    names = ", ".join(n.lower() for n, _ in headers) or "x-none"
+    preflight = {
+        "status": preflight_status,
+        "headers": [("Access-Control-Allow-Origin", allow),
+                    ("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, PATCH"),
+                    ("Access-Control-Allow-Headers", names)],
+    }  # fmt: skip
+    answers = []
+    for index in range(len(urls)):
+        acao = [("Access-Control-Allow-Origin", allow)]
+        if index < len(statuses):
+            answers.append(_redirect_answer(statuses[index], acao, urls[index + 1]))
+        else:
+            answers.append({"status": 200, "headers": acao})
+    return {
+        "id": sid,
+        "origin": PAGE,
+        "url": urls[0],
+        "request": {"method": method, "headers": [list(h) for h in headers],
+                    "credentials": credentials, "mode": mode, "redirect": redirect,
+                    "body": body},
+        "preflight_response": preflight,
+        "response": answers[0],
+        "hops": [{"url": u, "preflight_response": preflight, "response": a}
+                 for u, a in zip(urls[1:], answers[1:], strict=True)],
+    }  # fmt: skip
+
+
+def edge_chains() -> list[dict[str, Any]]:
+    """Hand-picked chains where the browsers part ways (ids ``edge-…``)."""
+    a, b, c, other_host = ORIGINS[0], ORIGINS[3], ORIGINS[1], "http://127.0.0.1:8721"
+    json_token = (("X-Token", "abc"), ("Content-Type", "application/json"))
+    return [
+        _chain_edge(
+            "post-301-308", [a, a, a], [301, 308], method="POST", headers=json_token, body="hello"
+        ),
+        _chain_edge(
+            "post-303-302", [a, a, a], [303, 302], method="POST", headers=json_token, body="hello"
+        ),
+        _chain_edge(
+            "put-303-302", [PAGE, other_host, PAGE], [303, 302], method="PUT", body="hello"
+        ),
+        _chain_edge(
+            "post-302-307-language",
+            [a, b, c],
+            [302, 307],
+            method="POST",
+            headers=(("Content-Language", "de"), ("X-Token", "a")),
+            body="hello",
+        ),
+        _chain_edge("auth-leaves-page", [PAGE, a], [307], headers=(("Authorization", "Bearer x"),)),
+        _chain_edge("auth-307-cross", [a, b], [307], headers=(("Authorization", "Bearer x"),)),
+        _chain_edge(
+            "json-leaves-page",
+            [PAGE, a],
+            [301],
+            method="POST",
+            headers=(("Content-Type", "application/json"),),
+            body="{}",
+        ),
+        _chain_edge("delete-307-cross", [a, b], [307], method="DELETE", body="hello"),
+        _chain_edge("delete-307-same", [a, a], [307], method="DELETE", body="hello"),
+        _chain_edge(
+            "no-cors-307-cross", [PAGE, a], [307], method="POST", mode="no-cors", body="hello"
+        ),
+        _chain_edge("no-cors-303-same", [a, a], [303], method="POST", mode="no-cors", body="hello"),
+        _chain_edge(
+            "post-303-same-origin", [PAGE, PAGE], [303], method="POST", body="hello", allow=PAGE
+        ),
+        _chain_edge(
+            "leave-page-twice", [PAGE, a, b], [302, 302], credentials="same-origin", allow="null"
+        ),
+        _chain_edge("leave-page-twice-omit", [PAGE, a, b], [302, 302], allow="null"),
+        _chain_edge(
+            "leave-page-and-stay", [PAGE, a, a], [302, 302], credentials="same-origin", allow="*"
+        ),
+        _chain_edge("taint-back-home", [a, b, PAGE], [307, 307], method="DELETE", allow="null"),
+        _chain_edge(
+            "error-credentials",
+            [PAGE, "http://u:p@" + a[len("http://") :]],
+            [307],
+            redirect="error",
+        ),
+        _preflight_redirect_edge("manual"),
+        _preflight_redirect_edge("follow"),
+        _loop_edge(),
+    ]
+
+
+def _preflight_redirect_edge(redirect: str) -> dict[str, Any]:
+    """A preflight answered 302 with a Location (never followed), in a redirect mode."""
+    doc = _chain_edge(
+        f"preflight-302-{redirect}",
+        [ORIGINS[0]],
+        [],
+        method="PUT",
+        headers=(("X-Token", "a"),),
+        redirect=redirect,
+        preflight_status=302,
+    )
+    doc["preflight_response"]["headers"].append(("Location", f"{ORIGINS[0]}/g2/elsewhere"))
+    return doc
+
+
+def _loop_edge() -> dict[str, Any]:
+    """A DELETE that a 303 sends home to a URL redirecting to itself: the page's origin gets a
+    forced preflight whose answer lists nothing; where such an answer is cached, no more."""
+    doc = _chain_edge("forced-preflight-loop", [ORIGINS[3], PAGE], [303], method="DELETE")
+    hop = doc["hops"][0]
+    hop["response"] = _redirect_answer(302, [("Access-Control-Allow-Origin", "*")], hop["url"])
+    hop["preflight_response"] = {
+        "status": 204,
+        "headers": [("Access-Control-Allow-Origin", "null")],
+    }
+    return doc
+
+
+def edge_sequences() -> list[dict[str, Any]]:
+    """Hand-picked cache sequences (ids ``edge-…``): Access-Control-Max-Age values, ``*``, a
+    refused answer, a failed actual request."""
+    out = []
+    for label, value in (("minus-one", "-1"), ("plus-two", "+2"), ("decimal", "2.5"),
+                         ("empty", ""), ("two-values", "3, 4"), ("spaces", " 2 "),
+                         ("huge", "99999999999")):  # fmt: skip
+        sid = f"edge-max-age-{label}"
+        url = f"{ORIGINS[0]}/g2/{sid}/u"
+        out.append(_sequence(sid, "max-age", [(0.0, _fetch(sid, url, max_age=value)),
+                                              (1.6, _fetch(sid, url)),
+                                              (2.7, _fetch(sid, url))]))  # fmt: skip
+    sid = "edge-star-authorization"
+    url = f"{ORIGINS[0]}/g2/{sid}/u"
+    first = _fetch(sid, url, "patch", methods="*", allow_headers="*")
+    later = _fetch(sid, url, "DELETE", (("Authorization", "Bearer x"),), methods="*",
+                   allow_headers="*")  # fmt: skip
+    out.append(_sequence(sid, "wildcard", [(0.0, first), (0.3, later)]))
+    sid = "edge-star-cached-with-credentials"
+    url = f"{ORIGINS[0]}/g2/{sid}/u"
+    first = _fetch(sid, url, "PUT", credentials="include", methods="PUT",
+                   allow_headers="*, x-token", max_age="10")  # fmt: skip
+    later = _fetch(sid, url, "PUT", (("X-Other", "1"),), credentials="omit", methods="PUT",
+                   allow_headers="*, x-token")  # fmt: skip
+    out.append(_sequence(sid, "wildcard", [(0.0, first), (0.3, later)]))
+    sid = "edge-refused-answer-cached"
+    url = f"{ORIGINS[0]}/g2/{sid}/u"
+    refused = _fetch(sid, url, "DELETE", credentials="include", methods="*",
+                     allow_headers="x-token", max_age="10")  # fmt: skip
+    later = _fetch(sid, url, "patch", credentials="omit", methods="*", allow_headers="x-token")
+    out.append(_sequence(sid, "refused", [(0.0, refused), (0.3, later)]))
+    sid = "edge-failed-actual"
+    url = f"{ORIGINS[0]}/g2/{sid}/u"
+    out.append(_sequence(sid, "failed-actual", [(0.0, _fetch(sid, url)),
+                                                (0.3, _fetch(sid, url, response_origin=EVIL)),
+                                                (0.6, _fetch(sid, url))]))  # fmt: skip
+    return out
+
+
+__all__ = [
+    "edge_chains",
+    "edge_fetches",
+    "edge_sequences",
+    "fuzz_fetches",
+    "fuzz_sequences",
+    "generate_fetches",
+    "generate_sequences",
+]

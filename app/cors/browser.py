@@ -9,6 +9,7 @@ a server is a Leg. A one-URL scenario (v1) runs exactly one pass of the loop.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -105,11 +106,25 @@ class _Run:
     # to it on a redirect.
     original_method: str = ""
     original_headers: list[h.Header] = field(default_factory=list)
-    # Whether the request went cross-origin from the start and needed a preflight there.
-    preflighted_at_start: bool = False
+    # What a redirected request keeps of the previous request's headers (see _redirect).
+    kept_headers: list[h.Header] = field(default_factory=list)
+    # Whether an earlier URL of this fetch needed a preflight (a CORS request that was not
+    # CORS-safelisted).
+    preflight_needed_before: bool = False
+    # Whether the body's headers were last removed by a 303 from a method other than POST.
+    stripped_by_303: bool = False
+    # The Origin header the last request carried, and whether the redirect to this one keeps
+    # it (profile switch).
+    origin_sent: str | None = None
+    keeps_origin: bool = False
+    # Whether a redirect of this fetch led to another origin.
+    crossed: bool = False
     # A refusal that waits until the next URL's preflight was sent (profile switch).
     pending_refusal: str | None = None
     in_preflight: bool = False
+    # Whether the last redirect changed the method (to GET), and whether it left the origin.
+    method_changed: bool = False
+    last_redirect_cross: bool = False
     # Whether the request, as it is now, is one that gets a preflight (cached or not).
     needed_preflight_here: bool = False
 
@@ -363,7 +378,20 @@ def _origin_header(run: _Run) -> list[Header]:
     """Append a request Origin header: always for CORS, else only for methods other than
     GET and HEAD. https://fetch.spec.whatwg.org/#append-a-request-origin-header"""
     if run.tainting == "cors" or run.method not in ("GET", "HEAD"):
-        return [("Origin", run.request_origin)]
+        origin = run.request_origin
+        if (
+            run.tainting == "opaque"
+            and run.crossed
+            and run.profile.no_cors_origin_null_after_redirect
+        ):
+            # Deviation (chromium): a no-cors request redirected to another origin says null.
+            origin = "null"
+        run.origin_sent = origin
+        return [("Origin", origin)]
+    if run.origin_sent is not None and run.keeps_origin:
+        # Deviation (webkit): a redirect to the same origin keeps the Origin header.
+        return [("Origin", run.origin_sent)]
+    run.origin_sent = None
     return []
 
 
@@ -480,6 +508,7 @@ def _construct_request(run: _Run) -> Prediction | None:
     run.body = request.body
     run.original_method = run.method
     run.original_headers = list(run.header_list)
+    run.kept_headers = list(run.header_list)
     if url.scheme not in ("http", "https"):
         return run.error(
             "url",
@@ -555,15 +584,48 @@ def _decide_preflight(run: _Run, unsafe: h.UnsafeHeaders) -> tuple[str, ...] | N
     if not is_cors_safelisted_method(run.method):
         reasons.append(f"method {run.method} is not a CORS-safelisted method (GET, HEAD, POST)")
     reasons.extend(unsafe.reasons)
+    names = unsafe.names
+    asks = run.profile.preflight_headers_from_original
+    if not run.first and (
+        asks == "always" or (asks == "unless-method-changed" and not run.method_changed)
+    ):
+        # Deviation (firefox, webkit): the redirected request's preflight asks for (and is
+        # decided on) the headers the page set, whatever a redirect removed.
+        original = run.original_headers
+        if run.profile.combines_duplicate_request_headers:
+            original = list(h.combine_duplicates(original))
+        names = h.cors_unsafe_request_header_names(original, run.profile).names
+        if run.last_redirect_cross and run.profile.preflight_forgets_removed_authorization:
+            # Deviation (firefox): once a redirect removed Authorization, it is not asked for.
+            names = tuple(n for n in names if n not in h.NON_WILDCARD_NAMES)
+        extra = sorted(set(names) - set(unsafe.names))
+        if extra:
+            reasons.append(
+                f"{run.profile.label} asks for the headers the page set, and "
+                f"{', '.join(extra)} is not CORS-safelisted (a redirect removed it from the "
+                "request)"
+            )
+    if not reasons and not run.first and run.profile.preflights_for_page_headers:
+        # Deviation (firefox): a CORS-unsafe header the page set (Authorization too) calls for
+        # a preflight after a redirect, even once a redirect removed it from the request.
+        original = run.original_headers
+        if run.profile.combines_duplicate_request_headers:
+            original = list(h.combine_duplicates(original))
+        page_names = h.cors_unsafe_request_header_names(original, run.profile).names
+        if page_names:
+            reasons.append(
+                f"{run.profile.label} preflights a redirected request whose page set "
+                f"{', '.join(page_names)}, even though a redirect removed it"
+            )
     forced = (
         not reasons
         and not run.first
-        and run.preflighted_at_start
+        and run.preflight_needed_before
         and run.profile.redirect_preflight_forced
     )
     if run.first:
         run.preflight_reasons = tuple(reasons)
-        run.preflighted_at_start = bool(reasons)
+    run.preflight_needed_before = run.preflight_needed_before or bool(reasons)
     if not reasons and not forced:
         if run.first:
             detail = (
@@ -577,18 +639,10 @@ def _decide_preflight(run: _Run, unsafe: h.UnsafeHeaders) -> tuple[str, ...] | N
             )
         run.step("preflight", "pass", detail, SPEC_HTTP_FETCH)
         return None
-    names = unsafe.names
-    if not run.first and run.profile.preflight_headers_from_original:
-        # Deviation (webkit): the redirected request's preflight asks for the headers the page
-        # set, whatever the redirect removed (profile evidence).
-        original = run.original_headers
-        if run.profile.combines_duplicate_request_headers:
-            original = list(h.combine_duplicates(original))
-        names = h.cors_unsafe_request_header_names(original, run.profile).names
     if forced:
         detail = (
-            f"{run.profile.label} sends a new preflight after a redirect whenever the original "
-            "request needed one, although this request would not"
+            f"{run.profile.label} sends a new preflight after a redirect whenever an earlier "
+            "request of the fetch needed one, although this request would not"
         )
     elif run.first:
         detail = "the browser first sends an OPTIONS preflight because " + "; ".join(reasons)
@@ -646,6 +700,12 @@ def _preflight_checks(
     run.leg("preflight", "OPTIONS", headers, False)
 
     redirected = answer.status in REDIRECT_STATUSES and h.get("Location", received) is not None
+    if run.profile.preflight_redirect_named_when_following_only and (
+        run.scenario.request.redirect != "follow"
+    ):
+        # Deviation (firefox): with redirect: 'manual' or 'error' the preflight's 3xx is just
+        # not an ok status.
+        redirected = False
     redirect_check = run.profile.preflight_redirect_check if redirected else None
     if redirect_check == "first":
         return _preflight_redirected(run, answer.status)
@@ -696,6 +756,10 @@ def _preflight_checks(
     names = _allow_list(run, "Access-Control-Allow-Headers", received) if early else None
     if isinstance(names, Prediction):
         return names
+    cached_early = names is not None and run.profile.caches_before_method_check
+    if cached_early and names is not None:
+        # Deviation (webkit): the answer is cached before the method and headers are checked.
+        _cache_store(run, received, methods, names)
     blocked = _check_allowed_method(run, methods, include)
     if blocked is not None:
         return blocked
@@ -707,7 +771,8 @@ def _preflight_checks(
     blocked = _check_allowed_headers(run, names, unsafe_names, include)
     if blocked is not None:
         return blocked
-    _cache_store(run, received, methods, names)
+    if not cached_early:
+        _cache_store(run, received, methods, names)
     return None
 
 
@@ -851,26 +916,69 @@ def _check_allowed_headers(
 
 # --- the response: the CORS check, redirects, what JavaScript reads ------------------------
 
-# The location URL of a response that does not parse (https://fetch.spec.whatwg.org/#concept-response-location-url).
-_FAILURE = "failure"
+
+@dataclass(frozen=True)
+class _Location:
+    """What a redirect's ``Location`` says: whether there is one (for following it, and for
+    redirect: "error"), the URL it parses to, why it cannot be followed, and a failure some
+    browsers raise whatever the redirect mode."""
+
+    present: bool = False
+    present_for_error: bool = False
+    url: URL | None = None
+    failure: str | None = None
+    fatal: str | None = None
 
 
-def _location(run: _Run, answer: ServerResponse, received: Sequence[Header]) -> URL | str | None:
-    """The response's location URL: None (not a redirect, or no Location), a URL (its fragment
-    inherited from the request's URL when it has none) or ``_FAILURE``."""
+_AUTHORITY_PORT = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://[^/?#]*:(\d+)(?:[/?#]|$)")
+
+
+def _port_too_large(value: str) -> bool:
+    found = _AUTHORITY_PORT.match(value.strip())
+    return found is not None and int(found.group(1)) > 65535
+
+
+def _location(run: _Run, answer: ServerResponse, received: Sequence[Header]) -> _Location:
+    """The response's location URL (https://fetch.spec.whatwg.org/#concept-response-location-url)
+    and how this profile reads a Location that is empty, repeated or does not parse."""
+    profile = run.profile
     if answer.status not in REDIRECT_STATUSES:
-        return None
+        return _Location()
     values = [v for n, v in received if n.lower() == "location"]
     if not values:
-        return None
-    if len(set(values)) > 1:
-        return _FAILURE  # "extracting header list values": Location allows a single value
-    parsed = parse_url(values[0], run.url)
+        return _Location()
+    if all(v == "" for v in values) and profile.empty_location != "url":
+        if profile.empty_location == "absent":
+            # Deviation (chromium): an empty Location is no Location at all.
+            return _Location()
+        # Deviation (webkit): an empty Location is a network error when followed.
+        return _Location(present=True, failure="the Location header is empty")
+    if len(values) > 1:
+        lines = profile.location_lines
+        if lines == "conflict-fails" and len(set(values)) > 1:
+            # Deviation (chromium, firefox): differing Location lines fail in every mode.
+            why = "the answer has two different Location headers"
+            return _Location(True, True, failure=why, fatal=why)
+        if lines != "conflict-fails":
+            # "extracting header list values": Location allows a single value.
+            return _Location(True, True, failure="the answer has more than one Location header")
+    value = values[0]
+    parsed = parse_url(value, run.url)
+    fatal = None
+    if profile.invalid_port_location_fatal and _port_too_large(value):
+        # Deviation (chromium): a Location with an impossible port fails in every mode.
+        fatal = f"the Location {value.strip()!r} has a port above 65535"
     if parsed is None:
-        return _FAILURE
+        return _Location(
+            True, True, failure=f"the Location {value!r} does not parse as a URL", fatal=fatal
+        )
     if parsed.fragment is None and run.url is not None:
         parsed = parsed.with_fragment(run.url.fragment)
-    return parsed
+    if not parsed.is_http and parsed.scheme != "data" and profile.non_http_location_fatal:
+        # Deviation (webkit): a Location to a scheme other than http(s) or data fails in
+        # every redirect mode.
+        fatal = f"the Location leads to a {parsed.scheme}: URL"
+    return _Location(True, True, url=parsed, fatal=fatal)
 
 
 def _response(run: _Run) -> Prediction | None:
@@ -880,15 +988,19 @@ def _response(run: _Run) -> Prediction | None:
     received = h.received_header_list(answer.headers)
     request = run.scenario.request
     location = _location(run, answer, received)
-    is_redirect = answer.status in REDIRECT_STATUSES and (
-        location is not None or not run.profile.redirect_needs_location
-    )
+    is_redirect = answer.status in REDIRECT_STATUSES
+    if is_redirect and request.redirect == "follow":
+        is_redirect = location.present
+    elif is_redirect and request.redirect == "error" and run.profile.redirect_error_needs_location:
+        # Deviation (chromium, webkit): without a Location, a 3xx is a final answer.
+        is_redirect = location.present_for_error
     target: _Site | None = None
-    if is_redirect and request.redirect == "follow" and isinstance(location, URL):
-        found = run.scenario.answers_at(location.serialize()) if location.is_http else None
+    url = location.url
+    if is_redirect and request.redirect == "follow" and url is not None and url.is_http:
+        found = run.scenario.answers_at(url.serialize()) if location.failure is None else None
         if found is not None:
             target = _Site(*found)
-        elif location.is_http:
+        elif location.failure is None:
             # A scenario built without this hop: the prediction stops at this answer (v1).
             run.step(
                 "redirect",
@@ -913,6 +1025,25 @@ def _response(run: _Run) -> Prediction | None:
             )
         run.step("cors-check", "pass", check.reason, SPEC_CORS_CHECK)
     if is_redirect:
+        if location.fatal is not None:
+            return run.blocked(
+                "redirect",
+                f"{location.fatal}; {run.profile.label} fails the fetch whatever the redirect "
+                "mode (a network error, no CORS error named)",
+                SPEC_LOCATION_URL,
+                None,
+                None,
+            )
+        if (
+            request.redirect == "error"
+            and run.profile.credentials_checked_before_redirect_error
+            and location.url is not None
+            and location.url.is_http
+        ):
+            # Deviation (chromium): a Location with user info is refused first.
+            refusal = _credentials_refusal(run, location.url)
+            if refusal is not None:
+                return refusal
         if request.redirect == "error":
             return run.blocked(
                 "redirect-mode",
@@ -932,8 +1063,7 @@ def _response(run: _Run) -> Prediction | None:
                 SPEC_OPAQUE_REDIRECT,
             )
             return run.finish("opaqueredirect")
-        if location is not None:
-            return _redirect(run, answer.status, location, target)
+        return _redirect(run, answer.status, location, target)
     return _final(run, answer, received)
 
 
@@ -985,31 +1115,38 @@ def _final(run: _Run, answer: ServerResponse, received: Sequence[Header]) -> Pre
     return run.finish("allowed", readable=_readable(answer.headers, exposed=names))
 
 
-def _redirect(
-    run: _Run, status: int, location: URL | str, target: _Site | None
-) -> Prediction | None:
+def _redirect(run: _Run, status: int, found: _Location, target: _Site | None) -> Prediction | None:
     """HTTP-redirect fetch: refuse the redirect (a Prediction) or turn the request into the
     next one (None). https://fetch.spec.whatwg.org/#http-redirect-fetch"""
     current = run.url
     if current is None:
         raise RuntimeError("no URL")
-    if not isinstance(location, URL):
+    location = found.url
+    if found.failure is not None or location is None:
         return run.blocked(
             "redirect",
-            f"the {status} answer's Location does not parse as a URL, so the fetch is a network "
-            "error",
+            f"{found.failure or 'the Location does not parse'}, so following the {status} "
+            "answer is a network error",
             SPEC_LOCATION_URL,
             None,
             None,
         )
     if not location.is_http:
+        scheme_error = None
+        if (
+            run.tainting == "cors"
+            and location.scheme != "data"
+            and run.profile.names_cors_disabled_scheme
+        ):
+            # Deviation (chromium): reported as a CORS error.
+            scheme_error = "CorsDisabledScheme"
         return run.blocked(
             "redirect",
             f"the {status} answer leads to a {location.scheme}: URL; a fetch follows only http "
             "and https URLs, so it is a network error",
             SPEC_REDIRECT_FETCH,
-            None,
-            None,
+            scheme_error,
+            "" if scheme_error else None,
         )
     if run.redirects == REDIRECT_LIMIT:
         return run.blocked(
@@ -1033,24 +1170,32 @@ def _redirect(
         status == 303 and run.method not in ("GET", "HEAD")
     )
     strip = to_get
-    if status == 303 and run.method == "GET" and run.profile.strips_body_headers_on_303_get:
-        # Deviation (firefox): a 303 removes the body's headers from a GET too.
-        strip = True
     cross = location.origin != current.origin
     if cross and run.method == "DELETE" and run.profile.cross_origin_delete_becomes_get:
         # Deviation (webkit): DELETE becomes GET (without its body, but with its headers) when
         # the redirect leaves the origin.
         to_get = True
         changes.append(f"{run.profile.label} turns DELETE into GET on a redirect to another origin")
-    if run.profile.redirect_headers_from_original:
-        # Deviation (firefox, webkit): the headers the page set come back on each redirect.
-        before = {n.lower() for n, _ in run.header_list}
-        run.header_list = list(run.original_headers)
-        restored = sorted({n.lower() for n, _ in run.header_list} - before)
-        if restored and not strip:
-            changes.append(
-                f"{run.profile.label} puts back the headers the page set ({', '.join(restored)})"
-            )
+    restore = run.profile.redirect_headers_from_original
+    next_is_cors = run.scenario.request.mode == "cors" and (
+        run.tainting == "cors" or location.origin != run.page_origin
+    )
+    # The headers the request keeps from redirect to redirect (the spec: the previous ones).
+    kept = run.kept_headers
+    if restore == "always" and next_is_cors:
+        # Deviation (webkit): a CORS redirect starts again from the headers the page set.
+        kept = list(run.original_headers)
+    # Deviation (firefox): on a 307 or 308 (and on a 301 or 302 after a 303 turned a method
+    # other than POST into GET) the body's headers come back for this one request.
+    transient = (restore == "307-308" and status in (307, 308)) or (
+        status in (301, 302) and run.stripped_by_303 and run.profile.restores_body_headers_after_303
+    )
+    run.method_changed = to_get and run.method != "GET"
+    run.last_redirect_cross = cross
+    run.keeps_origin = not cross and run.profile.keeps_origin_header_on_redirect
+    run.crossed = run.crossed or cross
+    if strip:
+        run.stripped_by_303 = status == 303 and run.method != "POST"
     if to_get:
         if run.method != "GET":
             changes.append(f"{run.method} becomes GET")
@@ -1059,18 +1204,43 @@ def _redirect(
             changes.append("the body is dropped")
         run.body = None
     if strip:
-        dropped = [n for n, _ in run.header_list if n.lower() in h.REQUEST_BODY_HEADER_NAMES]
-        run.header_list = [
-            (n, v) for n, v in run.header_list if n.lower() not in h.REQUEST_BODY_HEADER_NAMES
-        ]
+        dropped = [n for n, _ in kept if n.lower() in h.REQUEST_BODY_HEADER_NAMES]
+        kept = [(n, v) for n, v in kept if n.lower() not in h.REQUEST_BODY_HEADER_NAMES]
         if dropped:
             changes.append("the body's headers go with it (" + ", ".join(dropped) + ")")
     if cross and run.profile.strips_authorization_on_cross_origin_redirect:
-        if any(n.lower() in h.NON_WILDCARD_NAMES for n, _ in run.header_list):
+        if any(n.lower() in h.NON_WILDCARD_NAMES for n, _ in kept):
             changes.append("Authorization is removed (the redirect leaves the origin)")
-        run.header_list = [
-            (n, v) for n, v in run.header_list if n.lower() not in h.NON_WILDCARD_NAMES
+        kept = [(n, v) for n, v in kept if n.lower() not in h.NON_WILDCARD_NAMES]
+    before = {n.lower() for n, _ in run.header_list}
+    run.kept_headers = kept
+    run.header_list = list(kept)
+    if transient and not strip:
+        back = [
+            (n, v)
+            for n, v in run.original_headers
+            if n.lower() in h.REQUEST_BODY_HEADER_NAMES and (n, v) not in kept
         ]
+        run.header_list = [
+            (n, v) for n, v in run.original_headers if (n, v) in kept or (n, v) in back
+        ]
+    restored = sorted({n.lower() for n, _ in run.header_list} - before)
+    if restored:
+        changes.append(
+            f"{run.profile.label} puts back headers the page set ({', '.join(restored)})"
+        )
+    started_home = run.url_list[0].origin == run.page_origin
+    if (
+        started_home
+        and run.tainting == "cors"
+        and request_credentials(run) == "same-origin"
+        and run.profile.refuses_redirects_after_leaving_page
+    ):
+        # Deviation (webkit): refused once the next URL's preflight (if any) was sent.
+        run.pending_refusal = (
+            "the fetch started on the page's own origin with credentials: 'same-origin' and has "
+            f"already gone to another origin; {run.profile.label} follows no further redirect"
+        )
     was_tainted = run.tainted
     run.url_list.append(location)
     run.url = location
@@ -1087,6 +1257,10 @@ def _redirect(
     )
     run.site = target
     return None
+
+
+def request_credentials(run: _Run) -> str:
+    return run.scenario.request.credentials
 
 
 def _credentials_refusal(run: _Run, location: URL) -> Prediction | None:

@@ -37,7 +37,7 @@ class MaxAge:
 
 def preflight_max_age(received: Sequence[h.Header], profile: Profile) -> MaxAge:
     """The max-age of a preflight answer: its ``Access-Control-Max-Age``, the default when it
-    is absent or does not parse, capped by the browser.
+    is absent (or does not parse, in the spec), capped by the browser.
 
     https://fetch.spec.whatwg.org/#cors-preflight-fetch-0 ("If max-age is failure or null,
     then set max-age to 5.")
@@ -46,16 +46,27 @@ def preflight_max_age(received: Sequence[h.Header], profile: Profile) -> MaxAge:
     default = profile.max_age_default
     if not raw:
         return MaxAge(default, f"no Access-Control-Max-Age: the default of {default:g} seconds")
-    parsed = _parse_max_age(raw, profile)
+    # Repeated lines are combined ("2, 1"), which no syntax reads as one number.
+    value = ", ".join(raw).strip(HTTP_TAB_OR_SPACE)
+    syntax = profile.max_age_syntax
+    if syntax == "digits" and value == "":
+        return MaxAge(default, f"an empty Access-Control-Max-Age: the default of {default:g} s")
+    parsed = _parse_max_age(value, syntax)
     if parsed is None:
-        shown = ", ".join(raw)
+        if syntax == "digits":
+            # Deviation (firefox): a value that is not all digits caches nothing.
+            return MaxAge(
+                0,
+                f"Access-Control-Max-Age {value!r} is not a number of seconds; "
+                f"{profile.label} does not cache the answer at all",
+            )
         return MaxAge(
             default,
-            f"Access-Control-Max-Age {shown!r} is not a number of seconds, so the default of "
+            f"Access-Control-Max-Age {value!r} is not a number of seconds, so the default of "
             f"{default:g} seconds applies",
         )
     if parsed <= 0:
-        return MaxAge(0, f"Access-Control-Max-Age is {raw[0].strip()}: the answer is not cached")
+        return MaxAge(0, f"Access-Control-Max-Age is {value}: the answer is not cached")
     cap = profile.max_age_cap
     if cap is not None and parsed > cap:
         return MaxAge(
@@ -66,24 +77,23 @@ def preflight_max_age(received: Sequence[h.Header], profile: Profile) -> MaxAge:
     return MaxAge(parsed, f"Access-Control-Max-Age: cached for {parsed} seconds")
 
 
-def _parse_max_age(raw: Sequence[str], profile: Profile) -> int | None:
-    """delta-seconds (1*DIGIT), as one value; None when it does not parse."""
-    if len(raw) != 1:
-        values = [v.strip(HTTP_TAB_OR_SPACE) for line in raw for v in line.split(",")]
-        if profile.max_age_syntax == "spec" or len({v for v in values if v}) != 1:
-            return None
-        value = next(v for v in values if v)
-    else:
-        value = raw[0].strip(HTTP_TAB_OR_SPACE)
-    if profile.max_age_syntax == "integer" and value[:1] in ("-", "+"):
+INT64_MAX = 2**63 - 1
+
+
+def _parse_max_age(value: str, syntax: str) -> int | None:
+    """The seconds ``value`` says, or None when it does not parse: delta-seconds (1*DIGIT) for
+    the spec and Firefox, a signed 64-bit integer for Chromium and WebKit."""
+    digits = value
+    sign = 1
+    if syntax == "integer" and value[:1] in ("-", "+"):
         sign = -1 if value[0] == "-" else 1
         digits = value[1:]
-        if digits.isascii() and digits.isdigit():
-            return sign * int(digits)
+    if not digits or not digits.isascii() or not digits.isdigit():
         return None
-    if not value or not value.isascii() or not value.isdigit() or "," in value:
+    number = sign * int(digits)
+    if syntax == "integer" and not -INT64_MAX - 1 <= number <= INT64_MAX:
         return None
-    return int(value)
+    return number
 
 
 @dataclass
@@ -103,6 +113,9 @@ class CacheEntry:
     credentials: bool
     methods: list[_Item] = field(default_factory=list)
     headers: list[_Item] = field(default_factory=list)
+    # When the newest answer for this origin and URL expires (browsers keep an entry that
+    # lists nothing: it still covers a CORS-safelisted method with no unsafe header).
+    expires: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -138,7 +151,10 @@ class PreflightCache:
         for entry in self._entries:
             entry.methods = [i for i in entry.methods if i.expires > now]
             entry.headers = [i for i in entry.headers if i.expires > now]
-        self._entries = [e for e in self._entries if e.methods or e.headers]
+        keeps = self.profile.cache_keeps_empty_entries
+        self._entries = [
+            e for e in self._entries if e.methods or e.headers or (keeps and e.expires > now)
+        ]
 
     def lookup(
         self,
@@ -167,7 +183,10 @@ class PreflightCache:
             missing.append(f"method {method}")
         for name in unsafe_names:
             lower = name.lower()
-            covers = lower not in h.NON_WILDCARD_NAMES or self.profile.wildcard_allows_authorization
+            covers = (
+                lower not in h.NON_WILDCARD_NAMES
+                or self.profile.cache_wildcard_covers_authorization
+            )
             wild = wildcard_ok and "*" in headers and covers
             if lower not in headers and not wild:
                 missing.append(f"header {lower}")
@@ -180,11 +199,16 @@ class PreflightCache:
         return Lookup(True, "the cached preflight answer covers the method and every header")
 
     def _wild_ok(self, entry: CacheEntry, item: _Item, include: bool) -> bool:
-        """Whether a cached ``*`` counts for this request: browsers ignore it on an entry made
-        with credentials (there it was a literal name)."""
-        if item.name != "*" or not self.profile.cache_wildcard_needs_no_credentials:
+        """Whether a cached ``*`` counts for this request: browsers take it as a literal name
+        when credentials are involved, Chromium the answer's, WebKit the request's."""
+        if item.name != "*":
             return True
-        return not entry.credentials
+        literal = self.profile.cache_wildcard_literal_with_credentials
+        if literal == "entry":
+            return not entry.credentials
+        if literal == "request":
+            return not include
+        return True
 
     def store(
         self,
@@ -196,10 +220,9 @@ class PreflightCache:
         max_age: float,
         now: float,
     ) -> None:
-        """Cache a successful preflight's methods and header names for ``max_age`` seconds."""
-        if max_age <= 0:
-            return
-        expires = now + max_age
+        """Cache a successful preflight's methods and header names for ``max_age`` seconds (a
+        max-age of 0 still renews, or replaces, what was cached: it now expires at once)."""
+        expires = now + max(max_age, 0)
         method_items = [_Item(m, expires) for m in dict.fromkeys(methods)]
         header_items = [_Item(n.lower(), expires) for n in dict.fromkeys(header_names)]
         existing = self._matching(origin, url, include, now) if self.profile.cache_merges else []
@@ -210,6 +233,7 @@ class PreflightCache:
             if entry is None:
                 entry = CacheEntry(origin, url, include)
                 self._entries.append(entry)
+            entry.expires = max(entry.expires, expires)
             for items, new in ((entry.methods, method_items), (entry.headers, header_items)):
                 for item in new:
                     old = next((i for i in items if i.name == item.name), None)
@@ -220,7 +244,9 @@ class PreflightCache:
         else:
             # Deviation (chromium, webkit): the newest answer replaces the entry for the URL.
             self._entries = [e for e in self._entries if not (e.origin == origin and e.url == url)]
-            self._entries.append(CacheEntry(origin, url, include, method_items, header_items))
+            self._entries.append(
+                CacheEntry(origin, url, include, method_items, header_items, expires)
+            )
         del self._entries[:-MAX_ENTRIES]
 
     def clear(self, origin: str, url: str) -> bool:

@@ -25,6 +25,9 @@ from app.harness.errors import BrowserUnavailable
 # The page asks for this path (same-origin) before each fetch of a sequence (see target.py).
 CONTROL_PATH = "/__harness/next"
 FETCH_TIMEOUT_MS = 8_000
+# Sequences whose timelines run side by side: few enough that no fetch waits long for its
+# turn (a preflight answer cached late would outlive its max-age).
+SEQUENCE_CONCURRENCY = 4
 # A whole batch in the page, however many fetches time out (the harness's own bound is 180 s).
 BATCH_DEADLINE = 150.0
 MAX_CONSOLE_PER_KEY = 8
@@ -36,7 +39,7 @@ CLOSE_TIMEOUT = 10.0
 # and first tells the target (a same-origin request to ``control``) which fetch it is.
 # Sequences run side by side (their URLs differ, so their preflight caches do not meet).
 FETCH_ALL_JS = """
-async ({specs, concurrency, timeoutMs, control}) => {
+async ({specs, concurrency, sequenceConcurrency, timeoutMs, control}) => {
   const results = new Array(specs.length);
   async function one(spec) {
     const init = {method: spec.method, headers: spec.headers, credentials: spec.credentials,
@@ -83,9 +86,14 @@ async ({specs, concurrency, timeoutMs, control}) => {
       results[job[0]] = await one(specs[job[0]]);
     }
   }
+  const timelines = jobs.filter((job) => specs[job[0]].sequence !== null);
+  let nextTimeline = 0;
+  async function timelineWorker() {
+    while (nextTimeline < timelines.length) { await sequence(timelines[nextTimeline++]); }
+  }
   await Promise.all([
     ...Array.from({length: Math.min(concurrency, single.length)}, worker),
-    ...jobs.filter((job) => specs[job[0]].sequence !== null).map(sequence),
+    ...Array.from({length: Math.min(sequenceConcurrency, timelines.length)}, timelineWorker),
   ]);
   return results;
 }
@@ -166,8 +174,18 @@ def batch_deadline(specs: Sequence[FetchSpec], concurrency: int) -> float:
     """Seconds a batch may take in the page: every round of fetches timing out (and every
     sequence's own timeline), bounded."""
     rounds = -(-len(specs) // concurrency)
-    waits = max((s.at for s in specs if s.index is not None), default=0.0)
+    timelines = sum(s.at for s in specs if s.index is not None and _last(specs, s))
+    waits = timelines / SEQUENCE_CONCURRENCY + max(
+        (s.at for s in specs if s.index is not None), default=0.0
+    )
     return min(FETCH_TIMEOUT_MS / 1000 * rounds + waits + 10, BATCH_DEADLINE + waits)
+
+
+def _last(specs: Sequence[FetchSpec], spec: FetchSpec) -> bool:
+    """Whether ``spec`` is the last fetch of its sequence (its ``at`` is the timeline's length)."""
+    return spec.index is not None and all(
+        s.key != spec.key or (s.index or 0) <= spec.index for s in specs
+    )
 
 
 def fetch_argument(specs: Sequence[FetchSpec], concurrency: int) -> dict[str, Any]:
@@ -175,6 +193,7 @@ def fetch_argument(specs: Sequence[FetchSpec], concurrency: int) -> dict[str, An
     return {
         "specs": [s.to_js() for s in specs],
         "concurrency": concurrency,
+        "sequenceConcurrency": SEQUENCE_CONCURRENCY,
         "timeoutMs": FETCH_TIMEOUT_MS,
         "control": CONTROL_PATH,
     }

@@ -239,11 +239,11 @@ def classify(
     """``blocked_by`` and failed parameter for a blocked fetch, from its console messages.
 
     The first message that names a check decides ("CORS request did not succeed", which
-    follows a failed preflight, names none). The stage comes from what the target saw.
+    follows a failed preflight, names none). The stage comes from what the target saw: the
+    check failed on a preflight's answer when the last request to arrive was a preflight (a
+    whole fetch may have sent actual requests before, at earlier URLs).
     """
-    preflight_stage = any(r.kind == "preflight" for r in records) and not any(
-        r.kind == "actual" for r in records
-    )
+    preflight_stage = bool(records) and records[-1].kind == "preflight"
     for message in messages:
         reason = console_reason(message)
         if reason is None:

@@ -12,6 +12,7 @@ other way, so observations read as if the scenario ran on its own ports.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
@@ -229,15 +230,25 @@ def _real_host(host: str, used: dict[str, str]) -> str:
 
 
 def prepare_fetch(
-    scenario: Scenario, key: str, ports: tuple[int, ...], path_prefix: str = "/t/"
+    scenario: Scenario,
+    key: str,
+    ports: tuple[int, ...],
+    path_prefix: str = "/t/",
+    *,
+    also: Sequence[str] = (),
 ) -> PreparedScenario:
     """Rewrite a scenario with hops onto the harness: every origin it names gets a loopback
     host name and a harness port (the page's port first), every URL a unique path prefix
     ``<path_prefix><key>``; ``Location`` values keep their form (relative, path-absolute,
-    scheme-relative, absolute, user info, spaces) and still lead to the same hop."""
+    scheme-relative, absolute, user info, spaces) and still lead to the same hop. ``also``
+    lists URLs whose origins take their ports first (a sequence's fetches share one map)."""
     page = normalized_origin(origin_of(scenario.origin))
     declared = [url for url, _, _ in scenario.answer_sites()]
-    origins = [page, *(normalized_origin(origin_of(url)) for url in declared)]
+    origins = [
+        page,
+        *(normalized_origin(origin_of(url)) for url in also),
+        *(normalized_origin(origin_of(url)) for url in declared),
+    ]
     hosts: dict[str, str] = {}
     port_map: dict[int, int] = {}
     real: dict[str, str] = {}
@@ -275,9 +286,13 @@ def prepare_fetch(
             fragment=parsed.fragment,
         )
         wire = real_url.serialize(exclude_fragment=True)
-        declared_wire = replace(parsed, username="", password="", fragment=None).serialize()
-        pairs.append((declared_wire, replace(real_url, username="", password="", fragment=None)
-                      .serialize()))  # fmt: skip
+        bare = replace(real_url, username="", password="", fragment=None).serialize()
+        declared_bare = replace(parsed, username="", password="", fragment=None).serialize()
+        pairs.append((declared_bare, bare))
+        if parsed.includes_credentials:
+            # response.url keeps the user info.
+            pairs.append((parsed.serialize(exclude_fragment=True), wire))
+
         sites_text.append((url, wire, real_url))
     # Longest first, then the origins: what the browser prints maps back to the scenario's.
     pairs.sort(key=lambda p: len(p[1]), reverse=True)

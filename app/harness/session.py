@@ -36,7 +36,7 @@ from app.cors.scenario import (
     ServerResponse,
 )
 from app.harness.chromium import ChromiumDriver
-from app.harness.driver import FetchResult, FetchSpec
+from app.harness.driver import SEQUENCE_CONCURRENCY, FetchResult, FetchSpec
 from app.harness.errors import HarnessError
 from app.harness.observation import build_observation, preflight_cache
 from app.harness.rewrite import (
@@ -207,7 +207,7 @@ class Harness:
         A sequence's observation is ``{"sequence": [observation, ...], "warmup": ...}``, each
         fetch's with ``preflight_cache`` and ``started_s``. One call is one fresh browsing
         session. Firefox's first answers to preflights sent to an origin are not cached
-        (see ``WARMUP``), so before its first sequence each origin is warmed up. Without
+        (see ``WARMUP``), so each origin is warmed up before the first fetch. Without
         ``whole``, a scenario's observation has the v1 shape (the shared v1 truth files').
         """
         if self._loop is None:
@@ -219,7 +219,7 @@ class Harness:
             warmed: set[str] = set()
             try:
                 for batch in _batches(jobs):
-                    pages = {j.items[0].page_origin for j in batch if j.sequence is not None}
+                    pages = {j.items[0].page_origin for j in batch}
                     if self.browser in WARMUP_BROWSERS and pages - warmed:
                         warm = [w for p in sorted(pages - warmed) for w in self._warmup_jobs(p)]
                         done = self._call(
@@ -282,8 +282,12 @@ class Harness:
             key = f"{token}-{index:06d}"
             try:
                 if isinstance(document, FetchSequence):
+                    # One origin map for every fetch: the same URL is the same URL throughout.
+                    every = [url for i in document.items for url, _, _ in i.scenario.answer_sites()]
                     items = [
-                        prepare_fetch(item.scenario, key, self._server.ports, PATH_PREFIX)
+                        prepare_fetch(
+                            item.scenario, key, self._server.ports, PATH_PREFIX, also=every
+                        )
                         for item in document.items
                     ]
                     jobs.append(_Job(key, items, document))
@@ -454,8 +458,13 @@ def _batches(jobs: list[_Job]) -> list[list[_Job]]:
 
 
 def _timeout(batch: list[_Job]) -> float:
-    """A batch's bound: BATCH_TIMEOUT plus its longest sequence (they run side by side)."""
-    return BATCH_TIMEOUT + max((job.duration for job in batch), default=0.0)
+    """A batch's bound: BATCH_TIMEOUT plus its sequences' timelines (a few side by side)."""
+    total = sum(job.duration for job in batch)
+    return (
+        BATCH_TIMEOUT
+        + total / SEQUENCE_CONCURRENCY
+        + max((job.duration for job in batch), default=0.0)
+    )
 
 
 def _spec(item: PreparedScenario, index: int | None = None, at: float = 0.0) -> FetchSpec:
