@@ -20,10 +20,11 @@ from app.cors.profiles import SPEC
 
 PAGE_ORIGIN = "http://localhost:8701"
 TARGET_ORIGIN = "http://localhost:8702"
-# What the generator adds to each scenario about how it was made (the near-miss mutations
-# applied), as the shared vectors carry it too. It is not part of the scenario format: a reader
-# drops it with scenario_document() before Scenario.from_json, which refuses unknown keys.
-METADATA_KEYS = ("mutations",)
+# What the generators add to each scenario about how it was made (the near-miss mutations, the
+# redirect chain's kind and forms, a sequence's template), as the shared vectors carry it too.
+# It is not part of the scenario format: a reader drops it with scenario_document() before
+# Scenario.from_json, which refuses unknown keys.
+METADATA_KEYS = ("mutations", "kind", "hop_forms", "hop_kinds", "template", "max_age")
 
 METHODS = [
     "GET", "GET", "POST", "POST", "HEAD", "get", "post", "head",

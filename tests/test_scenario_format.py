@@ -31,7 +31,7 @@ def documented(page: str) -> set[str]:
 
 def test_the_page_needs_no_context_and_extends_the_site_layout(page: str) -> None:
     assert page.startswith("<!doctype html>")
-    assert "<h1>The scenario and prediction format (v1)</h1>" in page
+    assert "<h1>The scenario and prediction format (v1 and v2)</h1>" in page
 
 
 def test_every_scenario_field_is_documented(page: str) -> None:
@@ -45,7 +45,7 @@ def test_every_scenario_field_is_documented(page: str) -> None:
 def test_every_prediction_field_and_outcome_is_documented(page: str) -> None:
     fields = set(predict(Scenario(id="x")).to_json())
     step_fields = set(predict(Scenario()).steps[0].to_json())
-    outcomes = {"allowed", "blocked", "opaque", "error"}
+    outcomes = {"allowed", "blocked", "opaque", "opaqueredirect", "error"}
     assert (fields | outcomes) - documented(page) == set()
     assert all(f'"{name}"' in page for name in step_fields)
 

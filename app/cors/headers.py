@@ -75,6 +75,12 @@ CORS_SAFELISTED_RESPONSE_HEADER_NAMES = frozenset(
     }
 )
 FORBIDDEN_RESPONSE_HEADER_NAMES = frozenset({"set-cookie", "set-cookie2"})
+# https://fetch.spec.whatwg.org/#cors-non-wildcard-request-header-name
+NON_WILDCARD_NAMES = frozenset({"authorization"})
+# https://fetch.spec.whatwg.org/#request-body-header-name
+REQUEST_BODY_HEADER_NAMES = frozenset(
+    {"content-encoding", "content-language", "content-location", "content-type"}
+)
 CORS_UNSAFE_BYTES = frozenset('"():<>?@[\\]{}\x7f')
 # https://wicg.github.io/netinfo/#ect-request-header-field
 EFFECTIVE_CONNECTION_TYPES = frozenset({"slow-2g", "2g", "3g", "4g"})

@@ -14,8 +14,10 @@ import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 from app.harness.driver import (
+    CONTROL_PATH,
     FETCH_ALL_JS,
     FetchResult,
     FetchSpec,
@@ -62,7 +64,9 @@ class _Watch:
 
     url_to_key: dict[str, str]
     keys: frozenset[str] = frozenset()
-    request_keys: dict[str, str] = field(default_factory=dict)  # requestId -> key
+    request_keys: dict[str, str] = field(default_factory=dict)  # requestId -> watch key
+    # A sequence's fetch under way (from the page's control request): key -> fetch number.
+    current: dict[str, int] = field(default_factory=dict)
     sent: set[str] = field(default_factory=set)
     failed: dict[str, tuple[str | None, str | None, str | None]] = field(default_factory=dict)
     console: dict[str, list[str]] = field(default_factory=dict)
@@ -190,7 +194,8 @@ class ChromiumSession:
             return []
         state = await self._page(page_origin)
         watch = _Watch(
-            url_to_key={s.url: s.key for s in specs}, keys=frozenset(s.key for s in specs)
+            url_to_key={u: s.key for s in specs for u in (s.url, *s.urls)},
+            keys=frozenset(s.key for s in specs),
         )
         state.watch = watch
         raw = await asyncio.wait_for(
@@ -200,12 +205,23 @@ class ChromiumSession:
         results = fetch_results(raw)
         await _settle(watch, specs, results)
         for spec, result in zip(specs, results, strict=True):
-            cors_error, failed_parameter, net_error = watch.failed.get(spec.key, (None, None, None))
+            cors_error, failed_parameter, net_error = watch.failed.get(
+                spec.watch_key, (None, None, None)
+            )
             result.cors_error = cors_error
             result.failed_parameter = failed_parameter
             result.net_error = net_error
-            result.console = watch.console.get(spec.key, [])
+            result.console = _console_for(watch, specs, spec)
         return results
+
+
+def _console_for(watch: _Watch, specs: list[FetchSpec], spec: FetchSpec) -> list[str]:
+    """The console messages of one fetch: a sequence's go to its one failed fetch, if any."""
+    messages = watch.console.get(spec.key, [])
+    if spec.index is None or not messages:
+        return messages
+    failed = [s for s in specs if s.key == spec.key and s.watch_key in watch.failed]
+    return messages if failed == [spec] else []
 
 
 async def _settle(watch: _Watch, specs: list[FetchSpec], results: list[FetchResult]) -> None:
@@ -215,12 +231,13 @@ async def _settle(watch: _Watch, specs: list[FetchSpec], results: list[FetchResu
         for spec, result in zip(specs, results, strict=True):
             if result.ok:
                 continue
-            went_out = spec.key in watch.sent or (
+            key = spec.watch_key
+            went_out = key in watch.sent or (
                 result.error is not None and "Failed to fetch" in result.error
             )
-            if went_out and spec.key not in watch.failed:
+            if went_out and key not in watch.failed:
                 return True
-            if watch.failed.get(spec.key, (None,))[0] and spec.key not in watch.console:
+            if watch.failed.get(key, (None,))[0] and spec.key not in watch.console:
                 return True
         return False
 
@@ -231,8 +248,16 @@ async def _settle(watch: _Watch, specs: list[FetchSpec], results: list[FetchResu
 
 def _on_request(watch: _Watch, event: dict[str, Any]) -> None:
     url = event.get("request", {}).get("url", "")
+    path, _, query = url.partition("://")[2].partition("/")[2].partition("?")
+    if "/" + path == CONTROL_PATH:
+        fields = dict(part.partition("=")[::2] for part in query.split("&") if part)
+        if fields.get("fetch", "").isdigit():
+            watch.current[unquote(fields.get("key", ""))] = int(fields["fetch"])
+        return
     key = watch.url_to_key.get(url)
     if key is not None:
+        if key in watch.current:
+            key = f"{key}#{watch.current[key]}"
         watch.request_keys.setdefault(event.get("requestId", ""), key)
         watch.sent.add(key)
 

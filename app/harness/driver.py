@@ -22,37 +22,79 @@ from typing import Any
 
 from app.harness.errors import BrowserUnavailable
 
+# The page asks for this path (same-origin) before each fetch of a sequence (see target.py).
+CONTROL_PATH = "/__harness/next"
 FETCH_TIMEOUT_MS = 8_000
+# Sequences whose timelines run side by side: few enough that no fetch waits long for its
+# turn (a preflight answer cached late would outlive its max-age).
+SEQUENCE_CONCURRENCY = 4
 # A whole batch in the page, however many fetches time out (the harness's own bound is 180 s).
 BATCH_DEADLINE = 150.0
 MAX_CONSOLE_PER_KEY = 8
 CLOSE_TIMEOUT = 10.0
 
 # Runs in the page. Headers go as an array of pairs, exactly as given (duplicates included).
+# Specs of one sequence (the same ``sequence`` key, one after another) run on its timeline:
+# each starts ``at`` seconds after the first, or when the one before settles if that is later,
+# and first tells the target (a same-origin request to ``control``) which fetch it is.
+# Sequences run side by side (their URLs differ, so their preflight caches do not meet).
 FETCH_ALL_JS = """
-async ({specs, concurrency, timeoutMs}) => {
+async ({specs, concurrency, sequenceConcurrency, timeoutMs, control}) => {
   const results = new Array(specs.length);
-  let next = 0;
   async function one(spec) {
     const init = {method: spec.method, headers: spec.headers, credentials: spec.credentials,
-                  mode: spec.mode, signal: AbortSignal.timeout(timeoutMs)};
+                  mode: spec.mode, redirect: spec.redirect, signal: AbortSignal.timeout(timeoutMs)};
     if (spec.body !== null) init.body = spec.body;
     try {
       const response = await fetch(spec.url, init);
       const headers = [...response.headers.keys()];
       try { await response.arrayBuffer(); } catch (e) { /* the outcome is already known */ }
-      return {ok: true, status: response.status, type: response.type, headers, error: null};
+      return {ok: true, status: response.status, type: response.type, headers, error: null,
+              redirected: response.redirected, url: response.url};
     } catch (e) {
-      return {ok: false, status: null, type: null, headers: [], error: String(e)};
+      return {ok: false, status: null, type: null, headers: [], error: String(e),
+              redirected: null, url: null};
     }
   }
+  async function sequence(indexes) {
+    const start = performance.now();
+    for (const index of indexes) {
+      const spec = specs[index];
+      const wait = spec.at * 1000 - (performance.now() - start);
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      try {
+        await fetch(control + "?key=" + encodeURIComponent(spec.sequence) + "&fetch=" + spec.index,
+                    {cache: "no-store"});
+      } catch (e) { /* the fetch itself will say what went wrong */ }
+      const started = (performance.now() - start) / 1000;
+      results[index] = await one(spec);
+      results[index].started = Math.round(started * 1000) / 1000;
+    }
+  }
+  const jobs = [];
+  for (let i = 0; i < specs.length; i++) {
+    if (specs[i].sequence === null) { jobs.push([i]); continue; }
+    if (i > 0 && specs[i - 1].sequence === specs[i].sequence) { jobs[jobs.length - 1].push(i); }
+    else { jobs.push([i]); }
+  }
+  // Single fetches run `concurrency` at a time; every sequence runs on its own timeline.
+  const single = jobs.filter((job) => specs[job[0]].sequence === null);
+  let next = 0;
   async function worker() {
-    while (next < specs.length) {
-      const index = next++;
-      results[index] = await one(specs[index]);
+    while (next < single.length) {
+      const job = single[next++];
+      results[job[0]] = await one(specs[job[0]]);
     }
   }
-  await Promise.all(Array.from({length: Math.min(concurrency, specs.length)}, worker));
+  const timelines = jobs.filter((job) => specs[job[0]].sequence !== null);
+  let nextTimeline = 0;
+  async function timelineWorker() {
+    while (nextTimeline < timelines.length) { await sequence(timelines[nextTimeline++]); }
+  }
+  await Promise.all([
+    ...Array.from({length: Math.min(concurrency, single.length)}, worker),
+    ...Array.from({length: Math.min(sequenceConcurrency, timelines.length)}, timelineWorker),
+  ]);
   return results;
 }
 """
@@ -82,6 +124,17 @@ class FetchSpec:
     credentials: str
     mode: str
     body: str | None
+    redirect: str = "follow"
+    # Every URL the fetch may reach (its hops), for drivers that watch the network.
+    urls: tuple[str, ...] = ()
+    # In a sequence: its fetch number and when it starts (seconds after the first).
+    index: int | None = None
+    at: float = 0.0
+
+    @property
+    def watch_key(self) -> str:
+        """The key a driver files this fetch's network events and messages under."""
+        return self.key if self.index is None else f"{self.key}#{self.index}"
 
     def to_js(self) -> dict[str, Any]:
         return {
@@ -91,6 +144,10 @@ class FetchSpec:
             "credentials": self.credentials,
             "mode": self.mode,
             "body": self.body,
+            "redirect": self.redirect,
+            "sequence": None if self.index is None else self.key,
+            "index": self.index,
+            "at": self.at,
         }
 
 
@@ -107,12 +164,28 @@ class FetchResult:
     failed_parameter: str | None = None
     net_error: str | None = None
     console: list[str] = field(default_factory=list)
+    # response.redirected and response.url; when a fetch of a sequence started.
+    redirected: bool | None = None
+    url: str | None = None
+    started: float | None = None
 
 
 def batch_deadline(specs: Sequence[FetchSpec], concurrency: int) -> float:
-    """Seconds a batch may take in the page: every round of fetches timing out, bounded."""
+    """Seconds a batch may take in the page: every round of fetches timing out (and every
+    sequence's own timeline), bounded."""
     rounds = -(-len(specs) // concurrency)
-    return min(FETCH_TIMEOUT_MS / 1000 * rounds + 10, BATCH_DEADLINE)
+    timelines = sum(s.at for s in specs if s.index is not None and _last(specs, s))
+    waits = timelines / SEQUENCE_CONCURRENCY + max(
+        (s.at for s in specs if s.index is not None), default=0.0
+    )
+    return min(FETCH_TIMEOUT_MS / 1000 * rounds + waits + 10, BATCH_DEADLINE + waits)
+
+
+def _last(specs: Sequence[FetchSpec], spec: FetchSpec) -> bool:
+    """Whether ``spec`` is the last fetch of its sequence (its ``at`` is the timeline's length)."""
+    return spec.index is not None and all(
+        s.key != spec.key or (s.index or 0) <= spec.index for s in specs
+    )
 
 
 def fetch_argument(specs: Sequence[FetchSpec], concurrency: int) -> dict[str, Any]:
@@ -120,7 +193,9 @@ def fetch_argument(specs: Sequence[FetchSpec], concurrency: int) -> dict[str, An
     return {
         "specs": [s.to_js() for s in specs],
         "concurrency": concurrency,
+        "sequenceConcurrency": SEQUENCE_CONCURRENCY,
         "timeoutMs": FETCH_TIMEOUT_MS,
+        "control": CONTROL_PATH,
     }
 
 
@@ -133,6 +208,9 @@ def fetch_results(raw: Iterable[dict[str, Any]]) -> list[FetchResult]:
             type=r["type"],
             headers=list(r["headers"]),
             error=r["error"],
+            redirected=r.get("redirected"),
+            url=r.get("url"),
+            started=r.get("started"),
         )
         for r in raw
     ]

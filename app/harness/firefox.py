@@ -239,11 +239,11 @@ def classify(
     """``blocked_by`` and failed parameter for a blocked fetch, from its console messages.
 
     The first message that names a check decides ("CORS request did not succeed", which
-    follows a failed preflight, names none). The stage comes from what the target saw.
+    follows a failed preflight, names none). The stage comes from what the target saw: the
+    check failed on a preflight's answer when the last request to arrive was a preflight (a
+    whole fetch may have sent actual requests before, at earlier URLs).
     """
-    preflight_stage = any(r.kind == "preflight" for r in records) and not any(
-        r.kind == "actual" for r in records
-    )
+    preflight_stage = bool(records) and records[-1].kind == "preflight"
     for message in messages:
         reason = console_reason(message)
         if reason is None:
@@ -490,7 +490,15 @@ class FirefoxDriver:
             results = fetch_results(json.loads(answer["result"]["value"]))
             await _settle(console, specs, results)
             for spec, result in zip(specs, results, strict=True):
-                result.console = list(console.messages.get(spec.key, []))
+                messages = list(console.messages.get(spec.key, []))
+                if spec.index is not None:
+                    # A sequence's messages go to its one failed fetch, if it has one.
+                    failed = [
+                        s for s, r in zip(specs, results, strict=True)
+                        if s.key == spec.key and not r.ok
+                    ]  # fmt: skip
+                    messages = messages if failed == [spec] else []
+                result.console = messages
             return results
         finally:
             self._console = None

@@ -13,8 +13,17 @@ One observation per scenario, keys in this order (absent keys are absent, not nu
   JavaScript could read (lowercased, in the browser's sorted order) and the status JS saw;
 - ``error`` (when rejected), ``blocked_by`` and ``failed_parameter`` (when blocked);
 - ``console``: the browser's console messages that name this request;
+With ``whole`` (a whole fetch, as ``verify`` and the v2 truth files record it), also:
+
+- ``legs``: every request the target received, in arrival order: ``url`` (the declared URL
+  that answered), ``wire_url`` (as it arrived), ``kind``, ``method``, ``origin``, ``acrm``,
+  ``acrh``, ``body`` (a non-empty body arrived) and the raw request ``headers``;
+- ``redirected`` and ``response_url`` (when resolved): ``response.redirected`` and
+  ``response.url`` as JavaScript read them;
 - ``exchanges`` (only when asked for): every request the target received for the scenario,
   with its raw headers and the response sent, origins mapped back.
+
+A sequence's fetches add ``preflight_cache`` (see ``preflight_cache``).
 
 Origins, URLs and messages read as if the scenario ran on its own ports.
 """
@@ -24,6 +33,11 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+from app.cors import headers as h
+from app.cors.methods import is_cors_safelisted_method, normalize_method
+from app.cors.origins import same_origin
+from app.cors.profiles import get_profile
+from app.cors.scenario import Scenario
 from app.harness.driver import FetchResult
 from app.harness.rewrite import PreparedScenario
 from app.harness.target import RecordedRequest
@@ -38,22 +52,43 @@ def build_observation(
     records: list[RecordedRequest],
     *,
     exchanges: bool = False,
+    whole: bool = False,
 ) -> dict[str, Any]:
     """Combine the page's result, DevTools' verdict and the target's records for one scenario."""
     back = prepared.origins.to_scenario
     preflights = [r for r in records if r.kind == "preflight"]
     actuals = [r for r in records if r.kind == "actual"]
-    obs: dict[str, Any] = {"preflight": bool(preflights), "actual_request_sent": bool(actuals)}
-    if preflights:
-        first = preflights[0]
-        obs["preflight_request"] = {ACRM: first.header(ACRM), ACRH: first.header(ACRH)}
+    # The first URL's preflight: the fetch's first request, when it is one.
+    first_preflight = records[0] if records and records[0].kind == "preflight" else None
+    obs: dict[str, Any] = {
+        "preflight": first_preflight is not None,
+        "actual_request_sent": bool(actuals),
+    }
+    if not prepared.sites and preflights:
+        first_preflight = preflights[0]
+        obs["preflight"] = True
+    if first_preflight is not None:
+        obs["preflight_request"] = {
+            ACRM: first_preflight.header(ACRM),
+            ACRH: first_preflight.header(ACRH),
+        }
     if actuals:
         obs["actual_request_headers"] = sorted({name.lower() for name, _ in actuals[0].headers})
+    if whole:
+        obs["legs"] = [_leg(prepared, record) for record in records]
     if result.ok:
-        obs["outcome"] = "opaque" if result.type == "opaque" else "allowed"
-        declared = {name.lower() for name, _ in prepared.scenario.response.headers}
+        if result.type == "opaque" or (whole and result.type == "opaqueredirect"):
+            obs["outcome"] = result.type
+        else:
+            obs["outcome"] = "allowed"
+        final = prepared.sites[actuals[-1].site].response if prepared.sites and actuals else None
+        answer = final if final is not None else prepared.scenario.response
+        declared = {name.lower() for name, _ in answer.headers}
         obs["readable_headers"] = [name for name in result.headers if name in declared]
         obs["status"] = result.status
+        if whole:
+            obs["redirected"] = result.redirected
+            obs["response_url"] = back(result.url or "")
     else:
         obs["outcome"] = "blocked" if records else "error"
         obs["error"] = back(result.error or "")
@@ -62,10 +97,65 @@ def build_observation(
             obs["failed_parameter"] = (
                 None if result.failed_parameter is None else back(result.failed_parameter)
             )
+        if whole:
+            obs["redirected"] = None
+            obs["response_url"] = None
     obs["console"] = [back(message) for message in result.console]
     if exchanges:
         obs["exchanges"] = [_exchange(prepared, record) for record in records]
     return obs
+
+
+def _leg(prepared: PreparedScenario, record: RecordedRequest) -> dict[str, Any]:
+    """One request the target saw, as the truth files record a leg."""
+    back = prepared.origins.to_scenario
+    if prepared.sites:
+        site = prepared.sites[record.site]
+        url, wire = site.declared, f"http://{site.host}:{site.port}{record.path}"
+    else:
+        url = prepared.scenario.url
+        parts = urlsplit(prepared.url)
+        wire = f"{parts.scheme}://{parts.netloc}{record.path}"
+    origin = record.header("origin")
+    preflight = record.kind == "preflight"
+    return {
+        "url": url,
+        "wire_url": back(wire),
+        "kind": record.kind,
+        "method": record.method,
+        "origin": None if origin is None else back(origin),
+        "acrm": record.header(ACRM) if preflight else None,
+        "acrh": record.header(ACRH) if preflight else None,
+        "body": record.body_length > 0,
+        "headers": [[name, back(value)] for name, value in record.headers],
+    }
+
+
+def preflight_cache(scenario: Scenario, observation: dict[str, Any], browser: str) -> str | None:
+    """A sequence fetch's ``preflight_cache``: "miss" when its first URL got a preflight,
+    "hit" when it got none although the request asks for one, else None.
+
+    The browser says nothing about its cache, so whether the request asks for a preflight
+    (a cross-origin request with a method or header that is not CORS-safelisted) is read with
+    the browser's own profile; what the target saw (the legs) is the truth being compared.
+    """
+    if observation.get("preflight"):
+        return "miss"
+    request = scenario.request
+    if request.mode != "cors" or same_origin(scenario.origin, scenario.url):
+        return None
+    profile = get_profile(browser)
+    method = normalize_method(request.method)
+    headers = list(request.headers)
+    if request.body is not None and h.get("Content-Type", headers) is None:
+        headers.append(("Content-Type", "text/plain;charset=UTF-8"))
+    kept = [(n, v) for n, v in headers if not h.is_forbidden_request_header(n, v, profile)]
+    if profile.combines_duplicate_request_headers:
+        kept = list(h.combine_duplicates(kept))
+    unsafe = h.cors_unsafe_request_header_names(kept, profile).names
+    if not is_cors_safelisted_method(method) or unsafe:
+        return "hit" if observation.get("legs") else None
+    return None
 
 
 def _exchange(prepared: PreparedScenario, record: RecordedRequest) -> dict[str, Any]:

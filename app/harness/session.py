@@ -25,14 +25,29 @@ import secrets
 import threading
 from collections.abc import Coroutine, Sequence
 from concurrent.futures import Future
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from app.cors.scenario import Scenario
+from app.cors.scenario import (
+    FetchSequence,
+    RequestInit,
+    Scenario,
+    SequenceItem,
+    ServerResponse,
+)
 from app.harness.chromium import ChromiumDriver
-from app.harness.driver import FetchResult, FetchSpec
+from app.harness.driver import SEQUENCE_CONCURRENCY, FetchResult, FetchSpec
 from app.harness.errors import HarnessError
-from app.harness.observation import build_observation
-from app.harness.rewrite import PreparedScenario, RewriteError, prepare
+from app.harness.observation import build_observation, preflight_cache
+from app.harness.rewrite import (
+    LOOPBACK_HOSTS,
+    OriginMap,
+    PreparedScenario,
+    PreparedSite,
+    RewriteError,
+    prepare,
+    prepare_fetch,
+)
 from app.harness.target import PATH_PREFIX, RecordedRequest, TargetServer
 
 T = TypeVar("T")
@@ -101,6 +116,8 @@ class Harness:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        # What warming each origin up gave (Firefox), as the shared truth files record it.
+        self.warmup: list[dict[str, Any]] = []
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -175,17 +192,49 @@ class Harness:
         in a browser; nothing carries over from an earlier call). With ``exchanges``, each
         observation also lists the raw requests the target received.
         """
+        return self.observe_documents(scenarios, exchanges=exchanges, whole=False)
+
+    def observe_documents(
+        self,
+        documents: Sequence[Scenario | FetchSequence],
+        *,
+        exchanges: bool = False,
+        whole: bool = True,
+    ) -> list[dict[str, Any]]:
+        """Run scenarios (whole fetches: every redirect followed across origins) and sequences
+        (fetches over time from one page); one observation per document, in order.
+
+        A sequence's observation is ``{"sequence": [observation, ...], "warmup": ...}``, each
+        fetch's with ``preflight_cache`` and ``started_s``. One call is one fresh browsing
+        session. Firefox's first answers to preflights sent to an origin are not cached
+        (see ``WARMUP``), so each origin is warmed up before the first fetch. Without
+        ``whole``, a scenario's observation has the v1 shape (the shared v1 truth files').
+        """
         if self._loop is None:
             self.start()
-        prepared = self.prepare(scenarios)
+        jobs = self.jobs(documents)
         observations: list[dict[str, Any]] = []
         with self._lock:
             session = self._call(self._driver.new_session(), START_TIMEOUT)
+            warmed: set[str] = set()
             try:
-                for start in range(0, len(prepared), BATCH_SIZE):
-                    batch = prepared[start : start + BATCH_SIZE]
+                for batch in _batches(jobs):
+                    pages = {j.items[0].page_origin for j in batch}
+                    if self.browser in WARMUP_BROWSERS and pages - warmed:
+                        warm = [w for p in sorted(pages - warmed) for w in self._warmup_jobs(p)]
+                        done = self._call(
+                            self._observe_batch(session, warm, False, True), _timeout(warm)
+                        )
+                        self.warmup.extend(
+                            {"id": j.key, "preflight_cache": [f["preflight_cache"]
+                                                              for f in o["sequence"]]}
+                            for j, o in zip(warm, done, strict=True)
+                        )  # fmt: skip
+                        warmed |= pages
                     observations.extend(
-                        self._call(self._observe_batch(session, batch, exchanges), BATCH_TIMEOUT)
+                        self._call(
+                            self._observe_batch(session, batch, exchanges, whole), _timeout(batch)
+                        )
                     )
             finally:
                 with contextlib.suppress(HarnessError):
@@ -221,46 +270,134 @@ class Harness:
 
     def prepare(self, scenarios: Sequence[Scenario]) -> list[PreparedScenario]:
         """Rewrite scenarios onto this harness's ports, each with a fresh unguessable key."""
+        return [job.items[0] for job in self.jobs(scenarios)]
+
+    def jobs(self, documents: Sequence[Scenario | FetchSequence]) -> list[_Job]:
+        """Each document rewritten onto this harness's ports with a fresh unguessable key: a
+        one-URL scenario at ``/t/<key>``, a whole fetch's URLs and a sequence's fetches under
+        ``/t/<key>/``."""
         token = secrets.token_hex(6)
-        prepared = []
-        for index, scenario in enumerate(scenarios):
+        jobs = []
+        for index, document in enumerate(documents):
+            key = f"{token}-{index:06d}"
             try:
-                prepared.append(
-                    prepare(
-                        scenario,
-                        f"{token}-{index:06d}",
-                        self.page_port,
-                        self.target_port,
-                        PATH_PREFIX,
-                    )
-                )
+                if isinstance(document, FetchSequence):
+                    # One origin map for every fetch: the same URL is the same URL throughout.
+                    every = [url for i in document.items for url, _, _ in i.scenario.answer_sites()]
+                    items = [
+                        prepare_fetch(
+                            item.scenario, key, self._server.ports, PATH_PREFIX, also=every
+                        )
+                        for item in document.items
+                    ]
+                    jobs.append(_Job(key, items, document))
+                elif document.hops:
+                    items = [prepare_fetch(document, key, self._server.ports, PATH_PREFIX)]
+                    jobs.append(_Job(key, items, None))
+                else:
+                    item = prepare(document, key, self.page_port, self.target_port, PATH_PREFIX)
+                    jobs.append(_Job(key, [item], None))
             except RewriteError as exc:
-                name = scenario.id if scenario.id is not None else f"#{index}"
+                name = document.id if document.id is not None else f"#{index}"
                 raise HarnessError(f"scenario {name}: {exc}") from exc
-        return prepared
+        return jobs
+
+    def _warmup_jobs(self, page_origin: str) -> list[_Job]:
+        """One sequence per other origin: ``WARMUP`` preflighted fetches of the same URL."""
+        token = secrets.token_hex(6)
+        jobs = []
+        for host in LOOPBACK_HOSTS:
+            for port in self._server.ports:
+                origin = f"http://{host}:{port}"
+                if origin == page_origin:
+                    continue
+                key = f"{token}-warm-{host}-{port}"
+                allow = (
+                    ("Access-Control-Allow-Origin", page_origin),
+                    ("Access-Control-Allow-Methods", "PUT"),
+                    ("Access-Control-Allow-Headers", "x-warm"),
+                    ("Access-Control-Max-Age", "60"),
+                )
+                target = f"{PATH_PREFIX}{key}/w"
+                site = PreparedSite(
+                    declared=f"{origin}{target}",
+                    url=f"{origin}{target}",
+                    host=host,
+                    port=port,
+                    target=target,
+                    preflight_response=ServerResponse(204, allow),
+                    response=ServerResponse(200, allow[:1]),
+                )
+                scenario = Scenario(
+                    origin=page_origin,
+                    url=site.url,
+                    request=RequestInit("PUT", (("X-Warm", "1"),)),
+                    id=key,
+                )
+                item = PreparedScenario(
+                    scenario=scenario,
+                    key=key,
+                    url=site.url,
+                    page_origin=page_origin,
+                    request=scenario.request,
+                    preflight_response=site.preflight_response,
+                    response=site.response,
+                    origins=OriginMap(()),
+                    sites=(site,),
+                )
+                sequence = FetchSequence(
+                    tuple(SequenceItem(0.05 * i, scenario) for i in range(WARMUP))
+                )
+                jobs.append(_Job(key, [item] * WARMUP, sequence))
+        return jobs
 
     async def _observe_batch(
-        self, session: BrowserSession, batch: list[PreparedScenario], exchanges: bool
+        self, session: BrowserSession, batch: list[_Job], exchanges: bool, whole: bool
     ) -> list[dict[str, Any]]:
-        for item in batch:
-            self._server.register(item.key, item.preflight_response, item.response)
+        for job in batch:
+            first = job.items[0]
+            if first.sites:
+                self._server.register_fetches(job.key, [item.sites for item in job.items])
+            else:
+                self._server.register(job.key, first.preflight_response, first.response)
         try:
             by_page: dict[str, list[int]] = {}
-            for index, item in enumerate(batch):
-                by_page.setdefault(item.page_origin, []).append(index)
+            for index, job in enumerate(batch):
+                by_page.setdefault(job.items[0].page_origin, []).append(index)
             observations: list[dict[str, Any]] = [{} for _ in batch]
             for page_origin, indexes in by_page.items():
-                specs = [_spec(batch[i]) for i in indexes]
-                results = await session.run(page_origin, specs)
-                for i, result in zip(indexes, results, strict=True):
-                    item = batch[i]
-                    records = self._server.records(item.key)
-                    self._driver.classify(result, records)
-                    observations[i] = build_observation(item, result, records, exchanges=exchanges)
+                specs = [spec for i in indexes for spec in batch[i].specs()]
+                results = iter(await session.run(page_origin, specs))
+                for i in indexes:
+                    observations[i] = self._observation(
+                        batch[i], [next(results) for _ in batch[i].items], exchanges, whole
+                    )
             return observations
         finally:
-            for item in batch:
-                self._server.unregister(item.key)
+            for job in batch:
+                self._server.unregister(job.key)
+
+    def _observation(
+        self, job: _Job, results: list[FetchResult], exchanges: bool, whole: bool
+    ) -> dict[str, Any]:
+        records = self._server.records(job.key)
+        if job.sequence is None:
+            self._driver.classify(results[0], records)
+            return build_observation(
+                job.items[0], results[0], records, exchanges=exchanges, whole=whole
+            )
+        fetches = []
+        for index, (item, result) in enumerate(zip(job.items, results, strict=True)):
+            mine = [r for r in records if r.fetch == index]
+            self._driver.classify(result, mine)
+            observation = build_observation(item, result, mine, exchanges=exchanges, whole=True)
+            observation["preflight_cache"] = preflight_cache(
+                item.scenario, observation, self.browser
+            )
+            observation["at"] = job.sequence.items[index].at
+            observation["started_s"] = result.started
+            fetches.append(observation)
+        return {"sequence": fetches}
 
     def _call(self, coro: Coroutine[Any, Any, T], timeout: float) -> T:
         if self._loop is None:
@@ -274,7 +411,63 @@ class Harness:
             raise HarnessError(f"the browser did not finish within {timeout:.0f}s") from None
 
 
-def _spec(item: PreparedScenario) -> FetchSpec:
+# Firefox ESR 153 did not cache the answers to the first three preflights sent to each
+# 127.0.0.1:port origin of a browser session: before its first sequence, each origin gets
+# this many preflighted fetches.
+WARMUP = 6
+WARMUP_BROWSERS = frozenset({"firefox"})
+
+
+@dataclass
+class _Job:
+    """One document as the page runs it: a scenario (one fetch) or a sequence's fetches, all
+    under one key."""
+
+    key: str
+    items: list[PreparedScenario]
+    sequence: FetchSequence | None
+
+    @property
+    def duration(self) -> float:
+        return self.sequence.items[-1].at if self.sequence is not None else 0.0
+
+    def specs(self) -> list[FetchSpec]:
+        if self.sequence is None:
+            return [_spec(self.items[0])]
+        return [
+            _spec(item, index, entry.at)
+            for index, (item, entry) in enumerate(zip(self.items, self.sequence.items, strict=True))
+        ]
+
+
+def _batches(jobs: list[_Job]) -> list[list[_Job]]:
+    """Jobs in file order, in batches of at most BATCH_SIZE fetches."""
+    batches: list[list[_Job]] = []
+    current: list[_Job] = []
+    fetches = 0
+    for job in jobs:
+        size = len(job.items)
+        if current and fetches + size > BATCH_SIZE:
+            batches.append(current)
+            current, fetches = [], 0
+        current.append(job)
+        fetches += size
+    if current:
+        batches.append(current)
+    return batches
+
+
+def _timeout(batch: list[_Job]) -> float:
+    """A batch's bound: BATCH_TIMEOUT plus its sequences' timelines (a few side by side)."""
+    total = sum(job.duration for job in batch)
+    return (
+        BATCH_TIMEOUT
+        + total / SEQUENCE_CONCURRENCY
+        + max((job.duration for job in batch), default=0.0)
+    )
+
+
+def _spec(item: PreparedScenario, index: int | None = None, at: float = 0.0) -> FetchSpec:
     return FetchSpec(
         key=item.key,
         url=item.url,
@@ -283,6 +476,10 @@ def _spec(item: PreparedScenario) -> FetchSpec:
         credentials=item.request.credentials,
         mode=item.request.mode,
         body=item.request.body,
+        redirect=item.request.redirect,
+        urls=tuple(f"http://{s.host}:{s.port}{s.target}" for s in item.sites),
+        index=index,
+        at=at,
     )
 
 

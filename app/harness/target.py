@@ -1,10 +1,14 @@
 """The recording target: a tiny HTTP/1.1 server that answers exactly as a scenario declares.
 
-Two loopback sockets, both bound to port 0: the *page* origin serves a blank HTML page at ``/``
-so the browser has an origin to ``fetch()`` from; the *target* origin answers ``/t/<key>``
-with the registered scenario's preflight or actual response. Response headers go out byte for
-byte as declared (duplicates, odd spacing and case included), plus ``Content-Length`` only.
-A framework cannot do this (h11 rejects odd values), hence the standard-library parser here.
+Loopback sockets, all bound to port 0: the first is the *page* origin, which serves a blank
+HTML page at ``/`` so the browser has an origin to ``fetch()`` from; the second (the *target*
+origin) answers ``/t/<key>`` with a registered one-URL scenario's preflight or actual response.
+A whole fetch registers each of its URLs (host name, port and request target: the same port
+answers as ``localhost`` and as ``127.0.0.1``, told apart by ``Host``), so redirects lead from
+origin to origin; a sequence registers one answer set per fetch and the page switches between
+them with a same-origin request to ``CONTROL_PATH`` before each fetch. Response headers go out
+byte for byte as declared (duplicates, odd spacing and case included), plus ``Content-Length``
+only. A framework cannot do this (h11 rejects odd values), hence the standard-library parser.
 
 Every limit is bounded: header bytes, header count, body size, open connections, idle time,
 registered keys and records per key.
@@ -21,18 +25,22 @@ from http import HTTPStatus
 from typing import Any, Literal
 
 from app.cors.scenario import ServerResponse
+from app.harness.driver import CONTROL_PATH
+from app.harness.rewrite import PreparedSite
 
 Header = tuple[str, str]
 RequestKind = Literal["preflight", "actual"]
 
 PATH_PREFIX = "/t/"
+PORTS = 4
 PAGE_HTML = b"<!doctype html><html><head><title>cors-playground harness</title></head></html>"
 MAX_HEAD_BYTES = 64 * 1024
 MAX_HEADERS = 200
 MAX_BODY_BYTES = 1024 * 1024
 MAX_CONNECTIONS = 256
 MAX_KEYS = 20_000
-MAX_RECORDS_PER_KEY = 16
+# A redirect loop: 21 requests, each with its preflight.
+MAX_RECORDS_PER_KEY = 64
 MAX_UNMATCHED = 64
 IDLE_TIMEOUT = 15.0
 READ_TIMEOUT = 10.0
@@ -94,6 +102,10 @@ class RecordedRequest:
     body_length: int
     response_status: int
     response_headers: tuple[Header, ...]
+    # Which URL of a whole fetch answered (its index in the registered sites), and which
+    # fetch of a sequence was under way.
+    site: int = 0
+    fetch: int = 0
 
     def header(self, name: str) -> str | None:
         """The first value of a request header (case-insensitive name), or None."""
@@ -119,6 +131,9 @@ class _Entry:
     preflight_response: ServerResponse
     response: ServerResponse
     records: list[RecordedRequest] = field(default_factory=list)
+    # A whole fetch's URLs, one list per fetch of a sequence; ``fetch`` is the current one.
+    fetches: list[tuple[PreparedSite, ...]] = field(default_factory=list)
+    fetch: int = 0
 
 
 class _BadRequest(Exception):
@@ -140,20 +155,23 @@ class TargetServer:
     Use inside a running event loop: ``await server.start()`` ... ``await server.close()``.
     """
 
-    def __init__(self, host: str = "127.0.0.1") -> None:
+    def __init__(self, host: str = "127.0.0.1", ports: int = PORTS) -> None:
         self.host = host
+        self._count = max(2, ports)
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
+        # (host name, port, request target) of a whole fetch's URL -> its key.
+        self._sites: dict[tuple[str, int, str], str] = {}
         self._unmatched: list[RecordedRequest] = []
         self._servers: list[asyncio.base_events.Server] = []
         self._connections: set[asyncio.Task[None]] = set()
-        self._ports: tuple[int, int] | None = None
+        self._ports: tuple[int, ...] | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Bind both sockets to port 0 on the loopback host and start serving."""
+        """Bind every socket to port 0 on the loopback host and start serving."""
         ports: list[int] = []
-        for _ in range(2):
+        for _ in range(self._count):
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((self.host, 0))
@@ -164,7 +182,7 @@ class TargetServer:
                 self._on_connection, sock=sock, limit=MAX_HEAD_BYTES
             )
             self._servers.append(server)
-        self._ports = (ports[0], ports[1])
+        self._ports = tuple(ports)
 
     async def close(self) -> None:
         """Stop listening and drop open connections."""
@@ -196,6 +214,13 @@ class TargetServer:
             raise RuntimeError("TargetServer.start() has not run")
         return self._ports[1]
 
+    @property
+    def ports(self) -> tuple[int, ...]:
+        """Every port, the page's first."""
+        if self._ports is None:
+            raise RuntimeError("TargetServer.start() has not run")
+        return self._ports
+
     # -- registry ------------------------------------------------------------------------------
 
     def register(
@@ -207,8 +232,24 @@ class TargetServer:
         while len(self._entries) > MAX_KEYS:
             self._entries.popitem(last=False)
 
+    def register_fetches(self, key: str, fetches: list[tuple[PreparedSite, ...]]) -> None:
+        """Answer at every URL of a whole fetch (of each fetch of a sequence, the first fetch's
+        answers until the page asks for the next)."""
+        self.unregister(key)
+        first = fetches[0][0]
+        self._entries[key] = _Entry(first.preflight_response, first.response, fetches=fetches)
+        for sites in fetches:
+            for site in sites:
+                self._sites[(site.host, site.port, site.target)] = key
+        while len(self._entries) > MAX_KEYS:
+            self.unregister(next(iter(self._entries)))
+
     def unregister(self, key: str) -> None:
-        self._entries.pop(key, None)
+        entry = self._entries.pop(key, None)
+        if entry is not None:
+            for sites in entry.fetches:
+                for site in sites:
+                    self._sites.pop((site.host, site.port, site.target), None)
 
     def records(self, key: str) -> list[RecordedRequest]:
         """Requests received for a key so far, in arrival order."""
@@ -255,7 +296,7 @@ class TargetServer:
             if not keep or request.version != "HTTP/1.1" or "close" in connection.lower():
                 return
 
-    def _ports_or_zero(self) -> tuple[int, int]:
+    def _ports_or_zero(self) -> tuple[int, ...]:
         return self._ports or (0, 0)
 
     async def _read_request(self, reader: asyncio.StreamReader) -> _Request | None:
@@ -319,6 +360,8 @@ class TargetServer:
     def _answer(self, request: _Request, *, is_page: bool) -> tuple[bytes, bool]:
         """The response bytes for a request and whether the connection may be reused."""
         path = request.target.split("?", 1)[0]
+        if is_page and path == CONTROL_PATH:
+            return self._control(request.target), True
         if is_page and path == "/" and request.method in ("GET", "HEAD"):
             body = b"" if request.method == "HEAD" else PAGE_HTML
             head = (
@@ -332,13 +375,24 @@ class TargetServer:
             k.lower() == "access-control-request-method" for k, _ in request.headers
         )
         kind: RequestKind = "preflight" if is_preflight else "actual"
-        entry = (
-            self._entries.get(path[len(PATH_PREFIX) :]) if path.startswith(PATH_PREFIX) else None
-        )
-        if entry is None:
-            answer = ServerResponse(status=404, headers=(("Cache-Control", "no-store"),))
+        site_index = 0
+        found = self._fetch_entry(request)
+        entry: _Entry | None = None
+        if found is not None:
+            entry, site_index = found
+            site = entry.fetches[entry.fetch][site_index]
+            answer = site.preflight_response if is_preflight else site.response
         else:
-            answer = entry.preflight_response if is_preflight else entry.response
+            plain = (
+                self._entries.get(path[len(PATH_PREFIX) :])
+                if path.startswith(PATH_PREFIX)
+                else None
+            )
+            entry = plain if plain is not None and not plain.fetches else None
+            if entry is None:
+                answer = ServerResponse(status=404, headers=(("Cache-Control", "no-store"),))
+            else:
+                answer = entry.preflight_response if is_preflight else entry.response
         record = RecordedRequest(
             kind=kind,
             method=request.method,
@@ -347,6 +401,8 @@ class TargetServer:
             body_length=request.body_length,
             response_status=answer.status,
             response_headers=tuple(answer.headers),
+            site=site_index,
+            fetch=entry.fetch if entry is not None else 0,
         )
         if entry is None:
             self._unmatched.append(record)
@@ -357,3 +413,33 @@ class TargetServer:
             render_response(answer.status, answer.headers, request.method),
             not _unsafe_for_reuse(answer.headers),
         )
+
+    def _fetch_entry(self, request: _Request) -> tuple[_Entry, int] | None:
+        """The whole fetch a request belongs to, by its Host and target, and the URL's index
+        in the current fetch's sites."""
+        host_header = next((v for k, v in request.headers if k.lower() == "host"), "")
+        host, _, port_text = host_header.strip().lower().rpartition(":")
+        if not port_text.isdigit():
+            return None
+        key = self._sites.get((host, int(port_text), request.target))
+        entry = self._entries.get(key) if key is not None else None
+        if entry is None:
+            return None
+        sites = entry.fetches[entry.fetch]
+        for index, site in enumerate(sites):
+            if (site.host, site.port, site.target) == (host, int(port_text), request.target):
+                return entry, index
+        return None
+
+    def _control(self, target: str) -> bytes:
+        """``CONTROL_PATH?key=<key>&fetch=<n>``: the sequence's fetch n starts now."""
+        query = dict(
+            part.partition("=")[::2] for part in target.partition("?")[2].split("&") if part
+        )
+        entry = self._entries.get(query.get("key", ""))
+        fetch = query.get("fetch", "")
+        status = b"404 Not Found"
+        if entry is not None and fetch.isdigit() and int(fetch) < len(entry.fetches):
+            entry.fetch = int(fetch)
+            status = b"204 No Content"
+        return b"HTTP/1.1 " + status + b"\r\nCache-Control: no-store\r\nContent-Length: 0\r\n\r\n"

@@ -119,13 +119,125 @@ def compare(
     check("outcome", prediction.get("outcome"), observation.get("outcome"))
     if _blocked_by_compared(browser, observation.get("blocked_by")):
         check("blocked_by", prediction.get("blocked_by"), observation.get("blocked_by"))
-    readable = ("allowed", "opaque")
+    readable = ("allowed", "opaque", "opaqueredirect")
     if prediction.get("outcome") in readable and observation.get("outcome") in readable:
         check(
             "readable_headers",
             sorted({str(h).lower() for h in prediction.get("readable_headers") or []}),
             sorted(observation.get("readable_headers") or []),
         )
+    return found
+
+
+# Request headers a browser sets by itself when the page does not: a leg is compared on the
+# other header names the page set (whether each is still on the request), never on these.
+BROWSER_SET_HEADERS = frozenset(
+    {
+        "accept",
+        "accept-encoding",
+        "accept-language",
+        "cache-control",
+        "connection",
+        "content-length",
+        "host",
+        "origin",
+        "pragma",
+        "priority",
+        "referer",
+        "user-agent",
+    }
+)
+LEG_FIELDS = ("url", "kind", "method", "origin", "acrm", "acrh", "body", "headers")
+
+
+def page_header_names(scenario: Scenario) -> frozenset[str]:
+    """The lowercase names of the headers the page set that a leg is compared on."""
+    names = {n.lower() for n, _ in scenario.request.headers}
+    if scenario.request.body is not None:
+        names.add("content-type")
+    return frozenset(
+        n for n in names if n not in BROWSER_SET_HEADERS and not n.startswith(("sec-", "proxy-"))
+    )
+
+
+def predicted_leg(leg: dict[str, Any], names: frozenset[str]) -> dict[str, Any]:
+    """A prediction's leg (``Leg.to_json()``) in the shape an observed leg is compared in."""
+    headers = {str(k).lower(): str(v) for k, v in leg.get("headers", [])}
+    preflight = leg.get("kind") == "preflight"
+    return {
+        "url": leg.get("url"),
+        "kind": leg.get("kind"),
+        "method": leg.get("method"),
+        "origin": headers.get("origin"),
+        "acrm": headers.get(ACRM) if preflight else None,
+        "acrh": headers.get(ACRH) if preflight else None,
+        "body": bool(leg.get("body")),
+        "headers": [] if preflight else sorted(n for n in headers if n in names),
+    }
+
+
+def observed_leg(leg: dict[str, Any], names: frozenset[str]) -> dict[str, Any]:
+    """An observed leg (a truth file's or the harness's) in the same shape."""
+    preflight = leg.get("kind") == "preflight"
+    present = {str(k).lower() for k, _ in leg.get("headers", [])}
+    return {
+        "url": leg.get("url"),
+        "kind": leg.get("kind"),
+        "method": leg.get("method"),
+        "origin": leg.get("origin"),
+        "acrm": leg.get("acrm") if preflight else None,
+        "acrh": leg.get("acrh") if preflight else None,
+        "body": bool(leg.get("body")),
+        "headers": [] if preflight else sorted(n for n in present if n in names),
+    }
+
+
+def compare_legs(
+    predicted: list[dict[str, Any]], observed: list[dict[str, Any]], names: frozenset[str]
+) -> list[Disagreement]:
+    """Where the engine's legs and the legs the target saw differ: the first leg that differs
+    (a difference in one leg usually changes every later one), or the count."""
+    for index, (mine, theirs) in enumerate(zip(predicted, observed, strict=False)):
+        a, b = predicted_leg(mine, names), observed_leg(theirs, names)
+        if a != b:
+            diff = {k: (a[k], b[k]) for k in LEG_FIELDS if a[k] != b[k]}
+            return [
+                Disagreement(
+                    f"legs[{index}]",
+                    {k: v[0] for k, v in diff.items()} | {"url": a["url"], "kind": a["kind"]},
+                    {k: v[1] for k, v in diff.items()} | {"url": b["url"], "kind": b["kind"]},
+                )
+            ]
+    if len(predicted) != len(observed):
+        return [
+            Disagreement(
+                "legs",
+                [f"{leg.get('kind')} {leg.get('url')}" for leg in predicted],
+                [f"{leg.get('kind')} {leg.get('url')}" for leg in observed],
+            )
+        ]
+    return []
+
+
+def compare_fetch(
+    scenario: Scenario,
+    prediction: dict[str, Any],
+    observation: dict[str, Any],
+    *,
+    browser: str = "chromium",
+) -> list[Disagreement]:
+    """``compare`` plus the whole fetch: every leg, ``redirected``, ``response_url`` and, in a
+    sequence, ``preflight_cache``."""
+    found = compare(prediction, observation, browser=browser)
+    if "legs" in observation:
+        found.extend(
+            compare_legs(
+                prediction.get("legs") or [], observation["legs"], page_header_names(scenario)
+            )
+        )
+    for name in ("redirected", "response_url", "preflight_cache"):
+        if name in observation and prediction.get(name) != observation[name]:
+            found.append(Disagreement(name, prediction.get(name), observation[name]))
     return found
 
 
