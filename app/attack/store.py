@@ -81,6 +81,11 @@ class Attack:
     case: str | None  # the preset the policy came from (None: written by hand)
     token: str | None = None  # the login cookie's value, once logged in
     logins: int = 0
+    # Every token given out (the newest last), so a request is known to carry a login cookie
+    # of this attack even after a later login.
+    tokens: deque[str] = field(default_factory=lambda: deque(maxlen=MAX_ROUNDS))
+    # The lab page on the learner's site (where the login goes back to).
+    home: str = ""
     rounds: deque[Round] = field(default_factory=lambda: deque(maxlen=MAX_ROUNDS))
     log: deque[Report] = field(default_factory=lambda: deque(maxlen=MAX_LOG))
     site_runs: deque[str] = field(default_factory=lambda: deque(maxlen=MAX_ROUNDS))
@@ -98,6 +103,7 @@ class Attack:
         """A new login: its Set-Cookie lines (the cross-site one only where Secure can be
         set, on a loopback host)."""
         self.token = secrets.token_hex(12)
+        self.tokens.append(self.token)
         self.logins += 1
         path = f"/victim/{self.id}/"
         base = f"{self.token}; Path={path}; Max-Age={LOGIN_MAX_AGE}; HttpOnly"
@@ -115,18 +121,18 @@ class Attack:
         )
 
     def cookies_carried(self, cookie_header: str | None) -> tuple[str, ...]:
-        """Which of the login cookies a request carried with the current token: "cross-site"
-        (SameSite=None), "same-site" (SameSite=Lax)."""
-        if not cookie_header or self.token is None:
+        """Which of the login cookies a request carried (with a token this attack gave out):
+        "cross-site" (SameSite=None), "same-site" (SameSite=Lax)."""
+        if not cookie_header or not self.tokens:
             return ()
         pairs: dict[str, str] = {}
         for part in cookie_header.split(";"):
             name, _, value = part.strip().partition("=")
             pairs.setdefault(name, value)
         found = []
-        if pairs.get(self.cookie) == self.token:
+        if pairs.get(self.cookie) in self.tokens:
             found.append("cross-site")
-        if pairs.get(f"{self.cookie}_lax") == self.token:
+        if pairs.get(f"{self.cookie}_lax") in self.tokens:
             found.append("same-site")
         return tuple(found)
 
