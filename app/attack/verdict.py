@@ -23,16 +23,18 @@ BROWSERS = ("chromium", "firefox", "webkit")
 COOKIE_POLICIES = {
     "chromium": (
         "Chrome sends a `SameSite=None; Secure` cookie to other sites unless third-party cookies "
-        "are blocked: always in Incognito windows (and in the automated browsers tests use), "
-        "and whenever the user blocks them in the settings"
+        "are blocked: in Incognito windows, in automated (headless) browsers, and whenever the "
+        "settings block them"
     ),
     "firefox": (
-        "Firefox keeps cookies per top-level site (Total Cookie Protection): on the attacker's "
-        "page, and in a sandboxed frame, the API gets a separate, empty cookie jar"
+        "Firefox keeps cookies per top-level site (Total Cookie Protection): on another site's "
+        "page, and in a sandboxed frame even on a page of the same site, the API gets a "
+        "separate, empty cookie jar"
     ),
     "webkit": (
         "Safari blocks third-party cookies, and WebKit keeps no `Secure` cookie set over http, "
-        "not even on localhost: only the same-site `SameSite=Lax` cookie exists there"
+        "not even on localhost: only the `SameSite=Lax` cookie exists, and it goes only to the "
+        "same site (WebKit counts a sandboxed frame on a page of the same site as that site)"
     ),
     "spec": "the browser's third-party cookie rules kept it back",
 }
