@@ -195,7 +195,7 @@ def banner(settings: Settings) -> list[str]:
         f"CORS playground: open {settings.site_url}/",
         f"  site origin (the page):      {settings.site_url}",
         f"  API origin (the target):     {settings.api_url}",
-        f"  attacker origin (the lab's): {settings.attacker_url}",
+        f"  attacker origin (attack lab): {settings.attacker_url}",
     ]
     if settings.host in WILDCARD_HOSTS:
         lines.append(
