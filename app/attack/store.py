@@ -86,6 +86,8 @@ class Attack:
     tokens: deque[str] = field(default_factory=lambda: deque(maxlen=MAX_ROUNDS))
     # The lab page on the learner's site (where the login goes back to).
     home: str = ""
+    # The attack lesson that last set the policy (opening another one sets its own).
+    lesson: str = ""
     rounds: deque[Round] = field(default_factory=lambda: deque(maxlen=MAX_ROUNDS))
     log: deque[Report] = field(default_factory=lambda: deque(maxlen=MAX_LOG))
     site_runs: deque[str] = field(default_factory=lambda: deque(maxlen=MAX_ROUNDS))

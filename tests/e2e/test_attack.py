@@ -319,3 +319,28 @@ def test_on_a_lan_name_the_attacker_is_another_port_of_the_same_name(
     assert seen["page"]["origin"] == live.settings.attacker_url.replace("localhost", LAN_NAME)
     assert seen["page"]["carried"] == ("same-site",) and seen["page"]["stolen"]
     assert page.errors == []
+
+
+def test_an_attack_lesson_from_the_question_to_the_failed_replay(
+    page: Any, context: Any, live: BackgroundServer
+) -> None:
+    watched(page)
+    page.goto(f"{live.site_url}/attack/lessons")
+    page.get_by_role("link", name="The attacker's page and a reflected origin").click()
+    page.wait_for_selector("#lesson-question")
+    page.check("#choice-1")  # yes
+    page.click("#answer")
+    page.wait_for_selector("#steps")
+    assert page.locator(".judgement").get_attribute("data-right") == "yes"
+    attack_id = str(page.locator("#attack").get_attribute("data-events")).split("/")[2]
+    attack(page, context, "#one-click")
+    assert recorded(live, attack_id)["page"]["stolen"]
+    assert verdict(page) == "stolen"
+    page.click("#apply-fix")
+    page.wait_for_url("**/attack/lessons/attack-reflect#fix")
+    attack(page, context, "#replay")
+    assert recorded(live, attack_id)["page"]["outcome"] == "blocked"
+    assert verdict(page) == "refused"
+    page.get_by_role("link", name="A sandboxed frame and the trusted null →").click()
+    page.wait_for_selector("#lesson-question")
+    assert page.errors == []

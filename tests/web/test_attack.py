@@ -203,3 +203,39 @@ def test_a_taken_attacker_port_is_said_plainly() -> None:
     assert result.returncode == 1, result.stderr
     assert f"cannot start the attacker origin: port {port}" in result.stderr
     assert "--attacker-port" in result.stderr and "CORS_PLAYGROUND_ATTACKER_PORT" in result.stderr
+
+
+def test_the_attack_lessons_ask_first_then_run_the_lab_s_case(
+    live: BackgroundServer, client: httpx.Client
+) -> None:
+    start = client.get(f"{live.site_url}/attack/lessons", follow_redirects=False)
+    assert start.status_code == 303
+    index = client.get(f"{live.site_url}{start.headers['location']}")
+    assert index.text.count('<li data-slug="attack-') == 6
+    sid = start.headers["location"].split("/sessions/")[1].split("/")[0]
+    url = f"{live.site_url}/sessions/{sid}/attack/lessons/attack-null"
+    page = client.get(url).text
+    assert 'id="answer"' in page and 'id="steps"' not in page  # the question comes first
+    aid = re.search(r'data-events="/sessions/([^/"]+)/events"', page)
+    assert aid is not None
+    attack = live.playground.attacks.get(aid.group(1))
+    assert attack is not None and attack.case == "null" and attack.lesson == "attack-null"
+    bad = client.post(f"{url}/answer", data={"choice": "maybe"})
+    assert bad.status_code == 422 and "Pick one of the answers" in bad.text
+    answered = client.post(f"{url}/answer", data={"choice": "yes"}, follow_redirects=False)
+    assert answered.status_code == 303 and answered.headers["location"].endswith("#run")
+    page = client.get(url).text
+    assert 'data-right="yes"' in page and 'id="steps"' in page and 'id="attack-live"' in page
+    assert 'name="lesson" value="attack-null"' in page
+    # The fix from the lesson comes back to the lesson, and opening it again keeps the fix.
+    fix = f"{live.site_url}/sessions/{sid}/attack/fix"
+    fixed = client.post(fix, data={"lesson": "attack-null"}, follow_redirects=False)
+    assert fixed.headers["location"] == f"/sessions/{sid}/attack/lessons/attack-null#fix"
+    client.get(url)
+    assert attack.case == "allow-list"
+    # Another lesson sets its own case.
+    client.get(f"{live.site_url}/sessions/{sid}/attack/lessons/attack-prefix")
+    assert attack.case == "prefix"
+    progress = client.get(f"{live.site_url}/sessions/{sid}/attack/lessons").text
+    assert 'data-answered="1"' in progress
+    assert client.get(f"{live.site_url}/sessions/{sid}/attack/lessons/nope").status_code == 404

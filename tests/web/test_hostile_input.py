@@ -90,6 +90,11 @@ def attack_targets(client: httpx.Client, live: BackgroundServer, sid: str) -> li
         Target("attack site check", f"{site}/sessions/{sid}/attack/site-check", "form"),
         Target("attacker's round", f"{attacker}/a/{aid}/rounds", "form"),
         Target("attacker's report", f"{attacker}/a/{aid}/report", "json"),
+        Target(
+            "attack lesson answer",
+            f"{site}/sessions/{sid}/attack/lessons/attack-null/answer",
+            "form",
+        ),
     ]
 
 

@@ -28,6 +28,8 @@ from app.attack.verdict import COOKIE_POLICIES
 from app.attack.view import SITE_CHECK, attack_id, lab_view
 from app.cors import PROFILES, predict
 from app.fix.secure import find_secure_fix
+from app.lessons.catalogue import ATTACK_LESSONS
+from app.lessons.model import Lesson
 from app.runs.agreement import browser_from_user_agent
 from app.runs.errors import BadRequest
 from app.runs.origins import OriginPair
@@ -52,15 +54,18 @@ def rich(text: str) -> Markup:
     return Markup(_CODE.sub(r"<code>\1</code>", str(escape(text))))
 
 
-def the_attack(pg: Playground, session: Session, pair: OriginPair) -> Attack:
-    """The session's attack (made on first use), on the origins of the page that asks."""
+def the_attack(
+    pg: Playground, session: Session, pair: OriginPair, home: str = ""
+) -> Attack:
+    """The session's attack (made on first use), on the origins of the page that asks;
+    ``home`` is that page's path when it is not the lab (a lesson)."""
     aid = attack_id(session.id)
     pg.store.session(aid, create=True)
     pg.store.mark_used(session)
     stage = Stage.of(pair, pg.settings.attacker_port)
     case = BY_CASE[DEFAULT_CASE]
     attack = pg.attacks.start(aid, stage, case.policy(stage), case.key)
-    attack.home = f"{pair.page}/sessions/{session.id}/attack"
+    attack.home = pair.page + (home or f"/sessions/{session.id}/attack")
     if attack.stage.site != pair.page or attack.stage.api != pair.api:
         moved = Stage.of(pair, pg.settings.attacker_port, attack.stage.where)
         attack.stage = moved
@@ -155,13 +160,17 @@ async def attack_page(
 
 @router.get("/sessions/{session_id}/attack/view", response_class=HTMLResponse)
 async def attack_view(
-    request: Request, session: CurrentSession, origins: Origins, pg: PG
+    request: Request, session: CurrentSession, origins: Origins, pg: PG, lesson: str = ""
 ) -> HTMLResponse:
-    """The live part of the lab as it is now (the page fetches it on every event)."""
-    attack = the_attack(pg, session, origins)
-    return pg.templates.TemplateResponse(
-        request, "attack/view.html", page_context(pg, attack, session, request)
-    )
+    """The live part of the lab as it is now (the page fetches it on every event); with
+    ``lesson``, as that attack lesson shows it."""
+    found = BY_LESSON.get(lesson) if lesson else None
+    home = f"/sessions/{session.id}/attack/lessons/{found.slug}" if found else ""
+    attack = the_attack(pg, session, origins, home)
+    context = page_context(pg, attack, session, request)
+    if found is not None:
+        context["lesson"] = found
+    return pg.templates.TemplateResponse(request, "attack/view.html", context)
 
 
 def _done(request: Request, session: Session, anchor: str = "") -> Response:
@@ -205,7 +214,7 @@ async def set_policy(
         case = key
     else:
         raise BadRequest(422, f"case must be one of {', '.join(BY_CASE)} or custom", "case")
-    attack.stage, attack.policy, attack.case = stage, policy, case
+    attack.stage, attack.policy, attack.case, attack.lesson = stage, policy, case, ""
     return _done(request, session, "#steps")
 
 
@@ -214,7 +223,10 @@ async def apply_fix(
     request: Request, session: CurrentSession, origins: Origins, pg: PG
 ) -> Response:
     """Apply the smallest change that stops the attack (the fix search's policy)."""
-    attack = the_attack(pg, session, origins)
+    form = dict((await read_form(request, CHOICES_LIMIT)).pairs)
+    lesson = BY_LESSON.get(form.get("lesson", ""))
+    home = f"/sessions/{session.id}/attack/lessons/{lesson.slug}" if lesson else ""
+    attack = the_attack(pg, session, origins, home)
     profile = browser_profile(request)
     secure = _secure_fix(attack, profile if profile in PROFILES else "chromium")
     if secure.policy is None:
@@ -222,6 +234,10 @@ async def apply_fix(
     attack.policy = _fixed_policy(secure.policy, attack)
     exact = BY_CASE["allow-list"].policy(attack.stage)
     attack.case = "allow-list" if attack.policy == exact else None
+    if lesson is not None:
+        if "json" in request.headers.get("accept", ""):
+            return JSONResponse({"ok": True})
+        return RedirectResponse(f"{home}#fix", 303)
     return _done(request, session, "#fix")
 
 
@@ -255,3 +271,117 @@ async def site_check(
         },
         status_code=201,
     )
+
+
+# --- the lesson sequence ------------------------------------------------------------------
+
+BY_LESSON = {lesson.slug: lesson for lesson in ATTACK_LESSONS}
+
+
+def known_lesson(slug: str) -> Lesson:
+    found = BY_LESSON.get(slug)
+    if found is None:
+        raise BadRequest(404, "no such attack lesson: see the list at /attack/lessons", "slug")
+    return found
+
+
+def lesson_case(lesson: Lesson) -> str:
+    """The lab's case a lesson runs: its slug names it (attack-<case>)."""
+    return lesson.slug.removeprefix("attack-")
+
+
+def lesson_origin(lesson: Lesson, stage: Stage) -> str:
+    """The origin the lesson's request comes from: the attacker's page, or its sandboxed
+    frame's ``null``."""
+    return "null" if "sandboxed" in lesson.topics else stage.attacker
+
+
+def lesson_text(lesson: Lesson, stage: Stage) -> Any:
+    origin = lesson_origin(lesson, stage)
+
+    def text(sentence: str) -> Markup:
+        return rich(lesson.text(sentence, origin, stage.api))
+
+    return text
+
+
+@router.get("/attack/lessons", response_class=RedirectResponse)
+async def start_lessons(pg: PG) -> RedirectResponse:
+    """The attack lessons, in a new session."""
+    session = pg.store.new_session()
+    return RedirectResponse(f"/sessions/{session.id}/attack/lessons", 303)
+
+
+@router.get("/sessions/{session_id}/attack/lessons", response_class=HTMLResponse)
+async def lessons_index(request: Request, session: CurrentSession, pg: PG) -> HTMLResponse:
+    """The attack lessons in order, with this session's answers."""
+    answers = pg.progress.answers(session.id)
+    return pg.templates.TemplateResponse(
+        request,
+        "attack/lessons.html",
+        {
+            "session_id": session.id,
+            "lessons": ATTACK_LESSONS,
+            "answers": answers,
+            "answered": sum(1 for item in ATTACK_LESSONS if item.slug in answers),
+            "rich": rich,
+        },
+    )
+
+
+@router.get("/sessions/{session_id}/attack/lessons/{slug}", response_class=HTMLResponse)
+async def lesson_page(
+    request: Request, session: CurrentSession, slug: str, origins: Origins, pg: PG
+) -> HTMLResponse:
+    """One attack lesson: the setup, the question, then the attack itself in the lab, the
+    explanation, the fix and the replay."""
+    lesson = known_lesson(slug)
+    home = f"/sessions/{session.id}/attack/lessons/{slug}"
+    attack = the_attack(pg, session, origins, home)
+    if attack.lesson != slug:
+        # Opening a lesson sets the lab to its case (the same site: every browser's cookies go).
+        stage = Stage.of(origins, pg.settings.attacker_port, "same")
+        case = BY_CASE[lesson_case(lesson)]
+        attack.stage, attack.policy, attack.case, attack.lesson = (
+            stage,
+            case.policy(stage),
+            case.key,
+            slug,
+        )
+    index = ATTACK_LESSONS.index(lesson)
+    answer = pg.progress.get(session.id, slug)
+    origin = lesson_origin(lesson, attack.stage)
+    context = page_context(pg, attack, session, request)
+    context.update(
+        {
+            "lesson": lesson,
+            "number": index + 1,
+            "total": len(ATTACK_LESSONS),
+            "before": ATTACK_LESSONS[index - 1] if index > 0 else None,
+            "after": ATTACK_LESSONS[index + 1] if index + 1 < len(ATTACK_LESSONS) else None,
+            "answer": answer,
+            "truth": lesson.answer(origin, attack.stage.api),
+            "text": lesson_text(lesson, attack.stage),
+            "steps_title": "Run it: log in, then visit the attacker",
+            "login_url": f"{attack.stage.login_url(attack.id)}?go=lab",
+        }
+    )
+    return pg.templates.TemplateResponse(request, "attack/lesson.html", context)
+
+
+@router.post("/sessions/{session_id}/attack/lessons/{slug}/answer", response_class=HTMLResponse)
+async def answer_lesson(
+    request: Request, session: CurrentSession, slug: str, origins: Origins, pg: PG
+) -> Response:
+    """Record the learner's answer (before the attack runs), then back to the lesson."""
+    lesson = known_lesson(slug)
+    form = await read_form(request, CHOICES_LIMIT)
+    choice = form.get("choice")
+    if pg.progress.get(session.id, slug) is None:
+        if choice not in {c.value for c in lesson.question.choices}:
+            raise BadRequest(422, "Pick one of the answers first.", "choice")
+        stage = Stage.of(origins, pg.settings.attacker_port, "same")
+        truth = lesson.answer(lesson_origin(lesson, stage), stage.api)
+        pg.progress.answer(session.id, slug, choice, choice == truth)
+        pg.store.mark_used(session)
+    return RedirectResponse(f"/sessions/{session.id}/attack/lessons/{slug}#run", 303)
