@@ -24,9 +24,11 @@ from app.runs.lru import ExpiringLRU
 DEFAULT_MAX_ATTACKS = 1000
 DEFAULT_TTL = 6 * 3600.0
 MAX_ROUNDS = 12
-MAX_LOG = 40
-# What the attacker's log keeps of what its script read.
-MAX_STOLEN_CHARS = 2000
+MAX_LOG = 20
+# What the attacker's log keeps of what its script read (the account is about 120 characters),
+# and of an error message.
+MAX_STOLEN_CHARS = 600
+MAX_ERROR_CHARS = 200
 LOGIN_MAX_AGE = 3600
 # The two login cookies: one that may go to other sites (browsers require Secure for it, and
 # accept Secure on http only for localhost and loopback addresses), one for the same site.
@@ -168,11 +170,11 @@ class Attack:
         return next((r for r in self.log if r.run_id == run_id), None)
 
 
-def stolen_text(read: str | None) -> str | None:
-    """What the attacker's log keeps of what its script read."""
+def stolen_text(read: str | None, limit: int = MAX_STOLEN_CHARS) -> str | None:
+    """What the attacker's log keeps of what its script read (or of an error)."""
     if read is None:
         return None
-    return read if len(read) <= MAX_STOLEN_CHARS else read[:MAX_STOLEN_CHARS] + "…"
+    return read if len(read) <= limit else read[:limit] + "…"
 
 
 class AttackStore:

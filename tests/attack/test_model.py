@@ -241,3 +241,11 @@ def test_room_scenarios_are_the_classic_cases_as_titled_scenarios() -> None:
     # On the learner's own origins too.
     custom = room_scenarios(CROSS)
     assert custom[0][1].origin == "http://127.0.0.1:8002"
+
+
+def test_the_attacker_s_log_keeps_a_bounded_part_of_what_was_read() -> None:
+    from app.attack.store import MAX_STOLEN_CHARS, stolen_text
+
+    assert stolen_text(None) is None and stolen_text("abc") == "abc"
+    cut = stolen_text("x" * (MAX_STOLEN_CHARS + 50))
+    assert cut is not None and len(cut) == MAX_STOLEN_CHARS + 1 and cut.endswith("…")

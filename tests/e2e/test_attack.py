@@ -157,7 +157,7 @@ def test_reflection_hands_over_the_secret_and_the_fix_stops_the_replay(
     why = page.locator(".why .attempt[data-attempt='page'] table.engines")
     assert why.locator("tr[data-outcome='allowed']").count() == 3  # every engine lets it read
     console = page.locator(".victim-console").inner_text()
-    assert f"Origin: {attacker_origin}" in console and "the login cookie" in console
+    assert f"Origin: {attacker_origin}" in console and "your login cookie" in console
     # Fix it: the smallest change, then replay the same attack.
     assert "moves the problem" in page.locator("table.alternatives").inner_text()
     assert page.locator(".configs .config").count() == 6

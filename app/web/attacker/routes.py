@@ -17,7 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from app.attack.cases import ATTEMPTS, attempt_scenario
-from app.attack.store import Attack, Report, stolen_text
+from app.attack.store import MAX_ERROR_CHARS, Attack, Report, stolen_text
 from app.cors import predict
 from app.runs.agreement import differences, parse_result
 from app.runs.errors import BadRequest
@@ -142,7 +142,7 @@ async def report(request: Request, attack_id: str, pg: PG) -> JSONResponse:
         result.outcome,
         result.status,
         stolen_text(result.body),
-        result.error,
+        stolen_text(result.error, MAX_ERROR_CHARS),
         stolen,
     )
     attack.record(entry)
