@@ -80,11 +80,20 @@ class Assessment:
     sentence: str
 
 
-def assess(key: str, label: str, policy: Policy, stage: Stage) -> Assessment:
+def assess(
+    key: str, label: str, policy: Policy, stage: Stage, before: tuple[str, ...] = ()
+) -> Assessment:
+    """Judge ``policy``; ``before`` are the attempts that read under the policy it replaces."""
     works = site_works(policy, stage)
     readable = readable_attempts(policy, stage)
     leaks = production_leaks(policy, stage)
-    if readable:
+    if readable == ("sandbox",) and "page" in before:
+        verdict, sentence = (
+            "moves",
+            "Only moves the problem: the attacker's page is refused now, but a sandboxed frame "
+            "on it (Origin: null) still reads the account, and any site can make one.",
+        )
+    elif readable:
         what = " and ".join(
             "the sandboxed frame (Origin: null)" if a == "sandbox" else "the attacker's page"
             for a in readable
@@ -139,12 +148,13 @@ def alternatives(policy: Policy, stage: Stage) -> tuple[Assessment, ...]:
     """What each usual change to ``policy`` does, judged (skipping changes that are the
     policy itself)."""
     found = []
+    before = readable_attempts(policy, stage)
     for key, label, make in ALTERNATIVES:
         changed = make(policy, stage)
         if changed == policy:
             continue
         words = label.replace("{site}", stage.site).replace("{host}", stage.host)
-        found.append(assess(key, words, changed, stage))
+        found.append(assess(key, words, changed, stage, before))
     return tuple(found)
 
 

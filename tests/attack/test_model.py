@@ -111,7 +111,11 @@ def test_the_exact_allow_list_stops_every_case_and_keeps_the_site_working() -> N
 def test_fixes_that_only_move_the_problem_are_called_so() -> None:
     reflect = BY_CASE["reflect"].policy(SAME)
     found = {a.key: a for a in alternatives(reflect, SAME)}
-    assert found["null"].verdict == "fails"  # the sandboxed frame still reads
+    assert found["null"].verdict == "moves"  # to the sandboxed frame, which still reads
+    assert "sandboxed frame" in found["null"].sentence
+    # From the null case itself, allowing null is no change; from prefix it moves the problem.
+    prefix = {a.key: a for a in alternatives(BY_CASE["prefix"].policy(SAME), SAME)}
+    assert prefix["null"].verdict == "moves"
     assert found["prefix-origin"].verdict == "moves"
     assert "trusted.example.attacker.example" in found["prefix-origin"].sentence
     assert found["wildcard"].verdict == "breaks" and found["no-credentials"].verdict == "breaks"
