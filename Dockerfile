@@ -22,7 +22,7 @@ RUN useradd --create-home --uid 10001 playground
 COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
 USER playground
-EXPOSE 8000 8001
+EXPOSE 8000 8001 8002
 # Listen on every interface inside the container; each page takes its origin from the host
 # name its browser used and the API origin is that name on port 8001, so both
 # http://localhost:8000 on the host and http://<LAN name or address>:8000 from attendees work.

@@ -40,7 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command")
 
-    serve = sub.add_parser("serve", help="start the playground (site and API origins)")
+    serve = sub.add_parser(
+        "serve", help="start the playground (site, API and attacker origins)"
+    )
     serve.add_argument(
         "--host",
         default=os.environ.get("CORS_PLAYGROUND_HOST", "localhost"),
@@ -57,6 +59,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=_env_int("CORS_PLAYGROUND_API_PORT", 8001),
         help="port of the API origin (env CORS_PLAYGROUND_API_PORT, default 8001)",
+    )
+    attacker = os.environ.get("CORS_PLAYGROUND_ATTACKER_PORT", "")
+    serve.add_argument(
+        "--attacker-port",
+        type=int,
+        default=int(attacker) if attacker.isdigit() else None,
+        help="port of the attacker's origin, the attack lab's third origin (env "
+        "CORS_PLAYGROUND_ATTACKER_PORT, default the API port plus one: 8002)",
     )
     serve.add_argument(
         "--allow-check",
@@ -125,6 +135,14 @@ def missing_htmx(static: Path | None = None) -> list[str]:
     return [name for name in HTMX_FILES if not (vendor / name).is_file()]
 
 
+def attacker_port(api_port: int, chosen: int | None) -> int:
+    """The attacker origin's port: the one chosen, else the API port plus one (a free port when
+    the API's is picked by the system, port 0)."""
+    if chosen is not None:
+        return chosen
+    return api_port + 1 if 0 < api_port < 65535 else 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     missing = missing_htmx()
     if missing:
@@ -142,6 +160,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         host=args.host,
         site_port=args.site_port,
         api_port=args.api_port,
+        attacker_port=attacker_port(args.api_port, args.attacker_port),
         allow_check=getattr(args, "allow_check", False),
     )
     return status

@@ -28,6 +28,7 @@ LAYERS = {
     "app.fix": 2,
     "app.lessons": 2,
     "app.labs": 2,
+    "app.attack": 2,
     "app.generate": 2,
     "app.harness": 3,
     # Above app.fix, which it builds on; beside the harness, which it never imports.
@@ -46,6 +47,7 @@ WEB_RANKS = {
     "app.web.deps": 2,
     "app.web.site": 3,
     "app.web.api_origin": 3,
+    "app.web.attacker": 3,
     "app.web.app": 4,
     "app.web.server": 5,
 }

@@ -764,3 +764,180 @@ LESSONS: tuple[Lesson, ...] = (
         links=(CORS_CHECK, MDN_ACAO),
     ),
 )
+
+
+# The attacker's view: a sequence of its own, run in the attack lab. Each lesson's page is the
+# attacker's (``{origin}`` is the attacker's origin; a sandboxed frame's is ``null``), its
+# request asks the victim API for the learner's account, and the answer is what the
+# misconfigured API sends that origin. The lab sends it for real and shows what was stolen.
+JSON_ANSWER: Header = [name.CONTENT_TYPE, "application/json"]
+ATTACK_READ = Question("readable", "Can the attacker's script read your account?")
+ATTACK_LINKS = (
+    CREDENTIALS,
+    MDN_CORS,
+    Link("PortSwigger Web Security Academy: CORS", "https://portswigger.net/web-security/cors"),
+)
+
+ATTACK_LESSONS: tuple[Lesson, ...] = (
+    Lesson(
+        slug="attack-reflect",
+        title="The attacker's page and a reflected origin",
+        topics=("attack", "reflect-origin"),
+        setup=(
+            "You are logged in to the victim API at `{api}`: your browser holds its login "
+            "cookie. The API copies any `Origin` into `Access-Control-Allow-Origin` and adds "
+            "`Access-Control-Allow-Credentials: true`.",
+            "You now visit the attacker's page at `{origin}`. Its script calls "
+            '`fetch(url, {credentials: "include"})` for your account.',
+        ),
+        question=ATTACK_READ,
+        explanation=(
+            "Yes. The browser added your cookie and `Origin: {origin}`; the API copied the "
+            "origin back and allowed credentials, so the CORS check passed and the attacker's "
+            "script read the answer: your account, secret and all.",
+            "The same-origin policy is what normally keeps another site from reading your "
+            "data. Reflecting every origin with credentials switches it off for this API.",
+            "The fix is an exact allow-list: compare the `Origin` with the origins you trust, "
+            "answer the others without `Access-Control-Allow-Origin`, and send `Vary: Origin`.",
+        ),
+        request=page_request(credentials="include"),
+        response=reply(allow_origin(), allow_credentials(), JSON_ANSWER),
+        danger=(
+            "Any website you visit while logged in reads your account: the check passes for "
+            "every origin."
+        ),
+        links=ATTACK_LINKS,
+    ),
+    Lesson(
+        slug="attack-null",
+        title="A sandboxed frame and the trusted `null`",
+        topics=("attack", "null-origin", "sandboxed"),
+        setup=(
+            "The API allows your site and `null`, with credentials, so that local files can "
+            "call it during development.",
+            "The attacker's page holds an `<iframe sandbox=\"allow-scripts\">`. The frame's "
+            "document has an opaque origin, so its `fetch()` says `Origin: null`, and it asks "
+            "for your account with your cookies.",
+        ),
+        question=Question("readable", "Can the script in the sandboxed frame read your account?"),
+        explanation=(
+            "Yes, as far as CORS goes: the API answers `Access-Control-Allow-Origin: null` "
+            "with credentials, and `null` is exactly what the frame sent. Any website can make "
+            "such a frame, so trusting `null` trusts everyone.",
+            "Whether your cookie went along is up to the browser: a sandboxed frame is no site "
+            "at all, and Chrome (with third-party cookies allowed) sends the `SameSite=None` "
+            "cookie, WebKit sends its same-site cookie when the page around the frame is on "
+            "the API's site, and Firefox keeps cookies from it. A browser that keeps the "
+            "cookie back stops the attack for a reason that is not CORS.",
+            "Never allow `null`. Give development pages a real origin instead.",
+        ),
+        request=page_request(credentials="include"),
+        response=reply(allow_origin("null"), allow_credentials(), JSON_ANSWER),
+        danger=(
+            "`null` is every sandboxed frame, file: page and data: URL: any website can send "
+            "`Origin: null`."
+        ),
+        links=ATTACK_LINKS,
+    ),
+    Lesson(
+        slug="attack-prefix",
+        title="Prefix matching and the attacker's origin",
+        topics=("attack", "prefix-suffix-matching"),
+        setup=(
+            "The API trusts every origin that starts with `http://{host}`, reflects it and "
+            "allows credentials: the developer left the port off so that every development "
+            "port works.",
+            "The attacker's page is `{origin}`, and its script asks for your account with your "
+            "cookies.",
+        ),
+        question=ATTACK_READ,
+        explanation=(
+            "Yes. `{origin}` starts with `http://{host}`, so the API reflected it with "
+            "credentials and the attacker read your account.",
+            "Here the attacker sits on another port of the same host. In production the same "
+            'check, `startswith("https://trusted.example")`, also passes '
+            "`https://trusted.example.attacker.example`: a name anyone can register.",
+            "Compare whole origins with an exact list; a prefix with the port included only "
+            "moves the problem to production, where origins have no port.",
+        ),
+        request=page_request(credentials="include"),
+        response=reply(allow_origin(), allow_credentials(), JSON_ANSWER),
+        danger="A prefix check trusts every origin that starts the same way.",
+        links=ATTACK_LINKS,
+    ),
+    Lesson(
+        slug="attack-suffix",
+        title="Suffix matching and the attacker's origin",
+        topics=("attack", "prefix-suffix-matching"),
+        setup=(
+            "The API trusts every origin whose host name ends with `{host}`, ignoring the "
+            "scheme and the port, meant for your site and its subdomains. It reflects the "
+            "origin and allows credentials.",
+            "The attacker's page is `{origin}`, and its script asks for your account with your "
+            "cookies.",
+        ),
+        question=ATTACK_READ,
+        explanation=(
+            "Yes: the host of `{origin}` ends with `{host}`, the API reflected it with "
+            "credentials, and the attacker read your account.",
+            'In production the check `endswith("trusted.example")` also passes '
+            "`https://attackertrusted.example`, a name anyone can register, and "
+            "`http://trusted.example` over plain http. Adding the dot (`.trusted.example`) "
+            "still trusts every subdomain and every scheme.",
+            "Compare the scheme, the host and the port, with an exact list.",
+        ),
+        request=page_request(credentials="include"),
+        response=reply(allow_origin(), allow_credentials(), JSON_ANSWER),
+        danger="A suffix check trusts names the attacker can register.",
+        links=ATTACK_LINKS,
+    ),
+    Lesson(
+        slug="attack-wildcard",
+        title="`*` without credentials",
+        topics=("attack", "wildcard-credentials"),
+        setup=(
+            "The API answers `Access-Control-Allow-Origin: *` and no "
+            "`Access-Control-Allow-Credentials`: its answers are public.",
+            "The attacker's page at `{origin}` asks for your account with your cookies.",
+        ),
+        question=ATTACK_READ,
+        explanation=(
+            'No. With `credentials: "include"` the browser never accepts `*`: the CORS check '
+            "fails, even though the request went out with your cookie.",
+            "Without credentials the attacker's script can read the answer, but then no cookie "
+            "goes along, and the API answers as it would to a stranger: `401`, nothing secret.",
+            "`*` is right for public data. It is the credentials, not the star, that make an "
+            "answer secret.",
+        ),
+        request=page_request(credentials="include"),
+        response=reply(allow_origin("*"), JSON_ANSWER),
+        links=ATTACK_LINKS,
+    ),
+    Lesson(
+        slug="attack-allow-list",
+        title="An exact allow-list, and what CORS does not stop",
+        topics=("attack", "allow-list"),
+        setup=(
+            "The API allows exactly your site, with credentials. To any other origin it "
+            "answers without `Access-Control-Allow-Origin`, with `Vary: Origin`.",
+            "The attacker's page at `{origin}` asks for your account with your cookies.",
+        ),
+        question=Question(
+            "actual", "Does the attacker's request, with your cookie, reach the victim API?"
+        ),
+        explanation=(
+            "Yes. A GET with no custom headers needs no preflight, so the browser sends it, "
+            "with your cookie, before any CORS check: CORS decides whether the script may read "
+            "the answer, not whether the request is made.",
+            "The answer had no `Access-Control-Allow-Origin`, so the browser refused the "
+            "attacker's script the read (`MissingAllowOriginHeader`). Your secret stayed in "
+            "the browser.",
+            "So an API must never change anything on a GET, and must protect state-changing "
+            "requests on its own (a CSRF token, `SameSite` cookies): CORS is not "
+            "authorization.",
+        ),
+        request=page_request(credentials="include"),
+        response=reply([name.VARY, "Origin"], JSON_ANSWER),
+        links=ATTACK_LINKS,
+    ),
+)

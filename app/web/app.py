@@ -1,4 +1,4 @@
-"""The one composition root: both origins' applications, their security headers, their
+"""The one composition root: the origins' applications, their security headers, their
 routers, the one error handler, and the dispatch of each request by the port it arrived on
 (``scope["server"][1]``). ``HEAD`` is answered as ``GET`` without the body everywhere but on
 the API origin's target, which answers every method as the learner configured it."""
@@ -23,11 +23,12 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.runs.errors import BadRequest
-from app.runs.origins import DEFAULT_PORT, OriginPair, is_loopback, parse_host
+from app.runs.origins import DEFAULT_PORT, OriginPair, is_loopback, origin, parse_host
 from app.runs.validation import FieldMessage
-from app.web.api_origin import console, target
+from app.web.api_origin import console, target, victim
+from app.web.attacker import routes as attacker
 from app.web.config import Settings
-from app.web.site import composer, json_api, labs, lessons, runs, troubleshoot
+from app.web.site import attack, composer, json_api, labs, lessons, runs, troubleshoot
 from app.web.state import Playground
 
 log = logging.getLogger("cors_playground")
@@ -45,6 +46,7 @@ SITE_ROUTERS = (
     lessons.router,
     labs.router,
     troubleshoot.router,
+    attack.router,
 )
 
 
@@ -176,7 +178,16 @@ def api_app(pg: Playground) -> FastAPI:
     """The API origin: the recording target and its server console."""
     app = _application(pg, title="CORS playground: API origin", openapi_url=None)
     app.include_router(console.router)
+    app.include_router(victim.router)
     app.router.routes.extend(target.routes(pg))
+    app.mount("/static", StaticFiles(directory=pg.static_dir), name="static")
+    return app
+
+
+def attacker_app(pg: Playground) -> FastAPI:
+    """The attacker's origin: its page, its sandboxed frame, its log and its report endpoint."""
+    app = _application(pg, title="CORS playground: attacker's origin", openapi_url=None)
+    app.include_router(attacker.router)
     app.mount("/static", StaticFiles(directory=pg.static_dir), name="static")
     return app
 
@@ -210,6 +221,22 @@ def api_csp(pair: OriginPair) -> str:
     )
 
 
+def attacker_csp(pair: OriginPair, attacker_port: int) -> str:
+    """The attacker's pages reach the playground's own origins only: scripts and frames from
+    the attacker's origin, fetch() to the page's API origins and the attacker's own."""
+    attackers = " ".join(
+        csp_source(origin(urlsplit(o).hostname or pair.host, attacker_port))
+        for o in pair.site_origins
+    )
+    apis = " ".join(csp_source(o) for o in pair.api_origins)
+    return (
+        f"default-src 'none'; script-src 'self' {attackers}; style-src 'self' {attackers}; "
+        f"img-src 'self' data:; connect-src 'self' {attackers} {apis}; "
+        f"frame-src 'self' {attackers}; object-src 'none'; base-uri 'none'; "
+        f"form-action 'none'; frame-ancestors {attackers}"
+    )
+
+
 def _head_only(send: Send) -> Send:
     """Send an answer's status and headers and end it there: the answer to HEAD (RFC 9110
     §9.3.2). A streamed answer (an event stream) ends at once too; whatever the application
@@ -228,23 +255,35 @@ def _head_only(send: Send) -> Send:
     return send_head
 
 
-class TwoOrigins:
-    """The ASGI application for both origins: each request goes to the site or the API
-    application by the port it arrived on; the target's own paths go to it directly."""
+class OriginsApp:
+    """The ASGI application for every origin: each request goes to the site, the API or the
+    attacker's application by the port it arrived on; the target's own paths go to it
+    directly."""
 
     def __init__(self, pg: Playground) -> None:
         self.playground = pg
         self.settings = pg.settings
         self.site: ASGIApp = SecurityHeaders(site_app(pg), self.settings, site_csp)
-        self.api = SecurityHeaders(api_app(pg), self.settings, api_csp, skip=("/r/",))
+        # The target and the victim API answer with exactly the headers they record.
+        self.api = SecurityHeaders(
+            api_app(pg), self.settings, api_csp, skip=("/r/", "/victim/")
+        )
+        port = self.settings.attacker_port
+        self.attacker = SecurityHeaders(
+            attacker_app(pg), self.settings, lambda pair: attacker_csp(pair, port)
+        )
         self.target = target.Target(pg)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
             return
-        server = scope.get("server")
-        app = self.api if server and server[1] == self.settings.api_port else self.site
+        port = (scope.get("server") or ("", 0))[1]
+        app = self.site
+        if port == self.settings.api_port:
+            app = self.api
+        elif port == self.settings.attacker_port:
+            app = self.attacker
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
@@ -309,6 +348,6 @@ async def _plain_answer(send: Send, status: int, text: bytes) -> None:
     await send({"type": "http.response.body", "body": text})
 
 
-def create_app(settings: Settings | None = None, **overrides: Any) -> TwoOrigins:
+def create_app(settings: Settings | None = None, **overrides: Any) -> OriginsApp:
     """Build the two-origin application (``overrides`` are Settings fields)."""
-    return TwoOrigins(Playground(replace(settings or Settings(), **overrides)))
+    return OriginsApp(Playground(replace(settings or Settings(), **overrides)))

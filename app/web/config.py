@@ -19,6 +19,8 @@ class Settings:
     host: str = "localhost"
     site_port: int = 8000
     api_port: int = 8001
+    # The attacker's origin (the attack lab): a third port on the same host names.
+    attacker_port: int = 8002
     max_sessions: int = 1000
     max_unused_sessions: int = 1000
     runs_per_session: int = 50
@@ -46,6 +48,10 @@ class Settings:
     @property
     def api_url(self) -> str:
         return f"http://{self.url_host}:{self.api_port}"
+
+    @property
+    def attacker_url(self) -> str:
+        return f"http://{self.url_host}:{self.attacker_port}"
 
     @property
     def fallback_host(self) -> str:
@@ -78,4 +84,6 @@ class Settings:
         used = used or DEFAULT_PORT
         if port == self.api_port:
             return self.origins(host, api_port=used)
+        if port == self.attacker_port:
+            return self.origins(host)
         return self.origins(host, site_port=used)

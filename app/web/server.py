@@ -1,4 +1,4 @@
-"""Sockets and uvicorn: one ``uvicorn.Server`` listens on pre-bound sockets for both origins.
+"""Sockets and uvicorn: one ``uvicorn.Server`` listens on pre-bound sockets for every origin.
 
 The first Ctrl-C ends open event streams (the exit handler closes the event bus) so shutdown
 never waits for a browser tab. Each connection is a :class:`PlaygroundProtocol`, which bounds
@@ -17,7 +17,7 @@ from typing import Any
 
 import uvicorn
 
-from app.web.app import TwoOrigins
+from app.web.app import OriginsApp
 from app.web.config import WILDCARD_HOSTS, Settings
 from app.web.protocol import PlaygroundConfig
 from app.web.state import Playground
@@ -25,7 +25,7 @@ from app.web.state import Playground
 # A request's head (request line and headers) must arrive within this many seconds of the
 # connection being ready for it; a stalled connection is closed.
 HEAD_TIMEOUT = 10.0
-# Connections served at once, both origins together: room for ~500 attendees, each with an
+# Connections served at once, all origins together: room for ~500 attendees, each with an
 # event stream and a few kept-alive connections. Requests on connections past it get a 503.
 MAX_CONNECTIONS = 2048
 # File descriptors beyond the connections: listening sockets, templates, logs, the harness.
@@ -114,7 +114,7 @@ class PlaygroundServer(uvicorn.Server):
 
 
 def _uvicorn_config(
-    app: TwoOrigins,
+    app: OriginsApp,
     log_level: str = "warning",
     head_timeout: float = HEAD_TIMEOUT,
     max_connections: int = MAX_CONNECTIONS,
@@ -157,31 +157,36 @@ def prepare(
     site_port: int,
     api_port: int,
     *,
+    attacker_port: int = 0,
     head_timeout: float = HEAD_TIMEOUT,
     max_connections: int = MAX_CONNECTIONS,
     **overrides: Any,
 ) -> tuple[PlaygroundServer, list[socket.socket], Playground]:
-    """Bind both origins and build the server (raises PortInUse); ``overrides`` are Settings
-    fields."""
-    if site_port and site_port == api_port:
-        raise ValueError("the site and API origins need two different ports")
-    site_sockets = bind_origin(host, site_port, "site")
+    """Bind the three origins (site, API, attacker) and build the server (raises PortInUse);
+    ``overrides`` are Settings fields."""
+    ports = [p for p in (site_port, api_port, attacker_port) if p]
+    if len(set(ports)) < len(ports):
+        raise ValueError("the site, API and attacker origins need three different ports")
+    sockets: list[list[socket.socket]] = []
     try:
-        api_sockets = bind_origin(host, api_port, "API")
+        for port, role in ((site_port, "site"), (api_port, "API"), (attacker_port, "attacker")):
+            sockets.append(bind_origin(host, port, role))
     except OSError:
-        for sock in site_sockets:
+        for sock in (s for bound in sockets for s in bound):
             sock.close()
         raise
+    site_sockets, api_sockets, attacker_sockets = sockets
     settings = Settings(
         host=host,
         site_port=site_sockets[0].getsockname()[1],
         api_port=api_sockets[0].getsockname()[1],
+        attacker_port=attacker_sockets[0].getsockname()[1],
         **overrides,
     )
-    app = TwoOrigins(Playground(settings))
+    app = OriginsApp(Playground(settings))
     config = _uvicorn_config(app, head_timeout=head_timeout, max_connections=max_connections)
     server = PlaygroundServer(config, app.playground)
-    return server, [*site_sockets, *api_sockets], app.playground
+    return server, [*site_sockets, *api_sockets, *attacker_sockets], app.playground
 
 
 def banner(settings: Settings) -> list[str]:
@@ -190,6 +195,7 @@ def banner(settings: Settings) -> list[str]:
         f"CORS playground: open {settings.site_url}/",
         f"  site origin (the page):      {settings.site_url}",
         f"  API origin (the target):     {settings.api_url}",
+        f"  attacker origin (attack lab): {settings.attacker_url}",
     ]
     if settings.host in WILDCARD_HOSTS:
         lines.append(
@@ -206,15 +212,21 @@ def banner(settings: Settings) -> list[str]:
 
 
 def serve(
-    host: str = "localhost", site_port: int = 8000, api_port: int = 8001, **overrides: Any
+    host: str = "localhost",
+    site_port: int = 8000,
+    api_port: int = 8001,
+    attacker_port: int = 8002,
+    **overrides: Any,
 ) -> int:
     """Run the playground until Ctrl-C; return the process exit code (``overrides``: Settings
     fields)."""
     try:
-        server, sockets, playground = prepare(host, site_port, api_port, **overrides)
+        server, sockets, playground = prepare(
+            host, site_port, api_port, attacker_port=attacker_port, **overrides
+        )
     except PortInUse as exc:
-        option = "--site-port" if exc.role == "site" else "--api-port"
-        env = "CORS_PLAYGROUND_SITE_PORT" if exc.role == "site" else "CORS_PLAYGROUND_API_PORT"
+        option = f"--{exc.role.lower()}-port"
+        env = f"CORS_PLAYGROUND_{exc.role.upper()}_PORT"
         print(
             f"cors-playground: cannot start the {exc.role} origin: port {exc.port} on {exc.host} "
             f"is already in use (another playground?). Stop that program, or choose another "
@@ -246,7 +258,7 @@ class BackgroundServer:
     def __init__(self, host: str = "localhost", **overrides: Any) -> None:
         self.server, self.sockets, self.playground = prepare(host, 0, 0, **overrides)
         app = self.server.config.app
-        assert isinstance(app, TwoOrigins)
+        assert isinstance(app, OriginsApp)
         self.app = app
         self.thread = threading.Thread(
             target=self.server.run, kwargs={"sockets": self.sockets}, daemon=True

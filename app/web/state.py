@@ -8,6 +8,7 @@ import asyncio
 from starlette.templating import Jinja2Templates
 
 from app import resource_dir
+from app.attack import AttackStore
 from app.lessons import ProgressStore
 from app.runs.origins import OriginPair
 from app.runs.store import Exchange, Run, RunStore
@@ -31,6 +32,7 @@ class Playground:
         self.progress = ProgressStore(
             max_sessions=settings.max_sessions, session_ttl=settings.session_ttl
         )
+        self.attacks = AttackStore(max_attacks=settings.max_sessions, ttl=settings.session_ttl)
         self.bus = EventBus(
             queue_size=settings.queue_size,
             queue_bytes=settings.queue_bytes,

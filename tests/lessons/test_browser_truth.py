@@ -1,9 +1,10 @@
 """Every lesson teaches what real browsers do.
 
-Each lesson's scenario (and each dangerous lesson's attacker page, where the harness can load
-it) runs in real headless Chromium, Firefox and WebKitGTK through the verify harness. The
-engine must agree with each browser, the lesson's expected behaviour must be exactly what
-Chromium did, and the answer read off each browser's run must be the lesson's answer.
+Each lesson's scenario (and each dangerous lesson's attacker page, and each attack lesson, where
+the harness can load it) runs in real headless Chromium, Firefox and WebKitGTK through the
+verify harness. The engine must agree with each browser, the lesson's expected behaviour must
+be exactly what Chromium did, and the answer read off each browser's run must be the lesson's
+answer.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import pytest
 from app.cors import Scenario, predict
 from app.harness.verify import compare, observe
 from app.lessons import BROWSERS, BY_SLUG, LESSONS, REFERENCE_BROWSER
+from app.lessons.catalogue import ATTACK_LESSONS
 
 pytestmark = pytest.mark.browser
 
@@ -27,7 +29,17 @@ ATTACKERS: dict[str, Scenario] = {
     for lesson in LESSONS
     if (scenario := lesson.attacker_scenario(PAGE, API)) is not None and scenario.origin != "null"
 }
-ALL = {**SCENARIOS, **ATTACKERS}
+# The attack lessons, sent from the attacker's page (a sandboxed frame's null is no page the
+# harness can serve: the attack lab's browser tests run that one).
+ATTACKER_PAGE = "http://localhost:8002"
+ATTACK = {
+    lesson.slug: lesson.scenario(ATTACKER_PAGE, API)
+    for lesson in ATTACK_LESSONS
+    if "sandboxed" not in lesson.topics
+}
+LESSON = {**BY_SLUG, **{lesson.slug: lesson for lesson in ATTACK_LESSONS}}
+PAGE_OF = {slug: ATTACKER_PAGE if slug in ATTACK else PAGE for slug in LESSON}
+ALL = {**SCENARIOS, **ATTACKERS, **ATTACK}
 _truth: dict[str, dict[str, dict[str, Any]]] = {}
 
 
@@ -40,7 +52,7 @@ def truth(browser: str) -> dict[str, dict[str, Any]]:
 
 def observed_answer(slug: str, observation: dict[str, Any]) -> str:
     seen = observation.get("preflight_request")
-    return BY_SLUG[slug].question.observed(
+    return LESSON[slug].question.observed(
         preflight_headers=None if not observation.get("preflight") else list((seen or {}).items()),
         actual_sent=bool(observation.get("actual_request_sent")),
         outcome=observation["outcome"],
@@ -69,9 +81,9 @@ def test_the_lesson_expects_exactly_what_chromium_does(slug: str) -> None:
 
 
 @pytest.mark.parametrize("browser", BROWSERS)
-@pytest.mark.parametrize("slug", list(SCENARIOS))
+@pytest.mark.parametrize("slug", [*SCENARIOS, *ATTACK])
 def test_the_browser_gives_the_lesson_s_answer(slug: str, browser: str) -> None:
-    answer = BY_SLUG[slug].answer(PAGE, API)
+    answer = LESSON[slug].answer(PAGE_OF[slug], API)
     assert observed_answer(slug, truth(browser)[slug]) == answer
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -75,7 +76,35 @@ def targets(client: httpx.Client, live: BackgroundServer) -> list[Target]:
         Target("explain a console error", f"{site}/sessions/{sid}/troubleshoot/console", "form"),
         Target("import a HAR", f"{site}/sessions/{sid}/troubleshoot/har", "json"),
         Target("check a server (off)", f"{site}/sessions/{sid}/troubleshoot/check", "form"),
+        *attack_targets(client, live, sid),
     ]
+
+
+def attack_targets(client: httpx.Client, live: BackgroundServer, sid: str) -> list[Target]:
+    """The attack lab's routes that read a body: the site's, and the attacker origin's."""
+    aid = attack_of(client, live, sid)
+    site, attacker = live.site_url, live.settings.attacker_url
+    return [
+        Target("attack policy", f"{site}/sessions/{sid}/attack/policy", "form"),
+        Target("attack fix", f"{site}/sessions/{sid}/attack/fix", "form"),
+        Target("attack site check", f"{site}/sessions/{sid}/attack/site-check", "form"),
+        Target("attacker's round", f"{attacker}/a/{aid}/rounds", "form"),
+        Target("attacker's report", f"{attacker}/a/{aid}/report", "json"),
+        Target(
+            "attack lesson answer",
+            f"{site}/sessions/{sid}/attack/lessons/attack-null/answer",
+            "form",
+        ),
+    ]
+
+
+def attack_of(client: httpx.Client, live: BackgroundServer, sid: str) -> str:
+    """The attack id of a session's attack lab (the lab page makes it)."""
+    page = client.get(f"{live.site_url}/sessions/{sid}/attack")
+    assert page.status_code == 200, page.text[:300]
+    found = re.search(r'data-events="/sessions/([^/"]+)/events"', page.text)
+    assert found is not None
+    return found.group(1)
 
 
 def readable(response: httpx.Response) -> str:
@@ -562,14 +591,15 @@ def _hostile_value(rng: random.Random, depth: int = 0) -> object:
     if choice <= 7:
         return [_hostile_value(rng, depth + 1) for _ in range(rng.randint(0, 4))]
     keys = ["request", "response", "preflight_response", "headers", "status", "method", "body",
-            "credentials", "mode", "origin", "url", "outcome", "error", "browser", "id"]
+            "credentials", "mode", "origin", "url", "outcome", "error", "browser", "id", "run_id"]
     return {rng.choice(keys): _hostile_value(rng, depth + 1) for _ in range(rng.randint(0, 5))}
 
 
 def _hostile_form(rng: random.Random) -> bytes:
     names = ["method", "rq_name", "rq_value", "pf_name", "pf_value", "rs_name", "rs_value",
              "pf_status", "rs_status", "body", "has_body", "credentials", "mode", "target",
-             "engine", "series", "status", "destination", "allow", "choice", "action", "samesite"]
+             "engine", "series", "status", "destination", "allow", "choice", "action", "samesite",
+             "case", "rule", "allowed", "trusted", "where", "row_name", "row_value"]
     fields = []
     for _ in range(rng.randint(0, 12)):
         text = _hostile_strings(rng)
@@ -604,3 +634,98 @@ def test_generated_hostile_inputs_never_get_a_server_error_or_a_reset(
         except httpx.TransportError as exc:  # a reset or a dropped connection
             pytest.fail(f"input {index} to {target.name}: {exc!r}")
         assert_answered_well(response, f"input {index} to {target.name}")
+
+
+# --- the attack lab -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("form", "field"),
+    [({"case": "everything"}, "case"),
+     ({"case": "custom", "rule": "yes"}, "rule"),
+     ({"case": "custom", "rule": "list", "allowed": "http://a.example/path"}, "allowed"),
+     ({"case": "custom", "rule": "list", "allowed": "null " * 9}, "allowed"),
+     ({"case": "custom", "rule": "prefix", "trusted": ""}, "trusted"),
+     ({"case": "custom", "rule": "suffix", "trusted": "a\u0000"}, "trusted"),
+     ({"case": "custom", "rule": "any", "row_name": "X A", "row_value": "1"}, "rows[0].name"),
+     ({"case": "custom", "rule": "any", "row_name": "X-A", "row_value": "a\rb"}, "rows[0].value"),
+     ({"case": "custom", "rule": "any", "row_name": ["X-A", "X-B"], "row_value": "1"}, "rows"),
+     ({"case": "reflect", "where": "elsewhere"}, "where")],
+)  # fmt: skip
+def test_a_bad_attack_policy_is_refused_naming_the_field(
+    client: httpx.Client, live: BackgroundServer, form: dict[str, object], field: str
+) -> None:
+    sid = new_session(client, live)
+    attack_of(client, live, sid)
+    answer = client.post(
+        f"{live.site_url}/sessions/{sid}/attack/policy",
+        data=form,
+        headers={"Accept": "application/json"},
+    )
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"]["field"] == field, answer.text
+
+
+def test_the_attacker_s_report_refuses_what_is_not_one_of_its_attempts(
+    client: httpx.Client, live: BackgroundServer
+) -> None:
+    sid = new_session(client, live)
+    aid = attack_of(client, live, sid)
+    other = attack_of(client, live, new_session(client, live))
+    attacker = live.settings.attacker_url
+    mine = client.post(f"{attacker}/a/{aid}/rounds").json()["attempts"][0]["run_id"]
+    theirs = client.post(f"{attacker}/a/{other}/rounds").json()["attempts"][0]["run_id"]
+    report = f"{attacker}/a/{aid}/report"
+    good = {"outcome": "blocked", "status": None, "headers": [], "body": None, "error": "x"}
+    for run_id in (theirs, 12, None, SURROGATE, "x" * 5000):
+        raw = json.dumps({**good, "run_id": run_id}).encode()
+        answer = client.post(report, content=raw, headers={"content-type": "application/json"})
+        assert answer.status_code in (404, 422), (run_id, answer.text)
+        assert_answered_well(answer, str(run_id)[:20])
+    assert client.post(report, json={**good, "run_id": mine}).status_code == 200
+    twice = client.post(report, json={**good, "run_id": mine})
+    assert twice.status_code == 409 and "already" in readable(twice)
+    assert client.post(report, json={**good, "run_id": mine, "outcome": "stolen"}).status_code in (
+        409,
+        422,
+    )
+    # Nothing it refused reached the attacker's log.
+    found = live.playground.attacks.get(aid)
+    assert found is not None and [entry.run_id for entry in found.log] == [mine]
+
+
+def test_an_invented_attack_id_is_refused_on_every_origin_and_creates_nothing(
+    client: httpx.Client, live: BackgroundServer
+) -> None:
+    invented = new_id()
+    api, attacker = live.api_url, live.settings.attacker_url
+    before = (len(live.playground.store), len(live.playground.attacks))
+    routes = [
+        ("GET", f"{api}/victim/{invented}/login"),
+        ("GET", f"{api}/victim/{invented}/logout"),
+        ("GET", f"{api}/victim/{invented}/account/{new_id()}"),
+        ("OPTIONS", f"{api}/victim/{invented}/account/{new_id()}"),
+        ("GET", f"{attacker}/a/{invented}"),
+        ("GET", f"{attacker}/a/{invented}/log"),
+        ("GET", f"{attacker}/a/{invented}/frame/{new_id()}"),
+        ("POST", f"{attacker}/a/{invented}/rounds"),
+        ("POST", f"{attacker}/a/{invented}/report"),
+        ("GET", f"{live.site_url}/sessions/{invented}/attack"),
+        ("POST", f"{live.site_url}/sessions/{invented}/attack/fix"),
+    ]
+    for method, url in routes:
+        answer = client.request(method, url, follow_redirects=False)
+        assert answer.status_code == 404, (method, url, answer.status_code)
+        assert "expired or never existed" in readable(answer), (method, url)
+    assert (len(live.playground.store), len(live.playground.attacks)) == before
+
+
+def test_malformed_host_headers_are_refused_on_the_attacker_s_origin(
+    client: httpx.Client, live: BackgroundServer
+) -> None:
+    aid = attack_of(client, live, new_session(client, live))
+    port = live.settings.attacker_port
+    for host in BAD_HOSTS:
+        status, body = raw_get(port, f"/a/{aid}", [host])
+        assert status == 400 and b"Host" in body, (host, status)
+    assert raw_get(port, f"/a/{aid}", [f"localhost:{port}".encode()])[0] == 200
