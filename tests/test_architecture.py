@@ -28,6 +28,7 @@ LAYERS = {
     "app.lessons": 2,
     "app.labs": 2,
     "app.generate": 2,
+    "app.generate_fetches": 2,
     "app.harness": 3,
     "app.web": 4,
     "app.cli": 5,

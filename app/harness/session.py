@@ -441,13 +441,16 @@ class _Job:
 
 
 def _batches(jobs: list[_Job]) -> list[list[_Job]]:
-    """Jobs in file order, in batches of at most BATCH_SIZE fetches."""
+    """Jobs in file order, in batches of at most BATCH_SIZE fetches; sequences never share a
+    batch with single fetches, whose preflights would crowd their answers out of a browser's
+    preflight cache (Firefox keeps 100) while their timelines wait."""
     batches: list[list[_Job]] = []
     current: list[_Job] = []
     fetches = 0
     for job in jobs:
         size = len(job.items)
-        if current and fetches + size > BATCH_SIZE:
+        kind_changes = bool(current) and (current[-1].sequence is None) != (job.sequence is None)
+        if current and (fetches + size > BATCH_SIZE or kind_changes):
             batches.append(current)
             current, fetches = [], 0
         current.append(job)
