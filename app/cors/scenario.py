@@ -131,6 +131,12 @@ class Scenario:
     ) -> Scenario:
         """Read a scenario document; raise ScenarioError naming the first bad field."""
         doc = _mapping(obj, "scenario")
+        if "sequence" in doc:
+            raise ScenarioError(
+                "sequence",
+                "a scenario is one fetch: a sequence is a document of its own "
+                "({\"sequence\": [...]}) and cannot sit inside a scenario",
+            )
         request = _mapping(doc.get("request", {}), "request")
         method = _string(request.get("method", "GET"), "request.method")
         credentials = _string(request.get("credentials", "same-origin"), "request.credentials")
