@@ -151,6 +151,8 @@ class Run:
     # The id in the run's URL: its own id, or an earlier run's when a lab reuses a URL on
     # purpose (the preflight cache is keyed by URL).
     url_id: str = ""
+    # A predict-first lab's answers, given before the send: (question, answer) pairs.
+    guess: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         self.url_id = self.url_id or self.id
@@ -254,11 +256,15 @@ class RunStore:
         notes: tuple[str, ...] = (),
         hops: tuple[ServerResponse, ...] = (),
         url_id: str = "",
+        guess: tuple[tuple[str, str], ...] = (),
     ) -> Run:
         """Keep a new run; with ``url_id`` it answers at that earlier run's URL from now on."""
         if len(hops) > MAX_HOPS:
             raise ValueError(f"at most {MAX_HOPS} hops per run")
-        run = Run(run_id, session.id, scenario, prediction, target, notes, hops=hops, url_id=url_id)
+        run = Run(
+            run_id, session.id, scenario, prediction, target, notes,
+            hops=hops, url_id=url_id, guess=guess,
+        )  # fmt: skip
         while len(session.runs) >= self.runs_per_session:
             _, oldest = session.runs.popitem(last=False)
             self._forget(oldest)
