@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from app import resource_dir
-from app.cors import PROFILES, ScenarioError, predict
-from app.scenario_file import read_scenarios
+from app.cors import PROFILES, FetchSequence, ScenarioError, predict, predict_sequence
+from app.scenario_file import read_documents
 from app.troubleshoot import commands as troubleshoot
 
 EXIT_USAGE = 2
@@ -77,9 +77,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     browsers = sorted(PROFILES)
     explain = sub.add_parser(
-        "explain", help="predict what a browser does with scenarios (JSON in, JSON out)"
+        "explain",
+        help="predict what a browser does with scenarios and sequences (JSON in, JSON out)",
     )
-    explain.add_argument("file", help="scenario JSON file (one object or an array), - for stdin")
+    explain.add_argument(
+        "file",
+        help="JSON file: a scenario or sequence, or an array of them; - for stdin",
+    )
     explain.add_argument(
         "--browser",
         choices=browsers,
@@ -90,7 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
     verify = sub.add_parser(
         "verify", help="run scenarios in a real headless browser and compare with the engine"
     )
-    verify.add_argument("file", help="scenario JSON file (one object or an array), - for stdin")
+    verify.add_argument(
+        "file",
+        help="JSON file: a scenario or sequence, or an array of them; - for stdin",
+    )
     verify.add_argument(
         "--browser",
         default="chromium",
@@ -102,8 +109,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    scenarios, many = read_scenarios(args.file)
-    predictions = [predict(s, browser=args.browser).to_json() for s in scenarios]
+    documents, many = read_documents(args.file)
+    predictions = [
+        predict_sequence(d, args.browser).to_json()
+        if isinstance(d, FetchSequence)
+        else predict(d, browser=args.browser).to_json()
+        for d in documents
+    ]
     json.dump(predictions if many else predictions[0], sys.stdout, indent=2)
     sys.stdout.write("\n")
     return 0
@@ -124,8 +136,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     from app.harness.verify import run_verify
 
-    scenarios, _ = read_scenarios(args.file)
-    status: int = run_verify(scenarios, browser=args.browser, as_json=args.json)
+    documents, _ = read_documents(args.file)
+    status: int = run_verify(documents, browser=args.browser, as_json=args.json)
     return status
 
 

@@ -30,6 +30,7 @@ LAYERS = {
     "app.labs": 2,
     "app.attack": 2,
     "app.generate": 2,
+    "app.generate_fetches": 2,
     "app.harness": 3,
     # Above app.fix, which it builds on; beside the harness, which it never imports.
     "app.troubleshoot": 3,

@@ -37,6 +37,39 @@ def test_explain_one_scenario_prints_one_prediction(tmp_path: Path, capsys) -> N
                                                              "x-token"]  # fmt: skip
 
 
+CHAIN = {
+    "id": "chain",
+    "origin": "http://localhost:8000",
+    "url": "http://localhost:8001/r/a",
+    "response": {"status": 307, "headers": [["Location", "http://127.0.0.1:8002/r/b"],
+                                            ["Access-Control-Allow-Origin", "*"]]},
+    "hops": [{"url": "http://127.0.0.1:8002/r/b",
+              "response": {"status": 200, "headers": [["Access-Control-Allow-Origin", "*"]]}}],
+}  # fmt: skip
+SEQUENCE = {"id": "twice", "sequence": [{"at": 0, "scenario": PUT}, {"at": 1, "scenario": PUT}]}
+
+
+def test_explain_takes_whole_fetches_and_sequences(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "v2.json"
+    path.write_text(json.dumps([CHAIN, SEQUENCE]))
+    status, out, _ = run(capsys, "explain", str(path), "--browser", "spec")
+    chain, sequence = json.loads(out)
+    assert status == 0
+    assert [leg["url"] for leg in chain["legs"]] == [CHAIN["url"], CHAIN["hops"][0]["url"]]
+    assert chain["legs"][1]["headers"][0] == ["Origin", "null"]
+    assert (chain["redirected"], chain["response_url"]) == (True, "http://127.0.0.1:8002/r/b")
+    assert sequence["id"] == "twice"
+    assert [p["preflight_cache"] for p in sequence["sequence"]] == ["miss", "miss"]
+
+
+def test_explain_names_a_location_that_leads_nowhere(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps([PUT, {**CHAIN, "hops": []}]))
+    status, _, err = run(capsys, "explain", str(path))
+    assert status == 2
+    assert "[1].response.headers[0]: Location leads to http://127.0.0.1:8002/r/b" in err
+
+
 def test_explain_an_array_keeps_the_order(tmp_path: Path, capsys) -> None:
     path = tmp_path / "many.json"
     path.write_text(json.dumps([{"id": "a"}, PUT, {"id": "c", "request": {"method": "TRACE"}}]))

@@ -1182,8 +1182,9 @@ def _redirect(run: _Run, status: int, found: _Location, target: _Site | None) ->
     )
     # The headers the request keeps from redirect to redirect (the spec: the previous ones).
     kept = run.kept_headers
-    if restore == "always" and next_is_cors:
-        # Deviation (webkit): a CORS redirect starts again from the headers the page set.
+    if restore == "always" and (next_is_cors or status in (307, 308)):
+        # Deviation (webkit): a CORS redirect (and any 307 or 308) starts again from the
+        # headers the page set.
         kept = list(run.original_headers)
     # Deviation (firefox): on a 307 or 308 (and on a 301 or 302 after a 303 turned a method
     # other than POST into GET) the body's headers come back for this one request.

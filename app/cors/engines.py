@@ -1,14 +1,16 @@
 """Engines side by side: where Chromium, Firefox, WebKit and the Fetch Standard part ways on
 one scenario, in sentences a learner can read ("Firefox would send a preflight here; Chromium
-does not, because ...")."""
+does not, because ..."), down to every leg of a whole fetch; and which recorded deviations
+explain any difference (``explaining_deviations``, also for a sequence's preflight cache)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 
 from app.cors.browser import predict
 from app.cors.profiles import PROFILES, Deviation, Profile, get_profile
-from app.cors.scenario import OUTCOME_VERBS, Prediction, Scenario
+from app.cors.scenario import OUTCOME_VERBS, Leg, Prediction, Scenario
 
 ENGINES = ("chromium", "firefox", "webkit", "spec")
 
@@ -38,17 +40,10 @@ def compare_engines(scenario: Scenario, browser: str) -> tuple[EngineDifference,
         sentence = _difference(other.label, theirs, me.label, mine)
         if sentence is None:
             continue
-        switches = _explaining_switches(scenario, me, other, mine)
-        found.append(
-            EngineDifference(
-                engine,
-                other.label,
-                sentence,
-                tuple(
-                    (p.label, d) for p in (me, other) for d in p.deviations if d.switch in switches
-                ),
-            )
+        deviations = explaining_deviations(
+            me, other, lambda profile: _signature(predict(scenario, profile))
         )
+        found.append(EngineDifference(engine, other.label, sentence, deviations))
     return tuple(found)
 
 
@@ -67,21 +62,24 @@ def _signature(p: Prediction) -> tuple[object, ...]:
         p.outcome,
         p.blocked_by,
         p.readable_headers,
+        _shape(p.legs),
+        p.redirected,
+        p.response_url,
     )
 
 
-def _explaining_switches(
-    scenario: Scenario, me: Profile, other: Profile, mine: Prediction
-) -> set[str]:
-    """The profile switches whose other-engine value alone changes this prediction."""
-    found = set()
+def explaining_deviations(
+    me: Profile, other: Profile, signature: Callable[[Profile], object]
+) -> tuple[tuple[str, Deviation], ...]:
+    """The recorded deviations (of either side) behind the profile switches whose ``other``
+    value alone changes what ``signature`` says of ``me``."""
+    mine = signature(me)
+    switches = set()
     for name in _SWITCHES:
         theirs = getattr(other, name)
-        if getattr(me, name) != theirs:
-            variant = replace(me, **{name: theirs})
-            if _signature(predict(scenario, variant)) != _signature(mine):
-                found.add(name)
-    return found
+        if getattr(me, name) != theirs and signature(replace(me, **{name: theirs})) != mine:
+            switches.add(name)
+    return tuple((p.label, d) for p in (me, other) for d in p.deviations if d.switch in switches)
 
 
 def _because(prediction: Prediction) -> str:
@@ -115,9 +113,38 @@ def _difference(they: str, theirs: Prediction, we: str, mine: Prediction) -> str
             f"{they} would {OUTCOME_VERBS[theirs.outcome]}; {we} would "
             f"{OUTCOME_VERBS[mine.outcome]}. {they}: {_because(theirs)}"
         )
+    their_legs, my_legs = _shape(theirs.legs), _shape(mine.legs)
+    if their_legs != my_legs:
+        at = next(
+            i for i in range(max(len(their_legs), len(my_legs)))
+            if their_legs[i : i + 1] != my_legs[i : i + 1]
+        )  # fmt: skip
+        return (
+            f"{they} would send, as leg {at + 1} of the fetch, {_leg_words(theirs.legs, at)}; "
+            f"{we}: {_leg_words(mine.legs, at)}"
+        )
+    if theirs.redirected != mine.redirected or theirs.response_url != mine.response_url:
+        return (
+            f"{they} would give response.url {theirs.response_url or '(none)'}; "
+            f"{we}: {mine.response_url or '(none)'}"
+        )
     if theirs.readable_headers != mine.readable_headers:
         return (
             f"{they} would let JavaScript read {', '.join(theirs.readable_headers) or 'nothing'}; "
             f"{we}: {', '.join(mine.readable_headers) or 'nothing'}"
         )
     return None
+
+
+def _shape(legs: tuple[Leg, ...]) -> tuple[tuple[object, ...], ...]:
+    """Where each leg goes, as what, from which origin: the legs as a learner compares them."""
+    return tuple((leg.kind, leg.url, leg.method, leg.origin, leg.body) for leg in legs)
+
+
+def _leg_words(legs: tuple[Leg, ...], at: int) -> str:
+    if at >= len(legs):
+        return "nothing more"
+    leg = legs[at]
+    what = "a preflight" if leg.kind == "preflight" else leg.method
+    origin = leg.origin
+    return f"{what} to {leg.url}" + (f" with Origin: {origin}" if origin is not None else "")

@@ -100,8 +100,8 @@ class Profile:
     # A redirected CORS request is preflighted whenever the original request needed one.
     redirect_preflight_forced: bool = False
     # Which headers a redirected request starts from before this redirect's removals: the
-    # previous request's ("never": the spec), the headers the page set ("always"), or the
-    # page's on a 307 or 308 only ("307-308").
+    # previous request's ("never": the spec), the headers the page set ("always": on a CORS
+    # redirect or a 307/308), or the page's on a 307 or 308, for that request only ("307-308").
     redirect_headers_from_original: str = "never"
     # After a 303 turned a method other than POST into GET, a later 301 or 302 puts the
     # body's headers back.
@@ -682,9 +682,12 @@ WEBKIT = Profile(
         Deviation(
             "redirect-restores-headers",
             "redirect_headers_from_original",
-            "WebKit builds each redirected request from the headers the page set: a "
-            "Content-Type removed by a 301 POST-to-GET comes back on the next redirect.",
-            f"{V2}: s42-0007, s42-0055, s42-0077",
+            "WebKit builds a redirected CORS request (and any request after a 307 or 308) from "
+            "the headers the page set: a Content-Type removed by a 301 POST-to-GET comes back on "
+            "the next redirect; the spec keeps what the earlier redirect removed.",
+            "tests/vectors/test_v2_truth.py: s42-0007, s42-0055, s42-0077; "
+            "tests/vectors/test_browser_agreement.py: edge-post-303-302, c11-0008 (same-origin), "
+            "g12-0081 (no-cors)",
         ),
         Deviation(
             "preflight-asks-original-headers",

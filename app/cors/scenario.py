@@ -139,6 +139,12 @@ class Scenario:
     ) -> Scenario:
         """Read a scenario document; raise ScenarioError naming the first bad field."""
         doc = _mapping(obj, "scenario")
+        if "sequence" in doc:
+            raise ScenarioError(
+                "sequence",
+                "a scenario is one fetch: a sequence is a document of its own "
+                "({\"sequence\": [...]}) and cannot sit inside a scenario",
+            )
         _known_keys(doc, SCENARIO_KEYS, "")
         request = _mapping(doc.get("request", {}), "request")
         _known_keys(request, REQUEST_KEYS, "request")

@@ -5,6 +5,9 @@ where the browser let the response through or blocked it.
 What the API origin recorded wins over the prediction: a recorded leg is drawn as seen, a
 predicted one that has not arrived as expected (or missing, once the run is done), and a leg the
 browser never sends (after a failed preflight, or a fetch() refused outright) as never sent.
+A whole fetch that follows redirects is drawn leg by leg in the order the legs arrived, each
+redirect with its ``Location`` and each hop on another host named, then the legs the engine
+still expects (https://fetch.spec.whatwg.org/#http-redirect-fetch).
 """
 
 from __future__ import annotations
@@ -20,10 +23,12 @@ from app.cors.names import (
     ALLOW_HEADERS,
     ALLOW_METHODS,
     ALLOW_ORIGIN,
+    LOCATION,
     ORIGIN,
     REQUEST_HEADERS,
     REQUEST_METHOD,
 )
+from app.cors.scenario import Leg
 
 # The response header each failed check reads, by the check's DevTools name: the diagram labels
 # the answer that failed with that header, where the failure is.
@@ -162,9 +167,12 @@ def _response_detail(headers: Sequence[tuple[str, str]], name: str | None = None
     leg), else Access-Control-Allow-Origin."""
     if name == STATUS:
         return "not an ok status (200 to 299)"
+    failed = name is not None
     name = name or ALLOW_ORIGIN
     value = _header(headers, name)
-    return f"no {name}" if value is None else f"{name.removeprefix(AC_PREFIX)}: {value}"
+    detail = f"no {name}" if value is None else f"{name.removeprefix(AC_PREFIX)}: {value}"
+    location = _header(headers, LOCATION)
+    return detail if failed or location is None else f"Location: {location}; {detail}"
 
 
 def _legs(
@@ -205,6 +213,8 @@ def build_sequence(
 ) -> Diagram:
     """The diagram of one run. ``outcome`` is what the browser's fetch() gave (None while
     running); ``method`` and ``path`` name the request for legs that were never recorded."""
+    if _is_chain(prediction, exchanges):
+        return _chain(prediction, exchanges, outcome=outcome, done=done, path=path)
     preflights = [e for e in exchanges if e.kind == "preflight"]
     actuals = [e for e in exchanges if e.kind == "actual"]
     final = outcome or prediction.outcome
@@ -301,6 +311,11 @@ def build_sequence(
                 "info",
             )
         )
+    elif final == "opaqueredirect":
+        rows.append(
+            _row("check", "actual", "Opaque-redirect response: JavaScript sees status 0",
+                 "redirect: 'manual' hands back the redirect itself, unreadable", "info")
+        )  # fmt: skip
     else:
         states_failure = bool(why)
         rows.append(_row("check", "actual", "fetch() rejected", why, _final_state(done)))
@@ -376,3 +391,136 @@ def prediction_line(prediction: Prediction) -> str:
     if prediction.outcome == "error" and failed is not None:
         return f"{line}: fetch() refuses it: {failed.detail}"
     return line
+# --- a whole fetch with redirects -------------------------------------------------------------
+
+
+def _is_chain(prediction: Prediction, exchanges: Sequence[ExchangeLike]) -> bool:
+    """Whether the run followed (or is predicted to follow) a redirect: more than one actual
+    request, or a leg at another URL than the first."""
+    actual_legs = [leg for leg in prediction.legs if leg.kind == "actual"]
+    urls = {leg.url for leg in prediction.legs}
+    recorded = [e for e in exchanges if e.kind == "actual"]
+    return len(actual_legs) > 1 or len(urls) > 1 or len(recorded) > 1
+
+
+def _host(headers: Sequence[tuple[str, str]]) -> str | None:
+    return _header(headers, "Host")
+
+
+def _path_of(url: str) -> str:
+    rest = url.split("://", 1)[-1]
+    return "/" + rest.split("/", 1)[1] if "/" in rest else "/"
+
+
+def _host_of(url: str) -> str:
+    return url.split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1]
+
+
+def _predicted_detail(leg: Leg) -> str:
+    return _request_detail(leg.kind, leg.headers) + f" · at {_host_of(leg.url)}"
+
+
+def _chain(
+    prediction: Prediction,
+    exchanges: Sequence[ExchangeLike],
+    *,
+    outcome: str | None,
+    done: bool,
+    path: str,
+) -> Diagram:
+    final = outcome or prediction.outcome
+    failed = prediction.failed_step
+    why = "" if failed is None else failed.detail
+    agrees = outcome is None or outcome == prediction.outcome
+    name = prediction.blocked_by if agrees and prediction.blocked_by else ""
+    source = "browser" if outcome else "prediction"
+    rows: list[Row] = []
+    if final == "error" and not exchanges:
+        rows.append(
+            _row("check", "page", "fetch() refuses the request: nothing is sent", why, "fail")
+        )
+        rows.append(_row("request", "actual", path or "the request", "never sent", "never"))
+        return Diagram(tuple(rows), source)
+
+    first_host = _host(exchanges[0].request.headers) if exchanges else None
+    previous: ExchangeLike | None = None
+    for exchange in exchanges:
+        request, response = exchange.request, exchange.response
+        if previous is not None and previous.kind == "preflight" and exchange.kind == "actual":
+            rows.append(
+                _row("check", "preflight", "Preflight passed: the browser sends the request",
+                     "", "ok")
+            )  # fmt: skip
+        detail = _request_detail(exchange.kind, request.headers)
+        host = _host(request.headers)
+        if host is not None and host != first_host:
+            detail += f" · at {host}"
+        rows.append(
+            _row("request", exchange.kind, f"{request.method} {request.path}", detail, "seen")
+        )
+        rows.append(
+            _row("response", exchange.kind, status_line(response.status),
+                 _response_detail(response.headers), "seen")
+        )  # fmt: skip
+        previous = exchange
+
+    rest: Sequence[Leg] = prediction.legs[len(exchanges) :]
+    last_kind = exchanges[-1].kind if exchanges else None
+    if rest and not done:
+        for leg in rest:
+            rows.append(
+                _row("request", leg.kind, f"{leg.method} {_path_of(leg.url)}",
+                     _predicted_detail(leg), "expected")
+            )  # fmt: skip
+            rows.append(_row("response", leg.kind, "answer", "expected", "expected"))
+        last_kind = rest[-1].kind
+    elif rest:
+        count = len(rest)
+        rows.append(
+            _row("note", rest[0].kind,
+                 f"{count} more leg{'s' if count > 1 else ''} the engine predicted never arrived",
+                 f"next: {rest[0].method} {rest[0].url}", "missing")
+        )  # fmt: skip
+
+    if final == "blocked":
+        redirect = (
+            previous is not None
+            and previous.kind == "actual"
+            and _header(previous.response.headers, LOCATION) is not None
+        )
+        if last_kind == "preflight":
+            where = "at the preflight"
+        elif redirect:
+            where = "at the redirect"
+        else:
+            where = "after the response arrived"
+        title = f"Blocked {where}: {name}" if name else f"Blocked {where}"
+        detail = why if name and why else ""
+        if "TypeError" not in detail:
+            detail += ("; " if detail else "") + "fetch() rejects with a TypeError"
+        rows.append(_row("check", last_kind or "actual", title, detail, _final_state(done)))
+        if last_kind == "preflight":
+            rows.append(
+                _row("request", "actual", "the request", "never sent: the preflight failed",
+                     "never")
+            )  # fmt: skip
+    elif final == "allowed":
+        readable = ", ".join(prediction.readable_headers) or "only safelisted headers"
+        url = f"; response.url is {prediction.response_url}" if prediction.response_url else ""
+        rows.append(
+            _row("check", "actual", "CORS check passed: JavaScript reads the response",
+                 f"readable: {readable}{url}" if agrees else "", "ok" if done else "pending")
+        )  # fmt: skip
+    elif final == "opaqueredirect":
+        rows.append(
+            _row("check", "actual", "Opaque-redirect response: JavaScript sees status 0",
+                 "redirect: 'manual' hands back the redirect itself, unreadable", "info")
+        )  # fmt: skip
+    elif final == "opaque":
+        rows.append(
+            _row("check", "actual", "Opaque response: JavaScript sees status 0",
+                 "no headers, no body (mode 'no-cors')", "info")
+        )  # fmt: skip
+    else:
+        rows.append(_row("check", "actual", "fetch() rejected", why, _final_state(done)))
+    return Diagram(tuple(rows), source)

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from app.cors.scenario import (
+    REDIRECT_STATUSES,
     FetchSequence,
     RequestInit,
     Scenario,
@@ -199,7 +200,7 @@ class Harness:
         documents: Sequence[Scenario | FetchSequence],
         *,
         exchanges: bool = False,
-        whole: bool = True,
+        whole: bool | None = True,
     ) -> list[dict[str, Any]]:
         """Run scenarios (whole fetches: every redirect followed across origins) and sequences
         (fetches over time from one page); one observation per document, in order.
@@ -208,7 +209,9 @@ class Harness:
         fetch's with ``preflight_cache`` and ``started_s``. One call is one fresh browsing
         session. Firefox's first answers to preflights sent to an origin are not cached
         (see ``WARMUP``), so each origin is warmed up before the first fetch. Without
-        ``whole``, a scenario's observation has the v1 shape (the shared v1 truth files').
+        ``whole``, a scenario's observation has the v1 shape (the shared v1 truth files'); with
+        ``whole`` None, only a scenario that is a whole fetch (``is_whole_fetch``) is observed
+        as one.
         """
         if self._loop is None:
             self.start()
@@ -352,7 +355,7 @@ class Harness:
         return jobs
 
     async def _observe_batch(
-        self, session: BrowserSession, batch: list[_Job], exchanges: bool, whole: bool
+        self, session: BrowserSession, batch: list[_Job], exchanges: bool, whole: bool | None
     ) -> list[dict[str, Any]]:
         for job in batch:
             first = job.items[0]
@@ -378,13 +381,18 @@ class Harness:
                 self._server.unregister(job.key)
 
     def _observation(
-        self, job: _Job, results: list[FetchResult], exchanges: bool, whole: bool
+        self, job: _Job, results: list[FetchResult], exchanges: bool, whole: bool | None
     ) -> dict[str, Any]:
         records = self._server.records(job.key)
         if job.sequence is None:
             self._driver.classify(results[0], records)
+            first = job.items[0]
             return build_observation(
-                job.items[0], results[0], records, exchanges=exchanges, whole=whole
+                first,
+                results[0],
+                records,
+                exchanges=exchanges,
+                whole=is_whole_fetch(first.scenario) if whole is None else whole,
             )
         fetches = []
         for index, (item, result) in enumerate(zip(job.items, results, strict=True)):
@@ -440,14 +448,27 @@ class _Job:
         ]
 
 
+def is_whole_fetch(scenario: Scenario) -> bool:
+    """Whether a scenario is about more than its first answer: it has hops, a redirect mode
+    other than follow, or its answer is a redirect."""
+    return bool(
+        scenario.hops
+        or scenario.request.redirect != "follow"
+        or scenario.response.status in REDIRECT_STATUSES
+    )
+
+
 def _batches(jobs: list[_Job]) -> list[list[_Job]]:
-    """Jobs in file order, in batches of at most BATCH_SIZE fetches."""
+    """Jobs in file order, in batches of at most BATCH_SIZE fetches; sequences never share a
+    batch with single fetches, whose preflights would crowd their answers out of a browser's
+    preflight cache (Firefox keeps 100) while their timelines wait."""
     batches: list[list[_Job]] = []
     current: list[_Job] = []
     fetches = 0
     for job in jobs:
         size = len(job.items)
-        if current and fetches + size > BATCH_SIZE:
+        kind_changes = bool(current) and (current[-1].sequence is None) != (job.sequence is None)
+        if current and (fetches + size > BATCH_SIZE or kind_changes):
             batches.append(current)
             current, fetches = [], 0
         current.append(job)

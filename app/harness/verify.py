@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from app.cors.scenario import Scenario
+from app.cors.scenario import FetchSequence, Scenario
 from app.harness.errors import BrowserUnavailable, HarnessError
 from app.harness.session import SUPPORTED_BROWSERS, shared_harness
 
@@ -253,29 +253,57 @@ def _blocked_by_compared(browser: str, observed: Any) -> bool:
 
 
 def verify(
-    scenarios: Sequence[Scenario], browser: str = "chromium", *, profile: str | None = None
+    documents: Sequence[Scenario | FetchSequence],
+    browser: str = "chromium",
+    *,
+    profile: str | None = None,
 ) -> tuple[str, list[dict[str, Any]]]:
-    """Predict and observe every scenario; return the browser version and one result each.
+    """Predict and observe every scenario or sequence; return the browser version and one
+    result each.
 
     The engine predicts with ``profile`` (default: the profile named like the browser), so a
-    browser can be checked against another profile, e.g. ``spec``.
+    browser can be checked against another profile, e.g. ``spec``. A whole fetch (hops,
+    another redirect mode, a redirect answer) and a sequence are also compared on every leg,
+    ``redirected``, ``response_url`` and ``preflight_cache``.
     """
-    from app.cors import predict
+    from app import cors
 
-    observations = observe(scenarios, browser)
-    version = browser_version(browser)
+    harness = shared_harness(browser)
+    observations = harness.observe_documents(documents, whole=None)
+    version = harness.version
     results = []
-    for index, (scenario, observation) in enumerate(zip(scenarios, observations, strict=True)):
+    for index, (document, observation) in enumerate(zip(documents, observations, strict=True)):
         prediction: dict[str, Any] | None = None
+        engine = profile or browser
         try:
-            prediction = predict(scenario, browser=profile or browser).to_json()
+            if isinstance(document, FetchSequence):
+                predicted = cors.predict_sequence(document, engine)
+                prediction = predicted.to_json()
+                disagreements = [
+                    Disagreement(f"sequence[{i}].{d.field}", d.predicted, d.observed)
+                    for i, (item, p, o) in enumerate(
+                        zip(
+                            document.items,
+                            predicted.predictions,
+                            observation["sequence"],
+                            strict=True,
+                        )
+                    )
+                    for d in compare_fetch(item.scenario, p.to_json(), o, browser=browser)
+                ]
+            else:
+                prediction = cors.predict(document, browser=engine).to_json()
+                if "legs" in observation:
+                    disagreements = compare_fetch(
+                        document, prediction, observation, browser=browser
+                    )
+                else:
+                    disagreements = compare(prediction, observation, browser=browser)
         except Exception as exc:  # the engine's bug is a finding, not a crash of the report
             disagreements = [Disagreement("prediction", f"{type(exc).__name__}: {exc}", None)]
-        else:
-            disagreements = compare(prediction, observation, browser=browser)
         results.append(
             {
-                "id": scenario.id if scenario.id is not None else f"#{index}",
+                "id": document.id if document.id is not None else f"#{index}",
                 "agree": not disagreements,
                 "disagreements": [d.to_json() for d in disagreements],
                 "prediction": prediction,
@@ -286,7 +314,7 @@ def verify(
 
 
 def run_verify(
-    scenarios: Sequence[Scenario],
+    scenarios: Sequence[Scenario | FetchSequence],
     browser: str = "chromium",
     as_json: bool = False,
     out: TextIO | None = None,

@@ -2,18 +2,21 @@
 first send's URL), so the browser's CORS-preflight cache decides whether a preflight is sent.
 
 ``new_run`` builds a send; ``cache_series`` reads what arrived for every send to one URL against
-the cache rules of the learner's browser (``Profile.max_age_default`` and ``max_age_cap``).
+the cache rules of the learner's browser (``Profile.max_age_default`` and ``max_age_cap``), and
+reveals, once each send has settled, the learner's answer next to the engine's prediction of the
+series for each browser (app/labs/predict.py).
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from app.cors import Profile, RequestInit, Scenario, ServerResponse
 from app.cors.names import ALLOW_HEADERS, ALLOW_METHODS, MAX_AGE
 from app.cors.scenario import CREDENTIALS_MODES
+from app.labs.predict import Reveal, cache_reveals
 from app.labs.registry import (
     CACHE_CHOICES,
     CACHE_MARGIN,
@@ -122,6 +125,8 @@ class CacheSend:
     actual: Exchange | None
     observed: str  # miss (a preflight arrived), hit (only the actual), pending, lost
     points: tuple[Point, ...]
+    # The learner's answer, the engine's for each browser: once the send has settled.
+    reveal: Reveal | None = None
 
 
 @dataclass(frozen=True)
@@ -188,6 +193,13 @@ def cache_series(runs: Sequence[Run], profile: Profile, now: float) -> CacheSeri
         sends.append(
             CacheSend(number, run, credentials, preflight, actual, observed, tuple(points))
         )
+    reveals = cache_reveals(
+        runs,
+        lambda run: run.exchanges[0].at if run.exchanges else run.created,
+        [{"miss": "yes", "hit": "no"}.get(send.observed) for send in sends],
+        profile,
+    )
+    sends = [replace(send, reveal=reveal) for send, reveal in zip(sends, reveals, strict=True)]
     remaining = 0.0 if entry is None else max(0.0, entry.expires - now)
     capped = value is not None and int(value) > lifetime
     return CacheSeries(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from app.cors import RequestInit, Scenario, ServerResponse
+from app.cors import Hop, RequestInit, Scenario, ServerResponse
 from app.cors.names import ALLOW_HEADERS, ALLOW_ORIGIN, LOCATION
 from app.cors.origins import cors_check
 from app.labs.registry import (
@@ -37,7 +37,8 @@ PREFLIGHT_HEADER = "X-Lab"
 
 def new_run(pair: OriginPair, form: Form, *, run_id: str = "") -> LabRun:
     """A request the API origin redirects (or whose preflight it redirects) along the chosen
-    chain; the answers after the first allow the chosen origin."""
+    chain; the answers after the first (and their preflights) allow the chosen origin. With
+    ``header``, the request carries ``X-Lab``, so it needs a preflight at each hop too."""
     raw_status = form.get("status", "307")
     if not raw_status.isdigit() or int(raw_status) not in REDIRECT_STATUSES:
         statuses = ", ".join(str(s) for s in REDIRECT_STATUSES)
@@ -49,6 +50,7 @@ def new_run(pair: OriginPair, form: Form, *, run_id: str = "") -> LabRun:
     )
     allow = choice(form, "allow", ALLOW_CHOICES, "null")
     redirect_preflight = form.get("preflight") == "1"
+    custom_header = form.get("header") == "1"
     run_id = run_id or new_id()
     if destination == "same":
         chain = [pair.api]
@@ -65,14 +67,17 @@ def new_run(pair: OriginPair, form: Form, *, run_id: str = "") -> LabRun:
             answers.append(ServerResponse(status, ((LOCATION, urls[hop]), *acao)))
         else:
             answers.append(ServerResponse(200, (*acao, *TEXT_BODY)))
+    # A hop's preflight is answered like its actual request: the learner's choice.
+    hop_preflight = ServerResponse(
+        204, ((ALLOW_ORIGIN, final_allow), (ALLOW_HEADERS, PREFLIGHT_HEADER))
+    )
     if redirect_preflight:
         preflight = ServerResponse(status, ((LOCATION, urls[0]), *allow_page(pair)))
         headers: tuple[Header, ...] = ((PREFLIGHT_HEADER, "redirect-the-preflight"),)
     else:
-        preflight = ServerResponse(
-            204, (*allow_page(pair), (ALLOW_HEADERS, PREFLIGHT_HEADER))
-        )
-        headers = ()
+        preflight = ServerResponse(204, (*allow_page(pair), (ALLOW_HEADERS, PREFLIGHT_HEADER)))
+        headers = ((PREFLIGHT_HEADER, "preflight-every-hop"),) if custom_header else ()
+    # The whole fetch, so the engine predicts every leg.
     scenario = Scenario(
         origin=pair.page,
         url=f"{pair.api}/r/{run_id}",
@@ -81,6 +86,9 @@ def new_run(pair: OriginPair, form: Form, *, run_id: str = "") -> LabRun:
         ),
         preflight_response=preflight,
         response=answers[0],
+        hops=tuple(
+            Hop(url, hop_preflight, answer) for url, answer in zip(urls, answers[1:], strict=True)
+        ),
     )
     return LabRun(run_id, scenario, hops=tuple(answers[1:]))
 

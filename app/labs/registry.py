@@ -65,17 +65,20 @@ LABS: dict[str, Lab] = {
             "cache",
             "The preflight cache",
             "Send to the same URL again and again: when does the browser skip the preflight, "
-            "and for how long? Access-Control-Max-Age absent, 0 and N seconds.",
+            "and for how long? Access-Control-Max-Age absent, 0 and N seconds. Say what you "
+            "expect before each send.",
             "Preflight cache lab: this URL is reused on purpose, so the browser may answer the "
-            "preflight from its cache; the engine's prediction does not model the cache.",
+            "preflight from its cache; this run's prediction is for one fetch alone, and the "
+            "lab's card predicts each send of the series from the CORS-preflight cache.",
         ),
         Lab(
             "redirects",
             "Redirects",
-            "The API origin redirects the request to the same or another origin: watch "
-            "Origin turn into null, POST turn into GET, and a redirected preflight fail.",
+            "The API origin redirects the request to the same or another origin: predict, "
+            "then watch Origin turn into null, POST turn into GET, a preflight at every hop "
+            "and a redirected preflight fail.",
             "Redirects lab: the API origin answers with a redirect and the browser follows it; "
-            "the engine's prediction covers the first answer only.",
+            "the engine predicts the whole fetch, every hop.",
         ),
         Lab(
             "cookies",

@@ -3,7 +3,8 @@ the target URL, so the link works wherever the playground is opened.
 
 A header value equal to the page's origin travels as ``{page-origin}`` and becomes the origin
 of the page that opens the link; the link also carries the target (``target=cross`` for the
-cross-site API origin) and the engine the composer predicts for (``engine=firefox``).
+cross-site API origin) and the engine the composer predicts for (``engine=firefox``). A whole
+fetch (its hops name their origins) and a sequence travel whole.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
-from app.cors import Scenario
+from app.cors import FetchSequence, Scenario
 from app.runs.errors import BadRequest
 from app.runs.origins import host_of
 from app.runs.validation import MAX_BODY_BYTES, invalid_text
@@ -39,25 +40,31 @@ def _replace_values(doc: Any, old: str, new: str) -> None:
                 header[1] = new
 
 
-def encode_share(scenario: Scenario) -> str:
-    """``s=`` value of a share link: base64url of the scenario JSON (no origin or URL; header
-    values equal to the page's origin as ``{page-origin}``)."""
+def encode_share(scenario: Scenario | FetchSequence) -> str:
+    """``s=`` value of a share link: base64url of the scenario JSON (no origin or URL, unless
+    hops depend on them; header values equal to the page's origin as ``{page-origin}``), or of
+    the sequence JSON."""
     doc = scenario.to_json()
-    page = doc.pop("origin", None)
-    doc.pop("url", None)
-    if page:
-        _replace_values(doc, page, PAGE_ORIGIN)
+    if isinstance(scenario, Scenario) and not scenario.hops:
+        page = doc.pop("origin", None)
+        doc.pop("url", None)
+        if page:
+            _replace_values(doc, page, PAGE_ORIGIN)
     raw = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def target_of(scenario: Scenario) -> str:
+def target_of(scenario: Scenario | FetchSequence) -> str:
     """``cross`` when the scenario's URL is on another host name than its page, else ``same``."""
+    if not isinstance(scenario, Scenario):
+        return "same"
     page, url = host_of(scenario.origin or ""), host_of(scenario.url or "")
     return "cross" if page and url and page != url else "same"
 
 
-def share_url(scenario: Scenario, session_id: str | None = None, engine: str = "") -> str:
+def share_url(
+    scenario: Scenario | FetchSequence, session_id: str | None = None, engine: str = ""
+) -> str:
     """A link that opens ``scenario`` in the composer (of this session, when given), with its
     target and, when given, the engine to predict for."""
     start = f"/sessions/{session_id}" if session_id else "/"
@@ -70,8 +77,8 @@ def share_url(scenario: Scenario, session_id: str | None = None, engine: str = "
 
 
 def decode_share(value: str, page_origin: str | None = None) -> object:
-    """The scenario JSON of an ``s=`` value (refused with a reason when it is not one), with
-    ``{page-origin}`` header values made ``page_origin``."""
+    """The scenario (or sequence) JSON of an ``s=`` value (refused with a reason when it is
+    not one), with ``{page-origin}`` header values made ``page_origin``."""
     if len(value) > MAX_SHARE_LENGTH:
         raise BadRequest(400, "the shared scenario is too large", "s")
     try:

@@ -309,6 +309,8 @@ class Run:
     # The id in the run's URL: its own id, or an earlier run's when a lab reuses a URL on
     # purpose (the preflight cache is keyed by URL).
     url_id: str = ""
+    # A predict-first lab's answers, given before the send: (question, answer) pairs.
+    guess: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         self.url_id = self.url_id or self.id
@@ -444,6 +446,7 @@ class RunStore:
         notes: tuple[str, ...] = (),
         hops: tuple[ServerResponse, ...] = (),
         url_id: str = "",
+        guess: tuple[tuple[str, str], ...] = (),
     ) -> Run:
         """Keep a new run; with ``url_id`` it answers at that earlier run's URL from now on.
 
@@ -458,7 +461,10 @@ class RunStore:
                 f"at most {self.budgets.scenario // KIB} KiB",
                 "scenario",
             )
-        run = Run(run_id, session.id, scenario, prediction, target, notes, hops=hops, url_id=url_id)
+        run = Run(
+            run_id, session.id, scenario, prediction, target, notes,
+            hops=hops, url_id=url_id, guess=guess,
+        )  # fmt: skip
         run.size = RUN_OVERHEAD + fixed
         self.mark_used(session)
         while len(session.runs) >= self.runs_per_session:

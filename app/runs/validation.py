@@ -13,7 +13,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from app.cors import RequestInit, Scenario, ScenarioError, ServerResponse
+from app.cors import (
+    FetchSequence,
+    RequestInit,
+    Scenario,
+    ScenarioError,
+    SequenceItem,
+    ServerResponse,
+)
 from app.cors.scenario import CREDENTIALS_MODES, REQUEST_MODES
 
 Header = tuple[str, str]
@@ -276,6 +283,26 @@ def check_scenario(
         errors += errs
         notes += nts
         answers[part] = replace(answer, headers=headers)
+    hops = []
+    for number, hop in enumerate(scenario.hops):
+        where = f"hops[{number}]"
+        if len(hop.url) > MAX_URL_LENGTH:
+            errors.append(
+                FieldMessage(f"{where}.url", f"too long; at most {MAX_URL_LENGTH} characters")
+            )
+        cleaned_answers = []
+        for part in ("preflight_response", "response"):
+            answer = getattr(hop, part)
+            headers, errs, nts = check_headers(
+                answer.headers, f"{where}.{part}.headers", response=True
+            )
+            errors += errs
+            notes += nts
+            cleaned_answers.append(replace(answer, headers=headers))
+        cleaned_hop = replace(
+            hop, preflight_response=cleaned_answers[0], response=cleaned_answers[1]
+        )
+        hops.append(cleaned_hop)
     if errors:
         return Checked(None, errors, notes)
     cleaned = replace(
@@ -283,6 +310,7 @@ def check_scenario(
         request=replace(scenario.request, method=method, headers=request_headers),
         preflight_response=answers["preflight_response"],
         response=answers["response"],
+        hops=tuple(hops),
     )
     return Checked(cleaned, errors, notes)
 
@@ -298,6 +326,55 @@ def scenario_from_json(
     except (TypeError, ValueError, RecursionError) as exc:  # defensive: never a 500
         return Checked(None, [FieldMessage("scenario", f"not a scenario: {exc}")])
     return check_scenario(scenario, check_target=check_target)
+
+
+@dataclass
+class CheckedSequence:
+    """A checked sequence: the sequence when there were no errors, and the notes."""
+
+    sequence: FetchSequence | None
+    errors: list[FieldMessage] = field(default_factory=list)
+    notes: list[FieldMessage] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return Checked(None, self.errors, self.notes).to_json()
+
+
+def sequence_from_json(
+    doc: object, *, default_origin: str, default_url: str, check_target: bool = True
+) -> CheckedSequence:
+    """Read and check a sequence document (``{"sequence": [...]}``), each fetch's scenario as
+    ``scenario_from_json`` checks it; fields are named ``sequence[1].scenario.request...``."""
+    try:
+        sequence = FetchSequence.from_json(
+            doc, default_origin=default_origin, default_url=default_url
+        )
+    except ScenarioError as exc:
+        return CheckedSequence(None, [FieldMessage(exc.field, exc.message)])
+    except (TypeError, ValueError, RecursionError) as exc:  # defensive: never a 500
+        return CheckedSequence(None, [FieldMessage("sequence", f"not a sequence: {exc}")])
+    if sequence.id is not None and len(sequence.id) > MAX_ID_LENGTH:
+        return CheckedSequence(
+            None, [FieldMessage("id", f"too long; at most {MAX_ID_LENGTH} characters")]
+        )
+    items = []
+    errors: list[FieldMessage] = []
+    notes: list[FieldMessage] = []
+    for index, item in enumerate(sequence.items):
+        checked = check_scenario(item.scenario, check_target=check_target)
+        prefix = f"sequence[{index}].scenario."
+        errors += [FieldMessage(prefix + m.field, m.message) for m in checked.errors]
+        notes += [FieldMessage(prefix + m.field, m.message) for m in checked.notes]
+        if checked.scenario is not None:
+            items.append(SequenceItem(item.at, checked.scenario))
+    if errors:
+        return CheckedSequence(None, errors, notes)
+    return CheckedSequence(FetchSequence(tuple(items), sequence.id), errors, notes)
+
+
+def is_sequence_document(doc: object) -> bool:
+    """Whether a JSON document is a sequence (it has a ``sequence`` key)."""
+    return isinstance(doc, dict) and "sequence" in doc
 
 
 def _rows(form: FormData, name_key: str, value_key: str) -> tuple[list[Header], list[int]]:

@@ -91,9 +91,39 @@
     lab.setAttribute("aria-busy", value ? "true" : "false");
   }
 
+  // Predict first: every question of the form needs an answer before the send. The first
+  // unanswered one is named and focused; nothing is sent.
+  function unanswered(form) {
+    for (const question of form.querySelectorAll("fieldset[data-question]")) {
+      if (!question.querySelector("input[type=radio]:checked")) return question;
+    }
+    return null;
+  }
+  function askFirst(form) {
+    const box = form.querySelector("fieldset[data-predict-first]");
+    const question = unanswered(form);
+    if (!question) {
+      if (box) box.removeAttribute("data-missing");
+      return true;
+    }
+    if (box) box.dataset.missing = "yes";
+    const legend = question.querySelector("legend");
+    say(`Predict first: ${legend ? legend.textContent.trim() : "answer the question"}`);
+    const first = question.querySelector("input[type=radio]");
+    if (first) first.focus();
+    return false;
+  }
+  // After a send, the answers are cleared: the next send gets a fresh prediction.
+  function clearAnswers(form) {
+    for (const input of form.querySelectorAll("fieldset[data-question] input[type=radio]")) {
+      input.checked = false;
+    }
+  }
+
   // One send at a time: the preflight cache lab depends on the order of sends.
   async function sendForm(form, extra) {
     if (busy) return;
+    if (!askFirst(form)) return;
     // Keyboard users keep their place: the button that sent gets the focus back.
     const trigger = document.activeElement;
     const series = trigger instanceof HTMLElement ? trigger.dataset.labSeries : undefined;
@@ -104,12 +134,15 @@
       for (const [name, value] of extra) body.set(name, value);
       const run = await send(lab.dataset.runs, body, { say, show: applyCard });
       if (!run || run.refused) return;
+      clearAnswers(form);
       // The recorded card is the playground's; the lab shows its own card of the run.
       const { runId, result } = run;
       await refresh(runId);
+      const reveal = form.querySelector("fieldset[data-predict-first]")
+        ? " and the engine's answer for each browser" : "";
       say(result.error
-        ? `Done: fetch() rejected (${result.error}). The card shows what reached the API origin.`
-        : `Done: fetch() resolved with status ${result.status}. The card shows what reached the API origin.`);
+        ? `Done: fetch() rejected (${result.error}). The card shows what reached the API origin${reveal}.`
+        : `Done: fetch() resolved with status ${result.status}. The card shows what reached the API origin${reveal}.`);
     } finally {
       setBusy(false);
       const again = series ? log.querySelector(`[data-lab-series="${CSS.escape(series)}"]`) : trigger;

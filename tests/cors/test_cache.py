@@ -9,7 +9,7 @@ import pytest
 from app.cors import get_profile
 from app.cors.browser import predict_sequence
 from app.cors.cache import preflight_max_age
-from app.cors.scenario import FetchSequence
+from app.cors.scenario import FetchSequence, Scenario, ScenarioError
 
 PAGE = "http://localhost:8000"
 URL = "http://localhost:8001/r/c"
@@ -111,3 +111,26 @@ def test_a_failed_preflight_clears_the_entry() -> None:
     # Deviation (webkit): the entry survives the failure.
     assert cache_results((0, ok), (0.3, refused), (0.6, ok), browser="webkit") == [
         "miss", "miss", "hit"]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("doc", "field"),
+    [
+        ({"sequence": []}, "sequence"),
+        ({"sequence": [{"at": 0, "scenario": {}}] * 21}, "sequence"),
+        ({"sequence": [{"at": 2, "scenario": {}}, {"at": 1, "scenario": {}}]}, "sequence[1].at"),
+        ({"sequence": [{"at": -1, "scenario": {}}]}, "sequence[0].at"),
+        ({"sequence": [{"at": True, "scenario": {}}]}, "sequence[0].at"),
+        ({"sequence": [{"at": 0, "scenario": {"sequence": []}}]}, "sequence[0].scenario.sequence"),
+    ],
+)  # fmt: skip
+def test_a_bad_sequence_is_refused_naming_the_field(doc: dict[str, Any], field: str) -> None:
+    with pytest.raises(ScenarioError) as caught:
+        FetchSequence.from_json(doc)
+    assert caught.value.field == field
+
+
+def test_a_scenario_is_never_a_sequence() -> None:
+    with pytest.raises(ScenarioError) as caught:
+        Scenario.from_json({"sequence": [{"at": 0, "scenario": {}}]})
+    assert caught.value.field == "sequence" and "one fetch" in caught.value.message

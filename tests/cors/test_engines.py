@@ -55,3 +55,29 @@ def test_outcome_difference_names_the_failed_check() -> None:
     assert set(differences) == {"spec"}
     assert "block the response" in differences["spec"].sentence
     assert "Authorization" in differences["spec"].sentence
+
+
+def test_a_whole_fetch_names_the_first_leg_where_engines_part_and_the_deviation() -> None:
+    page, api, other = ORIGIN, "http://localhost:8001", "http://127.0.0.1:8002"
+    allow = [["Access-Control-Allow-Origin", "*"], ["Access-Control-Allow-Methods", "PUT"]]
+    chain = Scenario.from_json(
+        {
+            "origin": page,
+            "url": f"{api}/a",
+            "request": {"method": "PUT"},
+            "preflight_response": {"status": 204, "headers": allow},
+            "response": {"status": 307, "headers": [*allow, ["Location", f"{other}/b"]]},
+            "hops": [{"url": f"{other}/b", "preflight_response": {"headers": allow},
+                      "response": {"headers": allow}}],
+        }
+    )  # fmt: skip
+    differences = {d.engine: d for d in compare_engines(chain, "chromium")}
+    firefox = differences["firefox"]
+    assert firefox.sentence == (
+        f"Firefox would send, as leg 3 of the fetch, a preflight to {other}/b with Origin: {page}; "
+        f"Chromium: a preflight to {other}/b with Origin: null"
+    )
+    assert ("Firefox", PROFILES["firefox"].deviation("tainted-preflight-origin")) in (
+        firefox.deviations
+    )
+    assert "spec" not in differences

@@ -63,12 +63,19 @@ def settled(page: Any, selector: str) -> Any:
 # --- the preflight cache -----------------------------------------------------------------------
 
 
+def answer(page: Any, **values: str) -> None:
+    """Predict first: answer the lab's questions (``guess_<name>=<value>``)."""
+    for name, value in values.items():
+        page.check(f"#guess_{name}-{value}")
+
+
 def cache_send(page: Any, number: int) -> Any:
     send = settled(page, f"li.send[data-send='{number}']")
     return send
 
 
-def send_again(page: Any, number: int) -> Any:
+def send_again(page: Any, number: int, guess: str = "no") -> Any:
+    answer(page, preflight=guess)
     page.locator(".cache-series").first.get_by_role("button", name="Send again to this URL").click()
     return cache_send(page, number)
 
@@ -85,6 +92,7 @@ def test_cache_max_age_seconds_hit_then_expiry(page: Any, live: BackgroundServer
     open_lab(page, live.site_url, "cache")
     page.check("#ma-seconds")
     page.fill("#ma-value", str(MAX_AGE))
+    answer(page, preflight="yes")
     page.click("#lab-new")
     first = cache_send(page, 1)
     assert kinds(live, first) == ["preflight", "actual"]
@@ -93,6 +101,9 @@ def test_cache_max_age_seconds_hit_then_expiry(page: Any, live: BackgroundServer
     assert elapsed < MAX_AGE, f"send 2 came {elapsed:.1f} s after send 1: too slow to test"
     assert kinds(live, second) == ["actual"]  # the browser skipped the preflight
     assert second.get_attribute("data-observed") == "hit"
+    # Predicted first: the reveal scores the answer and agrees with Chromium's prediction.
+    assert second.locator(".reveal").get_attribute("data-right") == "1"
+    assert second.locator("[data-agrees='yes']").count() == 1
     # The keyboard stays on the button that sent.
     assert page.evaluate("document.activeElement.dataset.labSeries") is not None
     assert "Cache hit" in second.inner_text()
@@ -121,6 +132,7 @@ def test_cache_max_age_zero_always_preflights_and_absent_uses_the_default(
 ) -> None:
     open_lab(page, live.site_url, "cache")
     page.check("#ma-zero")
+    answer(page, preflight="yes")
     page.click("#lab-new")
     assert kinds(live, cache_send(page, 1)) == ["preflight", "actual"]
     again = send_again(page, 2)
@@ -128,6 +140,7 @@ def test_cache_max_age_zero_always_preflights_and_absent_uses_the_default(
     assert "Max-Age 0" in again.inner_text()
     # Absent: the default, for Chromium as its profile records it.
     page.check("#ma-absent")
+    answer(page, preflight="yes")
     page.click("#lab-new")
     page.locator(".cache-series").nth(1).wait_for()  # the new URL's card is on top
     assert kinds(live, cache_send(page, 1)) == ["preflight", "actual"]
@@ -143,6 +156,7 @@ def test_cache_entries_remember_credentials(page: Any, live: BackgroundServer) -
     page.check("#ma-seconds")
     page.fill("#ma-value", "60")
     page.select_option("#cache-credentials", "omit")
+    answer(page, preflight="yes")
     page.click("#lab-new")
     assert kinds(live, cache_send(page, 1)) == ["preflight", "actual"]
     page.select_option("#cache-credentials", "include")
@@ -170,6 +184,9 @@ def redirect(page: Any, live: BackgroundServer, **choices: str) -> tuple[Any, li
     )
     page.select_option("#rd-allow", choices.get("allow", "null"))
     page.set_checked("#rd-preflight", choices.get("preflight") == "1")
+    page.set_checked("#rd-header", choices.get("header") == "1")
+    answer(page, outcome=choices.get("guess_outcome", "resolves"),
+           origin=choices.get("guess_origin", "null"))  # fmt: skip
     page.click("#lab-send")
     page.locator(".redirect-run").nth(count).wait_for()
     card = settled(page, ".redirect-run")
@@ -227,6 +244,37 @@ def test_a_redirected_preflight_is_refused(page: Any, live: BackgroundServer) ->
     assert [(leg["kind"], leg["response"]["status"]) for leg in legs] == [("preflight", 307)]
     assert outcome(card) == "blocked"
     assert "never redirected" in card.inner_text()
+    assert page.errors == []
+
+
+def test_a_redirect_send_waits_for_a_prediction_then_reveals_each_engines_answer(
+    page: Any, live: BackgroundServer
+) -> None:
+    open_lab(page, live.site_url, "redirects")
+    page.check("#rd-cross")
+    page.check("#rd-header")
+    page.click("#lab-send")  # no answer yet: nothing is sent
+    assert page.locator("#lab-status").inner_text().startswith("Predict first: What will fetch()")
+    assert page.evaluate("document.activeElement.id") == "guess_outcome-resolves"
+    assert page.locator(".redirect-run").count() == 0
+    card, legs = redirect(
+        page, live, destination="cross", allow="null", header="1",
+        guess_outcome="resolves", guess_origin="page",
+    )  # fmt: skip
+    # A preflight at each hop, the second one with Origin: null (Chromium).
+    assert [(leg["kind"], header(leg, "origin")) for leg in legs] == [
+        ("preflight", live.site_url), ("actual", live.site_url),
+        ("preflight", "null"), ("actual", "null"),
+    ]  # fmt: skip
+    reveal = card.locator(".reveal")
+    assert reveal.get_attribute("data-right") == "1" and reveal.get_attribute("data-of") == "2"
+    assert card.locator("[data-agrees='yes']").count() == 1
+    firefox = card.locator("tr[data-engine='firefox'] td").first
+    assert firefox.get_attribute("data-value") == "rejects"
+    assert "Firefox" in card.locator(".partings").inner_text()
+    # Every leg of the chain in the sequence diagram; the answers are cleared for the next send.
+    assert card.locator(".lab-sequence .seq-row[data-kind='request']").count() == 4
+    assert not page.is_checked("#guess_outcome-resolves")
     assert page.errors == []
 
 

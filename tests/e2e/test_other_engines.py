@@ -125,3 +125,62 @@ def test_a_request_blocked_at_the_preflight(browser: str, live: BackgroundServer
     assert run["agreement"] is True, run["differences"]
     assert run["prediction"]["browser"] == browser
     assert run["browser_result"]["outcome"] == "blocked"
+
+
+# The redirects lab, predicted first: a PUT-like request (X-Lab) redirected to the other host
+# name, each hop preflighted; what the card reveals once fetch() settled.
+LAB_REDIRECT = """async () => {
+  const pick = (id) => { document.getElementById(id).checked = true; };
+  pick("rd-cross");
+  pick("rd-header");
+  document.getElementById("rd-allow").value = "null";
+  pick("guess_outcome-resolves");
+  pick("guess_origin-null");
+  document.getElementById("lab-send").click();
+  const deadline = Date.now() + 15000;
+  let reveal = null;
+  while (!(reveal = document.querySelector(".redirect-run .reveal"))) {
+    if (Date.now() > deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const status = document.getElementById("lab-status").textContent;
+  if (!reveal) return {status};
+  const card = reveal.closest(".redirect-run");
+  const agrees = card.querySelector("[data-agrees]");
+  return {
+    run_id: card.dataset.runId,
+    agrees: agrees ? agrees.dataset.agrees : null,
+    yours: [...card.querySelectorAll("tr.yours")].map((row) => row.dataset.engine),
+    values: Object.fromEntries([...card.querySelectorAll("tr[data-engine]")].map((row) => [
+      row.dataset.engine,
+      [...row.querySelectorAll("td[data-value]")].map((td) => td.dataset.value),
+    ])),
+    legs: [...card.querySelectorAll(".chain .leg")]
+      .map((leg) => [leg.dataset.kind, leg.dataset.originHeader]),
+    partings: card.querySelector(".partings") ? card.querySelector(".partings").textContent : "",
+  };
+}"""
+
+# What each engine does there (the engine's answers, which the real browser must match).
+LAB_EXPECTED = {
+    "firefox": (["rejects", "page"], ["preflight", "actual", "preflight"], ["page"] * 3),
+    "webkit": (["resolves", "null"], ["preflight", "actual", "preflight", "actual"],
+               ["page", "page", "null", "null"]),
+}  # fmt: skip
+
+
+def test_the_redirects_lab_reveals_what_this_browser_does(
+    browser: str, live: BackgroundServer
+) -> None:
+    labs = httpx.get(f"{live.site_url}/labs", follow_redirects=False).headers["location"]
+    seen: dict[str, Any] = shared_harness(browser).visit(
+        f"{live.site_url}{labs}/redirects", LAB_REDIRECT, timeout=25
+    )
+    assert "run_id" in seen, seen
+    values, kinds, origins = LAB_EXPECTED[browser]
+    page = {"page": live.site_url, "null": "null"}
+    assert seen["legs"] == [[k, page[o]] for k, o in zip(kinds, origins, strict=True)], seen
+    assert seen["yours"] == [browser] and seen["values"][browser] == values, seen
+    assert seen["agrees"] == "yes", seen
+    assert seen["values"]["chromium"] == ["resolves", "null"]
+    assert ("Chromium" if browser == "firefox" else "Firefox") in seen["partings"], seen

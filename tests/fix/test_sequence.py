@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 
-from app.cors import Scenario, predict
+from app.cors import Scenario, ServerResponse, predict
 from app.fix.sequence import Row, build_sequence, outcome_line, shorten, status_line, visible
 from app.fix.wire import raw_legs
 
@@ -261,3 +261,63 @@ def test_the_outcome_line_of_a_refused_fetch_and_of_a_running_one() -> None:
         "Not sent: fetch() refused the request: TRACE is a forbidden method"
     )
     assert outcome_line(prediction, None) == "Sent: waiting for the browser's result…"
+
+
+def chain_scenario() -> Scenario:
+    """A PUT preflighted at http://localhost:8001/r/x, sent on by a 307 to 127.0.0.1:8001."""
+    allow = [["Access-Control-Allow-Origin", "*"], ["Access-Control-Allow-Methods", "PUT"]]
+    return scenario(
+        request={"method": "PUT"},
+        preflight_response={"status": 204, "headers": allow},
+        response={"status": 307, "headers": [*allow, ["Location", "http://127.0.0.1:8001/r/x/1"]]},
+        hops=[{"url": "http://127.0.0.1:8001/r/x/1", "preflight_response": {"headers": allow},
+               "response": {"headers": allow}}],
+    )  # fmt: skip
+
+
+def chain_legs() -> list[Leg]:
+    here, there = (("Host", "localhost:8001"),), (("Host", "127.0.0.1:8001"),)
+    asks = (("Access-Control-Request-Method", "PUT"),)
+    return [
+        Leg("preflight", Req("OPTIONS", "/r/x", (*here, ("Origin", PAGE), *asks)), Res(204, ())),
+        Leg("actual", Req("PUT", "/r/x", (*here, ("Origin", PAGE))),
+            Res(307, (("Location", "http://127.0.0.1:8001/r/x/1"),
+                      ("Access-Control-Allow-Origin", "*")))),
+        Leg("preflight", Req("OPTIONS", "/r/x/1", (*there, ("Origin", "null"), *asks)),
+            Res(204, ())),
+        Leg("actual", Req("PUT", "/r/x/1", (*there, ("Origin", "null"))), Res(200, ())),
+    ]  # fmt: skip
+
+
+def test_a_whole_fetch_is_drawn_leg_by_leg_in_the_order_the_legs_arrived() -> None:
+    diagram = build_sequence(predict(chain_scenario()), chain_legs(), outcome="allowed", done=True)
+    arrows = [(r.leg, r.label) for r in diagram.rows if r.kind in ("request", "response")]
+    assert arrows == [("preflight", "OPTIONS /r/x"), ("preflight", "204 No Content"),
+                      ("actual", "PUT /r/x"), ("actual", "307 Temporary Redirect"),
+                      ("preflight", "OPTIONS /r/x/1"), ("preflight", "204 No Content"),
+                      ("actual", "PUT /r/x/1"), ("actual", "200 OK")]  # fmt: skip
+    redirect = next(r for r in diagram.rows if r.label == "307 Temporary Redirect")
+    assert redirect.detail == "Location: http://127.0.0.1:8001/r/x/1; Allow-Origin: *"
+    hop = next(r for r in diagram.rows if r.label == "PUT /r/x/1")
+    assert hop.detail == "Origin: null · at 127.0.0.1:8001"
+    assert [r.state for r in diagram.rows if r.kind == "check"] == ["ok", "ok", "ok"]
+    assert "response.url is http://127.0.0.1:8001/r/x/1" in diagram.rows[-1].detail
+
+
+def test_while_a_whole_fetch_runs_the_legs_still_to_come_are_expected() -> None:
+    prediction = predict(chain_scenario())
+    diagram = build_sequence(prediction, chain_legs()[:2], outcome=None, done=False)
+    expected = [(r.label, r.detail) for r in diagram.rows if r.state == "expected"]
+    assert expected[0] == ("OPTIONS /r/x/1", "asks for PUT · at 127.0.0.1:8001")
+    assert [label for label, _ in expected] == ["OPTIONS /r/x/1", "answer", "PUT /r/x/1", "answer"]
+    done = build_sequence(prediction, chain_legs()[:2], outcome="blocked", done=True)
+    assert [r.state for r in done.rows if r.kind == "note"] == ["missing"]
+    assert done.rows[-1].label.startswith("Blocked at the redirect")
+
+
+def test_a_hop_whose_preflight_fails_is_blocked_there_and_its_request_never_sent() -> None:
+    s = chain_scenario()
+    s = replace(s, hops=(replace(s.hops[0], preflight_response=ServerResponse(500, ())),))
+    diagram = build_sequence(predict(s), chain_legs()[:3], outcome="blocked", done=True)
+    assert diagram.rows[-2].label.startswith("Blocked at the preflight")
+    assert diagram.rows[-1].state == "never"

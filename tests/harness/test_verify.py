@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import app.cors
-from app.cors.scenario import Scenario
+from app.cors.scenario import FetchSequence, Scenario
 from app.harness import Harness, HarnessError, compare, run_verify
 from app.harness import verify as verify_module
 
@@ -190,3 +190,36 @@ def test_verify_json_report(monkeypatch: pytest.MonkeyPatch) -> None:
         {"field": "prediction", "predicted": "ValueError: engine bug", "observed": None}
     ]
     assert result["observation"]["readable_headers"] == ["content-type"]
+
+
+@pytest.mark.browser
+@pytest.mark.usefixtures("use_session_harness")
+def test_verify_compares_whole_fetches_and_sequences_leg_by_leg() -> None:
+    chain = Scenario.from_json(
+        {
+            "id": "chain",
+            "origin": "http://localhost:8701",
+            "url": "http://localhost:8702/t/a",
+            "request": {"method": "PUT", "body": "x"},
+            "preflight_response": {"status": 204, "headers": [
+                ["Access-Control-Allow-Origin", "*"], ["Access-Control-Allow-Methods", "PUT"]]},
+            "response": {"status": 307, "headers": [
+                ["Access-Control-Allow-Origin", "*"], ["Location", "http://127.0.0.1:8703/t/b"]]},
+            "hops": [{"url": "http://127.0.0.1:8703/t/b",
+                      "preflight_response": {"status": 204, "headers": [
+                          ["Access-Control-Allow-Origin", "*"],
+                          ["Access-Control-Allow-Methods", "PUT"]]},
+                      "response": {"status": 200, "headers": [
+                          ["Access-Control-Allow-Origin", "*"]]}}],
+        }
+    )  # fmt: skip
+    twice = [{"at": 0, "scenario": chain.to_json()}, {"at": 0.5, "scenario": chain.to_json()}]
+    cached = FetchSequence.from_json({"id": "cached", "sequence": twice})
+    out = io.StringIO()
+    assert run_verify([chain, cached], as_json=True, out=out, err=io.StringIO()) == 0
+    report = json.loads(out.getvalue())
+    first, second = report["results"]
+    assert [leg["kind"] for leg in first["observation"]["legs"]] == [
+        "preflight", "actual", "preflight", "actual"]  # fmt: skip
+    assert first["observation"]["legs"][3]["origin"] == "null"
+    assert [o["preflight_cache"] for o in second["observation"]["sequence"]] == ["miss", "hit"]

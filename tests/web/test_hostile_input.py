@@ -180,6 +180,66 @@ CLASSES: list[tuple[str, bytes, bytes]] = [
         b'{"request": {"headers": [["X\\r\\nY", "1"]]}}',
         b"rq_name=X%0D%0AY&rq_value=1",
     ),
+    # whole fetches and sequences (v2)
+    (
+        "more hops than the redirect limit",
+        json.dumps(
+            {
+                "response": {"status": 302, "headers": [["Location", "http://h.test/0"]]},
+                "hops": [
+                    {
+                        "url": f"http://h.test/{n}",
+                        "response": {
+                            "status": 302,
+                            "headers": [["Location", f"http://h.test/{n + 1}"]],
+                        },
+                    }
+                    for n in range(21)
+                ],
+            }
+        ).encode(),
+        b"hops=" + b"21" * 30 + b"&redirect=follow",
+    ),
+    (
+        "a Location that names no hop",
+        json.dumps(
+            {
+                "response": {"status": 307, "headers": [["Location", "http://elsewhere.test/"]]},
+                "hops": [{"url": "http://h.test/1"}],
+            }
+        ).encode(),
+        b"redirect=%00&status=307&location=http://elsewhere.test/",
+    ),
+    (
+        "a sequence of more fetches than allowed",
+        json.dumps({"sequence": [{"at": n, "scenario": {}} for n in range(21)]}).encode(),
+        b"series=" + b"9" * 40,
+    ),
+    (
+        "a sequence whose clock goes backwards, negative or to infinity",
+        b'{"sequence": [{"at": 5, "scenario": {}}, {"at": 1, "scenario": {}},'
+        b' {"at": -1, "scenario": {}}, {"at": 1e999, "scenario": {}}]}',
+        b"series=-1&series=1e999",
+    ),
+    (
+        "a sequence inside a sequence",
+        json.dumps({"sequence": [{"at": 0, "scenario": {"sequence": [{"at": 0}]}}]}).encode(),
+        b"series=%5B%5B%5B",
+    ),
+    (
+        "a redirect mode that is not one",
+        json.dumps({"request": {"redirect": "follow\u0000"}, "hops": "many"}).encode(),
+        b"redirect=sideways",
+    ),
+]
+
+V2_REFUSALS = [
+    (CLASSES[-6][1], "hops"),
+    (CLASSES[-5][1], "response.headers"),
+    (CLASSES[-4][1], "sequence"),
+    (CLASSES[-3][1], "sequence[1].at"),
+    (CLASSES[-2][1], "sequence[0].scenario"),
+    (CLASSES[-1][1], "request.redirect"),
 ]
 
 
@@ -190,6 +250,15 @@ def test_each_class_gets_a_clear_refusal_on_every_route(
     for target in targets:
         body = json_body if target.kind == "json" else form_body
         assert_answered_well(post_raw(client, target, body), f"{name} -> {target.name}")
+
+
+@pytest.mark.parametrize("body, field", V2_REFUSALS)
+def test_bad_whole_fetches_and_sequences_are_refused_naming_the_field(
+    client: httpx.Client, live: BackgroundServer, body: bytes, field: str
+) -> None:
+    answer = client.post(f"{live.site_url}/api/explain", content=body)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"]["field"].startswith(field), answer.text
 
 
 def test_a_lone_surrogate_is_refused_naming_the_field(
@@ -591,7 +660,8 @@ def _hostile_value(rng: random.Random, depth: int = 0) -> object:
     if choice <= 7:
         return [_hostile_value(rng, depth + 1) for _ in range(rng.randint(0, 4))]
     keys = ["request", "response", "preflight_response", "headers", "status", "method", "body",
-            "credentials", "mode", "origin", "url", "outcome", "error", "browser", "id", "run_id"]
+            "credentials", "mode", "origin", "url", "outcome", "error", "browser", "id", "run_id",
+            "redirect", "hops", "sequence", "at", "scenario"]
     return {rng.choice(keys): _hostile_value(rng, depth + 1) for _ in range(rng.randint(0, 5))}
 
 

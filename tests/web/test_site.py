@@ -60,6 +60,82 @@ def test_explain_takes_an_array_and_keeps_order(
     assert response.json()[1]["outcome"] == "error"
 
 
+def chain(site: str) -> dict:
+    """A PUT that a 307 sends to another host, which allows it (a whole fetch of v2)."""
+    allow = [["Access-Control-Allow-Origin", "*"], ["Access-Control-Allow-Methods", "PUT"]]
+    return {
+        "id": "chain",
+        "origin": site,
+        "url": "http://127.0.0.1:9/a",
+        "request": {"method": "PUT", "body": "x", "redirect": "follow"},
+        "preflight_response": {"status": 204, "headers": allow},
+        "response": {"status": 307, "headers": [["Location", "http://localhost:9/b"],
+                                                ["Access-Control-Allow-Origin", "*"]]},
+        "hops": [{"url": "http://localhost:9/b", "preflight_response": {"headers": allow},
+                  "response": {"headers": [["Access-Control-Allow-Origin", "*"]]}}],
+    }  # fmt: skip
+
+
+def cached_pair() -> dict:
+    """Two PUTs one second apart: the first preflight's answer is cached for 60 seconds."""
+    allow = [["Access-Control-Allow-Origin", "*"], ["Access-Control-Allow-Methods", "PUT"],
+             ["Access-Control-Max-Age", "60"]]  # fmt: skip
+    fetch = {"request": {"method": "PUT"}, "preflight_response": {"headers": allow},
+             "response": {"headers": [["Access-Control-Allow-Origin", "*"]]}}  # fmt: skip
+    return {"id": "pair", "sequence": [{"at": 0, "scenario": fetch}, {"at": 1, "scenario": fetch}]}
+
+
+def test_explain_follows_a_whole_fetch_leg_by_leg(
+    client: httpx.Client, live: BackgroundServer
+) -> None:
+    for browser in ("chromium", "firefox", "webkit"):
+        response = client.post(
+            f"{live.site_url}/api/explain", json=chain(live.site_url), params={"browser": browser}
+        )
+        assert response.status_code == 200, response.text
+        prediction = response.json()
+        assert prediction["outcome"] == "allowed" and prediction["redirected"] is True
+        assert prediction["response_url"] == "http://localhost:9/b"
+        kinds = [(leg["kind"], leg["url"]) for leg in prediction["legs"]]
+        first, then = "http://127.0.0.1:9/a", "http://localhost:9/b"
+        assert kinds == [("preflight", first), ("actual", first),
+                         ("preflight", then), ("actual", then)]  # fmt: skip
+
+
+def test_explain_predicts_a_sequence_with_its_preflight_cache(
+    client: httpx.Client, live: BackgroundServer
+) -> None:
+    response = client.post(f"{live.site_url}/api/explain", json=cached_pair())
+    assert response.status_code == 200, response.text
+    fetches = response.json()["sequence"]
+    assert [f["preflight"] for f in fetches] == [True, False]
+    assert fetches[1]["preflight_cache"] is not None
+    both = client.post(f"{live.site_url}/api/explain", json=[cached_pair(), {"id": "one"}])
+    assert [("sequence" in p) for p in both.json()] == [True, False]
+
+
+def test_explain_names_the_field_of_a_bad_hop_or_fetch(
+    client: httpx.Client, live: BackgroundServer
+) -> None:
+    bad_hop = chain(live.site_url)
+    bad_hop["hops"][0]["response"]["headers"] = [["X-A", "a\r\nb"]]
+    error = client.post(f"{live.site_url}/api/explain", json=bad_hop).json()["error"]
+    assert error["field"] == "hops[0].response.headers[0].value", error
+    bad_fetch = cached_pair()
+    bad_fetch["sequence"][1]["scenario"] = {"request": {"headers": [["X Bad", "1"]]}}
+    response = client.post(f"{live.site_url}/api/explain", json=bad_fetch)
+    assert response.status_code == 422
+    assert response.json()["error"]["field"] == "sequence[1].scenario.request.headers[0].name"
+
+
+def test_a_run_is_one_fetch_and_says_so(client: httpx.Client, live: BackgroundServer) -> None:
+    for doc, field in ((cached_pair(), "sequence"), (chain(live.site_url), "hops")):
+        response = client.post(f"{live.site_url}/api/runs", json=doc)
+        assert response.status_code == 422, response.text
+        error = response.json()["error"]
+        assert error["field"] == field and "/api/explain" in error["message"]
+
+
 @pytest.mark.parametrize(
     ("scenario", "field", "words"),
     [
@@ -108,7 +184,8 @@ def test_malformed_and_oversized_bodies_are_4xx(
         st.none() | st.booleans() | st.integers() | st.text(max_size=20),
         lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
             st.sampled_from(["request", "response", "preflight_response", "headers", "method",
-                             "status", "body", "credentials", "mode", "id", "origin", "url"]),
+                             "status", "body", "credentials", "mode", "id", "origin", "url",
+                             "redirect", "hops", "sequence", "at", "scenario"]),
             inner, max_size=5),
         max_leaves=12,
     )
@@ -345,6 +422,26 @@ def test_share_links_restore_the_composer(client: httpx.Client, live: Background
     assert 'name="method" list="methods" value="DELETE"' in html
     assert '>X-Token</textarea>' in html  # a header name: a text area that wraps
     assert 'value="t1"' in html and 'value="418"' in html
+
+
+def test_share_links_carry_whole_fetches_and_sequences(
+    client: httpx.Client, live: BackgroundServer
+) -> None:
+    from app.cors import FetchSequence, Scenario
+    from app.runs.share import decode_share, encode_share
+
+    whole = Scenario.from_json(chain(live.site_url), default_origin="http://x.test", default_url="http://y.test/")
+    assert Scenario.from_json(
+        decode_share(encode_share(whole)), default_origin="http://x.test", default_url="http://y.test/"
+    ) == whole
+    sequence = FetchSequence.from_json(cached_pair(), default_origin="http://x.test", default_url="http://y.test/")
+    assert FetchSequence.from_json(
+        decode_share(encode_share(sequence)), default_origin="http://x.test", default_url="http://y.test/"
+    ) == sequence
+    sid = new_session(client, live)
+    for doc in (chain(live.site_url), cached_pair()):
+        page = client.get(f"{live.site_url}/sessions/{sid}", params={"s": share(doc)})
+        assert page.status_code == 200 and "/api/explain" in page.text
 
 
 def test_bad_share_links_say_why_next_to_the_field(

@@ -104,7 +104,11 @@ class Target:
             k.lower() == "access-control-request-method" for k, _ in headers
         )
         if preflight:
-            answer = run.scenario.preflight_response
+            # A whole fetch's hop answers its own preflight; otherwise the run's answer does.
+            hops = run.scenario.hops
+            answer = hops[hop - 1].preflight_response if 0 < hop <= len(hops) else (
+                run.scenario.preflight_response
+            )
         else:
             answer = run.hops[hop - 1] if hop else run.scenario.response
         body = answer_body(run, method, answer.status, preflight)

@@ -14,7 +14,13 @@ from app.runs.agreement import browser_from_user_agent
 from app.runs.errors import BadRequest
 from app.runs.origins import TARGETS, OriginPair
 from app.runs.share import decode_share, share_url
-from app.runs.validation import Checked, field_label, scenario_from_form, scenario_from_json
+from app.runs.validation import (
+    Checked,
+    field_label,
+    is_sequence_document,
+    scenario_from_form,
+    scenario_from_json,
+)
 from app.web import render
 from app.web.deps import PG, CurrentSession, Origins, browser_profile, read_form
 
@@ -103,6 +109,13 @@ def _restore(
         doc = decode_share(share, page_origin=origins.page)
     except BadRequest as exc:
         return 400, exc.message, Checked(None), values
+    if is_sequence_document(doc) or (isinstance(doc, dict) and doc.get("hops")):
+        what = "a sequence of fetches" if is_sequence_document(doc) else "a whole fetch with hops"
+        message = (
+            f"this link holds {what}: the composer sends one request to one URL. "
+            "POST the document to /api/explain for the prediction, or try it in the labs"
+        )
+        return 200, message, Checked(None), values
     checked = scenario_from_json(doc, default_origin=origins.page, default_url=origins.api)
     target, engine = values["target"], values["engine"]
     if checked.scenario is not None:

@@ -11,11 +11,18 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.routing import BaseRoute, Route
 
-from app.cors import predict
+from app.cors import FetchSequence, Scenario, predict, predict_sequence
 from app.runs.agreement import run_document
 from app.runs.errors import BadRequest
 from app.runs.store import is_valid_id
-from app.runs.validation import Checked, FieldMessage, scenario_from_json
+from app.runs.validation import (
+    Checked,
+    CheckedSequence,
+    FieldMessage,
+    is_sequence_document,
+    scenario_from_json,
+    sequence_from_json,
+)
 from app.web.deps import NO_SESSION, PG, Origins, browser_profile, read_json
 
 router = APIRouter()
@@ -31,30 +38,40 @@ def _error_json(checked: Checked, status: int = 422) -> JSONResponse:
 async def api_explain(
     request: Request, origins: Origins, browser: str | None = None
 ) -> JSONResponse:
-    """Scenario in, prediction out (one object or an array), as ``cors-playground explain``."""
+    """Scenario or sequence in, prediction out (one object or an array), as
+    ``cors-playground explain``."""
     profile = browser_profile(request, browser or "chromium")
     doc = await read_json(request)
     many = isinstance(doc, list)
     items = doc if many else [doc]
     if len(items) > MAX_EXPLAIN_BATCH:
-        raise BadRequest(413, f"too many scenarios ({len(items)}); at most {MAX_EXPLAIN_BATCH}")
+        raise BadRequest(413, f"too many documents ({len(items)}); at most {MAX_EXPLAIN_BATCH}")
     predictions = []
     for index, item in enumerate(items):
         # Each item may name its browser beside the scenario's own keys.
         chosen = item.get("browser") if isinstance(item, dict) else None
         if isinstance(item, dict):
             item = {k: v for k, v in item.items() if k != "browser"}
-        checked = scenario_from_json(item, default_origin=origins.page, default_url=origins.api)
-        if checked.scenario is None:
+        checked: Checked | CheckedSequence
+        if is_sequence_document(item):
+            checked = sequence_from_json(item, default_origin=origins.page, default_url=origins.api)
+            document: Scenario | FetchSequence | None = checked.sequence
+        else:
+            checked = scenario_from_json(item, default_origin=origins.page, default_url=origins.api)
+            document = checked.scenario
+        if document is None:
             if many:
                 checked.errors = [
                     FieldMessage(f"[{index}].{m.field}", m.message) for m in checked.errors
                 ]
-            return _error_json(checked)
+            return JSONResponse(checked.to_json(), status_code=422)
         if chosen is not None and not isinstance(chosen, str):
             raise BadRequest(422, "browser must be a string", "browser")
         item_profile = browser_profile(request, chosen) if chosen else profile
-        predictions.append(predict(checked.scenario, browser=item_profile).to_json())
+        if isinstance(document, FetchSequence):
+            predictions.append(predict_sequence(document, item_profile).to_json())
+        else:
+            predictions.append(predict(document, browser=item_profile).to_json())
     return JSONResponse(predictions if many else predictions[0])
 
 
@@ -66,8 +83,8 @@ async def api_create_run(
     session: str | None = None,
     browser: str | None = None,
 ) -> JSONResponse:
-    """Scenario in; run id, target URL and session out (a new session unless ``session`` names
-    a live one). Send the request to ``target``."""
+    """Scenario of one fetch (no hops, no sequence) in; run id, target URL and session out (a
+    new session unless ``session`` names a live one). Send the request to ``target``."""
     profile = browser_profile(request, browser)
     if session is not None:
         if not is_valid_id(session):
@@ -75,9 +92,23 @@ async def api_create_run(
         if pg.store.session(session) is None:
             raise BadRequest(404, NO_SESSION, "session")
     doc = await read_json(request)
+    if is_sequence_document(doc):
+        raise BadRequest(
+            422,
+            "a run is one fetch: send each fetch of a sequence as its own run (POST "
+            "/api/explain predicts the sequence)",
+            "sequence",
+        )
     checked = scenario_from_json(doc, default_origin=origins.page, default_url=origins.api)
     if checked.scenario is None:
         return _error_json(checked)
+    if checked.scenario.hops:
+        raise BadRequest(
+            422,
+            "a run answers at its own URL only: its hops would be other servers (POST "
+            "/api/explain predicts the whole fetch; the redirects lab runs redirect chains)",
+            "hops",
+        )
     found = pg.store.session(session) if session is not None else pg.store.new_session()
     if found is None:  # it expired while the scenario was read
         raise BadRequest(404, NO_SESSION, "session")

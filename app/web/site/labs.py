@@ -10,13 +10,16 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from app.cors import PROFILES, Profile, predict
 from app.cors.scenario import CREDENTIALS_MODES
+from app.fix.sequence import build_sequence
 from app.labs import cache, cookies, redirects, registry
+from app.labs import predict as predict_first
 from app.labs.registry import LABS, Lab, LabRun
 from app.runs.agreement import browser_from_user_agent
 from app.runs.errors import BadRequest
@@ -77,7 +80,7 @@ def _new_run(ctx: LabContext, form: dict[str, str]) -> LabRun:
     return cookies.new_run(ctx.pair, form, ctx.cookie_name)
 
 
-def _store(ctx: LabContext, new: LabRun) -> Run:
+def _store(ctx: LabContext, new: LabRun, guess: tuple[tuple[str, str], ...] = ()) -> Run:
     return ctx.pg.store.add_run(
         ctx.lab_session,
         new.scenario,
@@ -87,6 +90,7 @@ def _store(ctx: LabContext, new: LabRun) -> Run:
         notes=(ctx.lab.note,),
         hops=new.hops,
         url_id=new.url_id,
+        guess=guess,
     )
 
 
@@ -108,7 +112,22 @@ def card_for(ctx: LabContext, run: Run) -> tuple[str, str]:
     if ctx.lab.name == "cache":
         return _cache_card(ctx, cache.series_of(ctx.runs)[run.url_id])
     if ctx.lab.name == "redirects":
-        html = _render(ctx, "redirect_run", view=redirects.redirect_view(run, ctx.pair))
+        result = run.browser_result
+        html = _render(
+            ctx,
+            "redirect_run",
+            view=redirects.redirect_view(run, ctx.pair),
+            reveal=predict_first.redirect_reveal(run, ctx.profile),
+            questions=predict_first.QUESTIONS["redirects"],
+            sequence=build_sequence(
+                run.prediction,
+                run.exchanges,
+                outcome=None if result is None else result.outcome,
+                done=result is not None,
+                method=run.scenario.request.method,
+                path=urlsplit(run.target).path,
+            ),
+        )
     else:
         view = cookies.cookie_view(run, ctx.pair, ctx.cookie_name, ctx.runs)
         html = _render(ctx, "cookie_run", view=view, page=ctx.pair.page)
@@ -170,6 +189,7 @@ async def page(
             "max_age_limit": registry.MAX_AGE_LIMIT,
             "redirect_statuses": registry.REDIRECT_STATUSES,
             "redirect_methods": registry.REDIRECT_METHODS,
+            "questions": predict_first.QUESTIONS.get(ctx.lab.name, ()),
         },
     )
 
@@ -180,7 +200,9 @@ async def create_run(
 ) -> JSONResponse:
     """Store a lab run and return what the page's fetch() needs, with the lab's card."""
     ctx = _context(pg, request, session, lab, origins)
-    run = _store(ctx, _new_run(ctx, await _read_form(request)))
+    form = await _read_form(request)
+    guess = predict_first.read_guess(ctx.lab.name, form)  # predict first: refused without answers
+    run = _store(ctx, _new_run(ctx, form), guess)
     card_id, html = card_for(ctx, run)
     return JSONResponse(
         {
