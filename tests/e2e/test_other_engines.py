@@ -151,9 +151,12 @@ LAB_REDIRECT = """async () => {
     run_id: card.dataset.runId,
     agrees: agrees ? agrees.dataset.agrees : null,
     yours: [...card.querySelectorAll("tr.yours")].map((row) => row.dataset.engine),
-    values: Object.fromEntries([...card.querySelectorAll("tr[data-engine]")].map((row) =>
-      [row.dataset.engine, [...row.querySelectorAll("td[data-value]")].map((td) => td.dataset.value)])),
-    legs: [...card.querySelectorAll(".chain .leg")].map((leg) => [leg.dataset.kind, leg.dataset.originHeader]),
+    values: Object.fromEntries([...card.querySelectorAll("tr[data-engine]")].map((row) => [
+      row.dataset.engine,
+      [...row.querySelectorAll("td[data-value]")].map((td) => td.dataset.value),
+    ])),
+    legs: [...card.querySelectorAll(".chain .leg")].map(
+      (leg) => [leg.dataset.kind, leg.dataset.originHeader]),
     partings: card.querySelector(".partings") ? card.querySelector(".partings").textContent : "",
   };
 }"""
