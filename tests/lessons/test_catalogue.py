@@ -34,6 +34,10 @@ REQUIRED_TOPICS = {
     "reflect-origin",
     "null-origin",
     "prefix-suffix-matching",
+    "redirect-cors-check",
+    "redirect-method",
+    "redirect-preflight",
+    "redirect-mode",
 }
 DANGEROUS_TOPICS = {"reflect-origin", "null-origin", "prefix-suffix-matching"}
 # The page may be served from either loopback name, on any ports.
@@ -106,6 +110,8 @@ def test_the_answer_from_a_run_equals_the_answer_from_the_prediction(lesson: Les
         actual_sent=prediction.actual_request_sent,
         outcome=prediction.outcome,
         readable=prediction.readable_headers,
+        actual_methods=[leg.method for leg in prediction.legs if leg.kind == "actual"],
+        preflights=sum(1 for leg in prediction.legs if leg.kind == "preflight"),
     )
     assert seen == lesson.question.answer(prediction)
 
@@ -159,6 +165,8 @@ def test_preflight_and_no_preflight_lessons_both_exist() -> None:
     assert expected["two-allow-origins"]["blocked_by"] == "MultipleAllowOriginValues"
     assert expected["trailing-slash"]["blocked_by"] == "AllowOriginMismatch"
     assert len(ACCEPT_129.encode()) == 129
+    assert expected["redirect-needs-cors"]["blocked_by"] == "MissingAllowOriginHeader"
+    assert expected["redirect-manual"]["outcome"] == "opaqueredirect"
     assert expected["accept-129"]["access-control-request-headers"] == "accept"
 
 
@@ -175,3 +183,18 @@ def test_authorization_against_a_wildcard_is_where_the_standard_and_browsers_dif
 def test_the_lessons_package_is_pure() -> None:
     """No web framework: the standard library, the engine, the run store's LRU and itself."""
     assert_imports_only_stdlib_and(PACKAGE, "app.cors", "app.runs", "app.lessons")
+
+
+def test_redirect_lessons_answer_at_their_hops_below_the_runs_own_url() -> None:
+    lesson = BY_SLUG["redirect-307-preflight"]
+    page, api = ORIGIN_PAIRS[0]
+    scenario = lesson.scenario(page, api, url=f"{api}/r/run1")
+    assert [hop.url for hop in scenario.hops] == [f"{api}/r/run1/1"]
+    assert ("Location", f"{api}/r/run1/1") in scenario.response.headers
+    assert scenario.hops[0].preflight_response == scenario.preflight_response
+    prediction = predict(scenario, REFERENCE_BROWSER)
+    assert [(leg.kind, leg.url) for leg in prediction.legs] == [
+        ("preflight", f"{api}/r/run1"), ("actual", f"{api}/r/run1"),
+        ("preflight", f"{api}/r/run1/1"), ("actual", f"{api}/r/run1/1"),
+    ]  # fmt: skip
+    assert lesson.whole_fetch and not BY_SLUG["simple-get"].whole_fetch
