@@ -7,7 +7,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from app.cors import names as name
-from app.lessons.model import NO_PREFLIGHT, ORIGIN, Lesson, Link, Question, is_ip_address
+from app.lessons.model import (
+    NEXT,
+    NO_PREFLIGHT,
+    ORIGIN,
+    Lesson,
+    Link,
+    Question,
+    is_ip_address,
+)
 
 F = "https://fetch.spec.whatwg.org/#"
 MDN = "https://developer.mozilla.org/en-US/docs/"
@@ -44,6 +52,8 @@ MDN_CORS = Link("MDN: Cross-Origin Resource Sharing", MDN + "Web/HTTP/CORS")
 MDN_PREFLIGHT = Link("MDN: Preflight request", MDN + "Glossary/Preflight_request")
 MDN_ACAO = _mdn_header(name.ALLOW_ORIGIN)
 SIMPLE_RANGE = Link("Fetch: simple range header value", F + "simple-range-header-value")
+REDIRECT_FETCH = Link("Fetch: HTTP-redirect fetch", F + "http-redirect-fetch")
+MDN_REDIRECTS = Link("MDN: Redirections in HTTP", MDN + "Web/HTTP/Guides/Redirections")
 
 # Questions more than one lesson asks.
 CAN_READ = Question("readable", "Can JavaScript read the response?")
@@ -625,6 +635,131 @@ LESSONS: tuple[Lesson, ...] = (
         links=(
             SIMPLE_RANGE,
             _error("CORSMissingAllowHeaderFromPreflight"),
+        ),
+    ),
+    # Whole fetches: redirects, followed (or not) by the browser itself.
+    Lesson(
+        slug="redirect-needs-cors",
+        title="A cross-origin request answered with a redirect",
+        topics=("redirect-cors-check", "redirects"),
+        setup=(
+            "The page sends a plain GET to the API origin `{api}`. The resource has moved: "
+            "the API answers `302 Found` with a `Location` pointing at a second URL on the "
+            "same API origin, and no CORS header on that redirect.",
+            "The second URL would answer with `Access-Control-Allow-Origin: {origin}`.",
+        ),
+        question=Question(
+            "followed", "Will the browser follow the redirect and send a GET to the second URL?"
+        ),
+        explanation=(
+            "No. In a CORS request the browser checks every response it receives, redirects "
+            "included: the CORS check runs on the `302` before its `Location` is followed, and "
+            "the `302` had no `Access-Control-Allow-Origin`.",
+            "The API origin received one GET. fetch() rejected with a TypeError; Chromium's "
+            "DevTools call it `MissingAllowOriginHeader`, on the redirect.",
+            "Fix it on the server: send the same CORS headers on the redirect as on the final "
+            "answer, or let the page call the final URL.",
+        ),
+        request=page_request(),
+        response=reply([name.LOCATION, NEXT], status=302),
+        hops=({"response": reply(allow_origin(), TEXT)},),
+        focus=(name.LOCATION,),
+        links=(REDIRECT_FETCH, CORS_CHECK, MDN_REDIRECTS),
+    ),
+    Lesson(
+        slug="redirect-303-post",
+        title="A POST answered with `303 See Other`",
+        topics=("redirect-method", "redirects"),
+        setup=(
+            'The page posts a text body: `fetch(url, {method: "POST", headers: '
+            '{"Content-Type": "text/plain"}, body: "hello"})`. No preflight: POST and '
+            "`text/plain` are safelisted.",
+            "The API answers `303 See Other` with a `Location` pointing at a second URL on "
+            "the API origin. Both answers allow `{origin}`.",
+        ),
+        question=Question(
+            "method", "Which method reaches the second URL?", values=("POST", "GET")
+        ),
+        explanation=(
+            "GET. On a `303`, HTTP-redirect fetch turns every method except GET and HEAD into "
+            "GET and drops the body with its `Content-Type`; a `301` or `302` does the same "
+            "to a POST.",
+            "The API origin received a POST with its 5-byte body, then a GET with none. "
+            "JavaScript reads the second answer: `response.redirected` is true and "
+            "`response.url` is the second URL.",
+            "A `307` or `308` keeps the method and the body: use one when a POST must stay a "
+            "POST.",
+        ),
+        request=page_request("POST", TEXT, body="hello"),
+        response=reply(allow_origin(), [name.LOCATION, NEXT], status=303),
+        hops=({"response": reply(allow_origin(), TEXT)},),
+        focus=(name.LOCATION, name.CONTENT_TYPE),
+        links=(REDIRECT_FETCH, Link("MDN: 303 See Other", MDN + "Web/HTTP/Status/303")),
+    ),
+    Lesson(
+        slug="redirect-307-preflight",
+        title="A PUT with a custom header, redirected by a 307",
+        topics=("redirect-preflight", "redirects"),
+        setup=(
+            'The page sends `fetch(url, {method: "PUT", headers: {"X-Token": "abc"}, body: '
+            '"x"})`, which needs a preflight. The API allows it '
+            "(`Access-Control-Allow-Methods: PUT`, `Access-Control-Allow-Headers: X-Token`).",
+            "Then it answers the PUT with `307 Temporary Redirect` to a second URL on the same "
+            "API origin, which answers preflights and the PUT just as the first one did.",
+        ),
+        question=Question(
+            "preflights", "How many preflights reach the API origin?", values=("1", "2")
+        ),
+        explanation=(
+            "Two. A `307` keeps the method, the headers and the body, so the request to the "
+            "second URL still needs a preflight: HTTP-redirect fetch starts over there, and "
+            "the CORS-preflight cache has nothing for that URL (its entries are per URL).",
+            "The API origin received OPTIONS, PUT, OPTIONS, PUT, in that order. Every answer, "
+            "the `307` included, passed the CORS check.",
+            "So every URL of a redirect chain must answer preflights (`OPTIONS`), not only "
+            "the last one.",
+        ),
+        request=page_request("PUT", ["X-Token", "abc"], body="x"),
+        preflight_response=reply(allow_origin(), allow_methods("PUT"), allow_headers("X-Token")),
+        response=reply(allow_origin(), [name.LOCATION, NEXT], status=307),
+        hops=({"response": reply(allow_origin(), TEXT)},),
+        focus=(name.LOCATION, "X-Token"),
+        links=(
+            REDIRECT_FETCH,
+            PREFLIGHT_FETCH,
+            Link("Fetch: CORS-preflight cache", F + "concept-cache"),
+            Link("MDN: 307 Temporary Redirect", MDN + "Web/HTTP/Status/307"),
+        ),
+    ),
+    Lesson(
+        slug="redirect-manual",
+        title='`redirect: "manual"` meets a redirect',
+        topics=("redirect-mode", "redirects"),
+        setup=(
+            'The page calls `fetch(url, {redirect: "manual"})`, hoping to read where the API '
+            "redirects to. The API answers `302 Found` with a `Location` and "
+            "`Access-Control-Allow-Origin: {origin}`.",
+        ),
+        question=Question("outcome", "What does fetch() give the page?"),
+        explanation=(
+            'An opaque-redirect response: `response.type` is "opaqueredirect", its status 0, '
+            "no headers, no body. The browser does not follow the redirect, and the page "
+            "cannot read where it pointed, whatever CORS headers the answer has.",
+            'The API origin received one GET. `redirect: "manual"` exists for service '
+            "workers, which may hand such a response back to the browser to follow.",
+            '`redirect: "error"` makes fetch() reject on any redirect instead; the default, '
+            '`"follow"`, follows up to 20 redirects.',
+        ),
+        request={**page_request(), "redirect": "manual"},
+        response=reply(allow_origin(), [name.LOCATION, NEXT], status=302),
+        hops=({"response": reply(allow_origin(), TEXT)},),
+        focus=(name.LOCATION,),
+        links=(
+            Link(
+                "Fetch: opaque-redirect filtered response",
+                F + "concept-filtered-response-opaque-redirect",
+            ),
+            Link("MDN: RequestInit redirect", MDN + "Web/API/RequestInit#redirect"),
         ),
     ),
     Lesson(

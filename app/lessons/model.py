@@ -23,14 +23,19 @@ ATTACKER = "{attacker}"  # the origin of the attacker's page in a dangerous less
 HOST = "{host}"  # the page's host name
 PORT = "{port}"  # the page's port
 API = "{api}"  # the API origin
+NEXT = "{next}"  # in a lesson's Location value: the URL of its next hop
 
 # The browser whose prediction is a lesson's expected behaviour. The lesson tests require the
 # other engines to give the same answer, so the answer never depends on the learner's browser.
 REFERENCE_BROWSER = "chromium"
 BROWSERS = ("chromium", "firefox", "webkit")
 
-QuestionKind = Literal["preflight", "readable", "header", "actual", "outcome", "acrh", "acrm"]
+QuestionKind = Literal[
+    "preflight", "readable", "header", "actual", "outcome", "acrh", "acrm",
+    "followed", "method", "preflights",
+]  # fmt: skip
 NO_PREFLIGHT = "(no preflight)"
+NO_REQUEST = "(no request)"
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,10 @@ OUTCOME_CHOICES = (
     Choice("allowed", "fetch() resolves and JavaScript reads the response"),
     Choice("blocked", "fetch() rejects with a TypeError: a CORS check fails"),
     Choice("opaque", "fetch() resolves with an opaque response: status 0, nothing readable"),
+    Choice(
+        "opaqueredirect",
+        "fetch() resolves with the redirect itself, opaque: status 0, type “opaqueredirect”",
+    ),
     Choice("error", "fetch() rejects before anything is sent"),
 )
 
@@ -58,14 +67,17 @@ class Question:
     prompt: str
     # For "header": the response header JavaScript may or may not read.
     header: str | None = None
-    # For "acrh" / "acrm": the values to choose from (the truth must be one of them).
+    # For "acrh" / "acrm" / "method" / "preflights": the values to choose from (the truth
+    # must be one of them).
     values: tuple[str, ...] = ()
 
     @property
     def choices(self) -> tuple[Choice, ...]:
         if self.kind == "outcome":
             return OUTCOME_CHOICES
-        if self.kind in ("acrh", "acrm"):
+        if self.kind == "preflights":
+            return tuple(Choice(v, v) for v in self.values)
+        if self.kind in ("acrh", "acrm", "method"):
             return tuple(Choice(v, v if v == NO_PREFLIGHT else f"`{v}`") for v in self.values)
         return YES_NO
 
@@ -85,6 +97,13 @@ class Question:
             return _yes(prediction.actual_request_sent)
         if self.kind == "outcome":
             return prediction.outcome
+        actuals = [leg.method for leg in prediction.legs if leg.kind == "actual"]
+        if self.kind == "followed":
+            return _yes(len(actuals) > 1)
+        if self.kind == "method":
+            return actuals[-1] if actuals else NO_REQUEST
+        if self.kind == "preflights":
+            return str(len(prediction.legs) - len(actuals))
         name = "Access-Control-Request-" + ("Headers" if self.kind == "acrh" else "Method")
         request = prediction.preflight_request
         if request is None:
@@ -98,9 +117,12 @@ class Question:
         actual_sent: bool,
         outcome: str,
         readable: Sequence[str],
+        actual_methods: Sequence[str] = (),
+        preflights: int = 0,
     ) -> str:
         """The answer a real run gives: from what the API origin received (the preflight's
-        headers, whether the actual request arrived) and what JavaScript got."""
+        headers, whether the actual request arrived, the method of each actual request in
+        order, how many preflights) and what JavaScript got."""
         if self.kind == "preflight":
             return _yes(preflight_headers is not None)
         if self.kind == "readable":
@@ -113,6 +135,12 @@ class Question:
             return _yes(actual_sent)
         if self.kind == "outcome":
             return outcome
+        if self.kind == "followed":
+            return _yes(len(actual_methods) > 1)
+        if self.kind == "method":
+            return actual_methods[-1] if actual_methods else NO_REQUEST
+        if self.kind == "preflights":
+            return str(preflights)
         if preflight_headers is None:
             return NO_PREFLIGHT
         name = "access-control-request-" + ("headers" if self.kind == "acrh" else "method")
@@ -138,6 +166,9 @@ class Lesson:
 
     ``request``, ``preflight_response`` and ``response`` follow the scenario format; header
     values may contain ``{origin}`` (the page's origin), filled in when the lesson runs.
+    ``hops`` are the answers at the URLs a redirect leads to (``<url>/1``, ``<url>/2``...), each
+    ``{"response": ..., "preflight_response": ...}`` (the preflight answered as the lesson's
+    own when absent); a ``Location`` value ``{next}`` is the URL of the next hop.
     Sentences may contain ``{origin}``, ``{api}``, ``{host}``, ``{port}`` and ``{attacker}``,
     and `backticks` for code.
     """
@@ -159,14 +190,16 @@ class Lesson:
     # The origin of a page that abuses the misconfiguration, from the learner's page origin.
     attacker: Callable[[str], str] | None = None
     links: tuple[Link, ...] = ()
+    hops: tuple[Mapping[str, Any], ...] = ()
 
     @property
     def dangerous(self) -> bool:
         return self.danger is not None
 
-    def scenario(self, page_origin: str, api_origin: str) -> Scenario:
-        """The lesson's scenario, sent from ``page_origin`` to ``api_origin``."""
-        return self._scenario(page_origin, page_origin, api_origin)
+    def scenario(self, page_origin: str, api_origin: str, url: str | None = None) -> Scenario:
+        """The lesson's scenario, sent from ``page_origin`` to ``api_origin`` (at ``url`` on
+        it, when given: a run's own URL, its hops below it)."""
+        return self._scenario(page_origin, page_origin, api_origin, url=url)
 
     def attacker_scenario(self, page_origin: str, api_origin: str) -> Scenario | None:
         """The same request from the attacker's page, answered as the server answers it
@@ -177,25 +210,45 @@ class Lesson:
         return self._scenario(evil, evil, api_origin, slug=f"{self.slug}-attacker")
 
     def _scenario(
-        self, origin: str, fill: str, api_origin: str, slug: str | None = None
+        self,
+        origin: str,
+        fill: str,
+        api_origin: str,
+        slug: str | None = None,
+        url: str | None = None,
     ) -> Scenario:
-        def headers(part: Mapping[str, Any]) -> list[list[str]]:
-            return [[n, v.replace(ORIGIN, fill)] for n, v in part.get("headers", [])]
+        url = url or f"{api_origin}/r/lesson-{self.slug}"
+        hop_urls = [f"{url}/{n}" for n in range(1, len(self.hops) + 1)]
 
-        doc = {
+        def answer(part: Mapping[str, Any], default: int, following: int) -> dict[str, Any]:
+            after = hop_urls[following] if following < len(hop_urls) else ""
+            return {
+                "status": part.get("status", default),
+                "headers": [
+                    [n, v.replace(ORIGIN, fill).replace(NEXT, after)]
+                    for n, v in part.get("headers", [])
+                ],
+            }
+
+        doc: dict[str, Any] = {
             "id": slug or self.slug,
             "origin": origin,
-            "url": f"{api_origin}/r/lesson-{self.slug}",
-            "request": {**self.request, "headers": headers(self.request)},
-            "preflight_response": {
-                "status": self.preflight_response.get("status", 204),
-                "headers": headers(self.preflight_response),
-            },
-            "response": {
-                "status": self.response.get("status", 200),
-                "headers": headers(self.response),
-            },
+            "url": url,
+            "request": {**self.request, "headers": answer(self.request, 0, 0)["headers"]},
+            "preflight_response": answer(self.preflight_response, 204, 0),
+            "response": answer(self.response, 200, 0),
         }
+        if self.hops:
+            doc["hops"] = [
+                {
+                    "url": hop_url,
+                    "preflight_response": answer(
+                        hop.get("preflight_response", self.preflight_response), 204, index + 1
+                    ),
+                    "response": answer(hop.get("response", {}), 200, index + 1),
+                }
+                for index, (hop, hop_url) in enumerate(zip(self.hops, hop_urls, strict=True))
+            ]
         return Scenario.from_json(doc)
 
     def expect(
@@ -203,6 +256,12 @@ class Lesson:
     ) -> Prediction:
         """What the browser does with the lesson's scenario: the lesson's expected behaviour."""
         return predict(self.scenario(page_origin, api_origin), browser)
+
+    @property
+    def whole_fetch(self) -> bool:
+        """Whether the lesson follows redirects (or sets a redirect mode): a run needs its
+        hops answered at its own URL."""
+        return bool(self.hops) or self.request.get("redirect", "follow") != "follow"
 
     def answer(self, page_origin: str, api_origin: str) -> str:
         """The correct answer to the question, read off the engine's prediction."""

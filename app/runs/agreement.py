@@ -164,7 +164,9 @@ def parse_result(doc: Any, run: Run, user_agent: str) -> BrowserResult:
     for name, value in (("body", body), ("error", error)):
         if value is not None and not isinstance(value, str):
             raise BadRequest(422, f"{name} must be a string or null", name)
-    declared = {name.lower() for name, _ in run.scenario.response.headers}
+    # The answer JavaScript reads may be a hop's, after redirects.
+    answers = (run.scenario.response, *(hop.response for hop in run.scenario.hops), *run.hops)
+    declared = {name.lower() for answer in answers for name, _ in answer.headers}
     names = {name.lower() for name, _ in raw_headers}
     browser = browser_from_user_agent(user_agent)
     return BrowserResult(

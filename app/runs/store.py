@@ -336,6 +336,7 @@ class Run:
             "credentials": request.credentials,
             "mode": request.mode,
             "body": request.body,
+            "redirect": request.redirect,
         }
 
     @property

@@ -69,6 +69,7 @@ window.CorsRunner = (() => {
       mode: init.mode,
     };
     if (init.body !== null) options.body = init.body;
+    if (init.redirect && init.redirect !== "follow") options.redirect = init.redirect;
     // A Request that cannot be constructed is refused before anything is sent.
     let sendable = true;
     try {
@@ -78,13 +79,14 @@ window.CorsRunner = (() => {
     }
     try {
       const response = await fetch(target, options);
-      const opaque = response.type === "opaque";
+      // An opaque response (no-cors) or an opaque-redirect one (redirect: "manual").
+      const opaque = response.type === "opaque" || response.type === "opaqueredirect";
       let body = null;
       if (!opaque) {
         try { body = await response.text(); } catch (e) { body = null; }
       }
       return {
-        outcome: opaque ? "opaque" : "allowed",
+        outcome: opaque ? response.type : "allowed",
         status: response.status,
         headers: [...response.headers],
         body,

@@ -2,8 +2,9 @@
 
 Each lesson's scenario (and each dangerous lesson's attacker page, and each attack lesson, where
 the harness can load it) runs in real headless Chromium, Firefox and WebKitGTK through the
-verify harness. The engine must agree with each browser, the lesson's expected behaviour must
-be exactly what Chromium did, and the answer read off each browser's run must be the lesson's
+verify harness; a lesson about a whole fetch runs whole, every redirect followed and every leg
+compared. The engine must agree with each browser, the lesson's expected behaviour must be
+exactly what Chromium did, and the answer read off each browser's run must be the lesson's
 answer.
 """
 
@@ -14,7 +15,8 @@ from typing import Any
 import pytest
 
 from app.cors import Scenario, predict
-from app.harness.verify import compare, observe
+from app.harness import shared_harness
+from app.harness.verify import compare_fetch
 from app.lessons import BROWSERS, BY_SLUG, LESSONS, REFERENCE_BROWSER
 from app.lessons.catalogue import ATTACK_LESSONS
 
@@ -46,17 +48,21 @@ _truth: dict[str, dict[str, dict[str, Any]]] = {}
 def truth(browser: str) -> dict[str, dict[str, Any]]:
     """What the browser did with every lesson, run once per browser."""
     if browser not in _truth:
-        _truth[browser] = dict(zip(ALL, observe(list(ALL.values()), browser), strict=True))
+        observed = shared_harness(browser).observe_documents(list(ALL.values()), whole=None)
+        _truth[browser] = dict(zip(ALL, observed, strict=True))
     return _truth[browser]
 
 
 def observed_answer(slug: str, observation: dict[str, Any]) -> str:
     seen = observation.get("preflight_request")
+    legs = observation.get("legs") or []
     return LESSON[slug].question.observed(
         preflight_headers=None if not observation.get("preflight") else list((seen or {}).items()),
         actual_sent=bool(observation.get("actual_request_sent")),
         outcome=observation["outcome"],
         readable=observation.get("readable_headers") or [],
+        actual_methods=[leg["method"] for leg in legs if leg["kind"] == "actual"],
+        preflights=sum(1 for leg in legs if leg["kind"] == "preflight"),
     )
 
 
@@ -68,7 +74,9 @@ def explain(observation: dict[str, Any], found: list[Any]) -> str:
 @pytest.mark.parametrize("slug", list(ALL))
 def test_the_engine_agrees_with_the_browser(slug: str, browser: str) -> None:
     observation = truth(browser)[slug]
-    found = compare(predict(ALL[slug], browser).to_json(), observation, browser=browser)
+    found = compare_fetch(
+        ALL[slug], predict(ALL[slug], browser).to_json(), observation, browser=browser
+    )
     assert not found, explain(observation, found)
 
 
@@ -76,7 +84,7 @@ def test_the_engine_agrees_with_the_browser(slug: str, browser: str) -> None:
 def test_the_lesson_expects_exactly_what_chromium_does(slug: str) -> None:
     expected = predict(ALL[slug], REFERENCE_BROWSER).to_json()
     observation = truth("chromium")[slug]
-    found = compare(expected, observation, browser="chromium")
+    found = compare_fetch(ALL[slug], expected, observation, browser="chromium")
     assert not found, explain(observation, found)
 
 
@@ -91,3 +99,11 @@ def test_the_browser_gives_the_lesson_s_answer(slug: str, browser: str) -> None:
 @pytest.mark.parametrize("slug", list(ATTACKERS))
 def test_a_dangerous_configuration_lets_the_attacker_s_page_read(slug: str, browser: str) -> None:
     assert truth(browser)[slug]["outcome"] == "allowed"
+
+
+@pytest.mark.parametrize("browser", BROWSERS)
+def test_a_whole_fetch_lesson_is_observed_leg_by_leg(browser: str) -> None:
+    whole = [lesson.slug for lesson in LESSONS if lesson.whole_fetch]
+    assert len(whole) >= 4
+    for slug in whole:
+        assert "legs" in truth(browser)[slug], slug

@@ -34,6 +34,10 @@ REQUIRED_TOPICS = {
     "reflect-origin",
     "null-origin",
     "prefix-suffix-matching",
+    "redirect-cors-check",
+    "redirect-method",
+    "redirect-preflight",
+    "redirect-mode",
 }
 DANGEROUS_TOPICS = {"reflect-origin", "null-origin", "prefix-suffix-matching"}
 # The page may be served from either loopback name, on any ports.
@@ -106,6 +110,8 @@ def test_the_answer_from_a_run_equals_the_answer_from_the_prediction(lesson: Les
         actual_sent=prediction.actual_request_sent,
         outcome=prediction.outcome,
         readable=prediction.readable_headers,
+        actual_methods=[leg.method for leg in prediction.legs if leg.kind == "actual"],
+        preflights=sum(1 for leg in prediction.legs if leg.kind == "preflight"),
     )
     assert seen == lesson.question.answer(prediction)
 
@@ -159,6 +165,8 @@ def test_preflight_and_no_preflight_lessons_both_exist() -> None:
     assert expected["two-allow-origins"]["blocked_by"] == "MultipleAllowOriginValues"
     assert expected["trailing-slash"]["blocked_by"] == "AllowOriginMismatch"
     assert len(ACCEPT_129.encode()) == 129
+    assert expected["redirect-needs-cors"]["blocked_by"] == "MissingAllowOriginHeader"
+    assert expected["redirect-manual"]["outcome"] == "opaqueredirect"
     assert expected["accept-129"]["access-control-request-headers"] == "accept"
 
 
@@ -189,6 +197,9 @@ GIVEAWAYS = {
     "readable": {"readable", "reads", "hidden", "exposed"},
     "header": {"readable", "reads", "hidden", "exposed"},
     "outcome": {"opaque", "error", "status 0"},
+    "followed": {"follows", "followed", "must", "check", "stops", "passes"},
+    "method": {"turns", "becomes", "get", "keeps", "changes", "rewritten"},
+    "preflights": {"preflight", "preflights", "preflighted", "new", "own", "again", "twice"},
 }
 
 
@@ -209,3 +220,18 @@ def test_the_first_lesson_says_what_cors_safelisted_means_before_using_it() -> N
     uses = [i for i, sentence in enumerate(first.explanation) if "safelisted" in sentence.lower()]
     definition = first.explanation[uses[0]]
     assert "“CORS-safelisted”" in definition and "without asking" in definition
+
+
+def test_redirect_lessons_answer_at_their_hops_below_the_runs_own_url() -> None:
+    lesson = BY_SLUG["redirect-307-preflight"]
+    page, api = ORIGIN_PAIRS[0]
+    scenario = lesson.scenario(page, api, url=f"{api}/r/run1")
+    assert [hop.url for hop in scenario.hops] == [f"{api}/r/run1/1"]
+    assert ("Location", f"{api}/r/run1/1") in scenario.response.headers
+    assert scenario.hops[0].preflight_response == scenario.preflight_response
+    prediction = predict(scenario, REFERENCE_BROWSER)
+    assert [(leg.kind, leg.url) for leg in prediction.legs] == [
+        ("preflight", f"{api}/r/run1"), ("actual", f"{api}/r/run1"),
+        ("preflight", f"{api}/r/run1/1"), ("actual", f"{api}/r/run1/1"),
+    ]  # fmt: skip
+    assert lesson.whole_fetch and not BY_SLUG["simple-get"].whole_fetch

@@ -137,6 +137,7 @@ def test_send_again_reuses_the_url_and_the_newest_send_records_the_legs(
         "credentials": "omit",
         "mode": "cors",
         "body": None,
+        "redirect": "follow",
     }
     origin = {"Origin": live.site_url}
     preflight = client.options(

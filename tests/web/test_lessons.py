@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 import pytest
 
+from app.cors import predict
 from app.lessons import BY_SLUG, LESSONS
 from app.runs.validation import FormData, scenario_from_form
 from app.web.server import BackgroundServer
@@ -162,7 +163,8 @@ def test_the_page_s_hidden_composer_sends_exactly_the_lesson_s_scenario(
     client: httpx.Client, live: BackgroundServer
 ) -> None:
     sid = new_session(client, live)
-    for lesson in LESSONS:
+    # A whole-fetch lesson is sent through its own route (its hops are no composer field).
+    for lesson in (lesson for lesson in LESSONS if not lesson.whole_fetch):
         fields = form_fields(client.get(lessons_url(live, sid, lesson.slug)).text)
         checked = scenario_from_form(FormData(fields), origin=live.site_url, url="x")
         assert checked.ok and not checked.notes, (lesson.slug, checked.errors, checked.notes)
@@ -403,3 +405,52 @@ def test_the_console_links_back_to_the_session_s_lessons(
     sid = new_session(client, live)
     console = client.get(f"{live.api_url}/console/{sid}").text
     assert f'href="{live.site_url}/sessions/{sid}/lessons">Lessons</a>' in console
+
+
+@pytest.mark.parametrize(
+    "slug", [lesson.slug for lesson in LESSONS if lesson.whole_fetch]
+)
+def test_a_whole_fetch_lesson_runs_at_its_own_url_with_its_hops(
+    client: httpx.Client, live: BackgroundServer, slug: str
+) -> None:
+    sid = new_session(client, live)
+    page = client.get(lessons_url(live, sid, slug)).text
+    runs_url = f"/sessions/{sid}/lessons/{slug}/runs"
+    assert f'data-runs="{runs_url}"' in page
+    created = client.post(f"{live.site_url}{runs_url}", headers={"User-Agent": CHROME})
+    assert created.status_code == 201, created.text
+    run = created.json()
+    assert run["target"] == f"{live.api_url}/r/{run['run_id']}"
+    lesson = BY_SLUG[slug]
+    scenario = lesson.scenario(live.site_url, live.api_url, url=run["target"])
+    assert run["init"]["redirect"] == scenario.request.redirect
+    # Play Chromium's legs as the engine predicts them: each is answered at its own URL.
+    expected = predict(scenario, "chromium")
+    for leg in expected.legs:
+        answer = client.request(
+            leg.method, leg.url, headers=leg.headers,
+            content=scenario.request.body if leg.body else None,
+        )  # fmt: skip
+        location = answer.headers.get("location")
+        assert location is None or location.startswith(run["target"] + "/")
+    recorded = client.get(f"{live.site_url}/api/runs/{run['run_id']}").json()["exchanges"]
+    assert [(e["kind"], e["request"]["path"]) for e in recorded] == [
+        (leg.kind, urlsplit(leg.url).path) for leg in expected.legs
+    ]
+    rejected = expected.outcome not in ("allowed", "opaqueredirect")
+    result = {"outcome": expected.outcome,
+              "status": 200 if expected.outcome == "allowed" else None,
+              "headers": [], "body": None, "error": "TypeError" if rejected else None}  # fmt: skip
+    assert client.post(f"{live.site_url}/runs/{run['run_id']}/result", json=result).is_success
+    explanation = client.get(f"{lessons_url(live, sid, slug)}/runs/{run['run_id']}").text
+    truth = lesson.answer(live.site_url, live.api_url)
+    assert f'data-truth="{truth}" data-seen="{truth}"' in explanation
+
+
+def test_a_lesson_of_one_request_is_not_sent_through_the_lesson_route(
+    client: httpx.Client, live: BackgroundServer
+) -> None:
+    sid = new_session(client, live)
+    assert client.post(f"{live.site_url}/sessions/{sid}/lessons/simple-get/runs").status_code == 404
+    page = client.get(lessons_url(live, sid, "simple-get")).text
+    assert f'data-runs="/sessions/{sid}/runs"' in page

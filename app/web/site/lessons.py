@@ -4,7 +4,9 @@ shareable lesson links and ``GET /api/lessons``.
 
 Sending reuses the playground's run machinery: the lesson page holds the lesson's scenario as
 a hidden composer form, and the shared runner script posts it to ``/sessions/{id}/runs`` and
-sends the real ``fetch()``.
+sends the real ``fetch()``. A lesson about a whole fetch (redirects) posts to its own
+``/sessions/{id}/lessons/{slug}/runs`` instead, which keeps the run with its hops answered below
+the run's URL.
 """
 
 from __future__ import annotations
@@ -33,9 +35,9 @@ from app.runs.answers import added_readable_headers
 from app.runs.errors import BadRequest
 from app.runs.origins import OriginPair
 from app.runs.share import share_url
-from app.runs.store import Run, Session
+from app.runs.store import Run, Session, new_id
 from app.web import render
-from app.web.deps import CHOICES_LIMIT, PG, CurrentSession, Origins, read_form
+from app.web.deps import CHOICES_LIMIT, PG, CurrentSession, Origins, browser_profile, read_form
 
 router = APIRouter()
 
@@ -74,6 +76,8 @@ def fetch_code(scenario: Scenario) -> str:
         options.append(f"mode: {json.dumps(request.mode)}")
     if request.body is not None:
         options.append(f"body: {json.dumps(request.body)}")
+    if request.redirect != "follow":
+        options.append(f"redirect: {json.dumps(request.redirect)}")
     if not options:
         return "fetch(url)"
     return "fetch(url, {\n  " + ",\n  ".join(options) + "\n})"
@@ -170,6 +174,9 @@ async def lesson_page(
         "scenario": scenario,
         "fetch_code": fetch_code(scenario),
         "form_fields": form_fields(scenario, slug),
+        "runs_url": f"/sessions/{session.id}/lessons/{slug}/runs"
+        if item.whole_fetch
+        else f"/sessions/{session.id}/runs",
         "answer": answer,
         "runs": runs,
         "cards": render.cards_html(pg.templates, runs, own=True),
@@ -182,6 +189,40 @@ async def lesson_page(
     if done is not None:
         context.update(_explanation(item, origins, done, answer))
     return pg.templates.TemplateResponse(request, "lessons/page.html", context)
+
+
+@router.post("/sessions/{session_id}/lessons/{slug}/runs", response_class=JSONResponse)
+async def create_lesson_run(
+    request: Request, session: CurrentSession, slug: str, origins: Origins, pg: PG
+) -> JSONResponse:
+    """Send a whole-fetch lesson: its run at its own URL, the hops its redirects lead to below
+    it, predicted for the learner's browser; what the page's fetch() needs, with the card."""
+    item = known_lesson(slug)
+    if not item.whole_fetch:
+        raise BadRequest(
+            404, "this lesson is sent like a composer run: POST it to /sessions/{id}/runs", "lesson"
+        )
+    run_id = new_id()
+    target = f"{origins.api}/r/{run_id}"
+    scenario = item.scenario(origins.page, origins.api, url=target)
+    run = pg.store.add_run(
+        session,
+        scenario,
+        predict(scenario, browser_profile(request)),
+        run_id=run_id,
+        target=target,
+        hops=tuple(hop.response for hop in scenario.hops),
+    )
+    return JSONResponse(
+        {
+            "run_id": run.id,
+            "target": run.target,
+            "init": run.fetch_init,
+            "card": render.card_html(pg.templates, run),
+            "share": share_url(item.scenario(origins.page, origins.api)),
+        },
+        status_code=201,
+    )
 
 
 @router.post("/sessions/{session_id}/lessons/{slug}/answer", response_class=HTMLResponse)
@@ -256,6 +297,8 @@ def _explanation(
             actual_sent=bool(actuals),
             outcome=result.outcome,
             readable=result.readable_headers,
+            actual_methods=[e.request.method for e in actuals],
+            preflights=len(preflights),
         )
     evidence = [
         (
