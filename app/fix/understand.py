@@ -4,10 +4,11 @@ and the fixed policy for each library."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from app.cors import PROFILES, Scenario, predict
+from app.cors import PROFILES, Scenario, Step, predict
 from app.cors.engines import ENGINES
 from app.fix.configs import LibraryConfig, library_configs
 from app.fix.messages import MDN_PAGES, ConsoleMessages, console_messages, mdn_url
@@ -52,6 +53,23 @@ class Understanding:
         return ", ".join(labels[:-1]) + " and " + labels[-1]
 
 
+def failure_of(
+    failed: Step, blocked: str | None, consoles: Sequence[ConsoleMessages], profile: str
+) -> Failure:
+    """The failed check, its references and each browser's console text (``profile``'s own
+    apart from the others')."""
+    return Failure(
+        check=failed.check,
+        detail=failed.detail,
+        spec=failed.spec,
+        blocked_by=blocked,
+        mdn=mdn_url(blocked),
+        mdn_page=MDN_PAGES.get(blocked or ""),
+        console=next((c for c in consoles if c.browser == profile), None),
+        other_consoles=tuple(c for c in consoles if c.browser != profile),
+    )
+
+
 @lru_cache(maxsize=512)
 def understand(scenario: Scenario, browser: str) -> Understanding:
     """The explanation and the fix of ``scenario`` as ``browser`` (a profile name) runs it."""
@@ -62,18 +80,8 @@ def understand(scenario: Scenario, browser: str) -> Understanding:
     failed = mine.failed_step
     if failed is not None and mine.outcome in ("blocked", "error"):
         consoles = console_messages(scenario, predictions)
-        own = next((c for c in consoles if c.browser == profile), None)
         blocked = mine.blocked_by if mine.outcome == "blocked" else None
-        failure = Failure(
-            check=failed.check,
-            detail=failed.detail,
-            spec=failed.spec,
-            blocked_by=blocked,
-            mdn=mdn_url(blocked),
-            mdn_page=MDN_PAGES.get(blocked or ""),
-            console=own,
-            other_consoles=tuple(c for c in consoles if c.browser != profile),
-        )
+        failure = failure_of(failed, blocked, consoles, profile)
     fix = find_fix(scenario, profile)
     policy = policy_for(fix)
     configs = () if policy is None else library_configs(policy)

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 from app.cors import PROFILES, Prediction, Scenario, predict
 from app.fix.configs import library_configs
-from app.fix.messages import MDN_PAGES, ConsoleMessages, chromium_console, firefox_console, mdn_url
+from app.fix.messages import ConsoleMessages, chromium_console, firefox_console
 from app.fix.policy import policy_for
 from app.fix.search import find_fix
-from app.fix.understand import Failure, Understanding
+from app.fix.understand import Understanding, failure_of
 from app.troubleshoot.console import webkit_console
 from app.troubleshoot.words import CHECK_WORDS, label_of
 
@@ -84,17 +84,7 @@ def diagnose(
                 consoles.append(
                     ConsoleMessages(other, label_of(other), console_lines(scenario, prediction))
                 )
-        own = next((c for c in consoles if c.browser == profile), None)
-        failure = Failure(
-            check=failed.check,
-            detail=failed.detail,
-            spec=failed.spec,
-            blocked_by=blocked,
-            mdn=mdn_url(blocked),
-            mdn_page=MDN_PAGES.get(blocked or ""),
-            console=own,
-            other_consoles=tuple(c for c in consoles if c.browser != profile),
-        )
+        failure = failure_of(failed, blocked, consoles, profile)
     fix = find_fix(scenario, profile, wanted=wanted)
     policy = policy_for(fix)
     configs = () if policy is None else library_configs(policy)

@@ -17,7 +17,7 @@ from app.cors import PROFILES, Prediction, Scenario
 from app.cors.engines import ENGINES, EngineDifference, compare_engines
 from app.cors.scenario import OUTCOME_EFFECTS
 from app.fix.sequence import build_sequence, outcome_line, prediction_line, visible
-from app.fix.understand import Understanding, understand
+from app.fix.understand import understand
 from app.fix.wire import raw_legs
 from app.runs.answers import added_readable_headers
 from app.runs.privacy import public_run
@@ -50,12 +50,6 @@ def engine_differences(scenario: Scenario, browser: str) -> tuple[EngineDifferen
     return compare_engines(scenario, browser)
 
 
-@functools.lru_cache(maxsize=VIEWS_CACHED)
-def understanding_of(scenario: Scenario, browser: str) -> Understanding:
-    """The explanation and the smallest fix (a search over header changes: worth keeping)."""
-    return understand(scenario, browser)
-
-
 def card_context(run: Run, *, own: bool = False) -> dict[str, Any]:
     """Everything the run card shows, computed once. ``own``: for the pages of the run's own
     session (every header as it arrived, the fix opened in that session); otherwise for anyone
@@ -83,7 +77,7 @@ def understand_run(run: Run) -> dict[str, Any]:
     includes (sequence.html, raw_http.html, fix.html). The fix opens in the run's session when
     it names one, else in a new session."""
     result = run.browser_result
-    understanding = understanding_of(run.scenario, run.prediction.browser)
+    understanding = understand(run.scenario, run.prediction.browser)
     return {
         "sequence": build_sequence(
             run.prediction,
@@ -109,7 +103,7 @@ def prediction_context(scenario: Scenario | None, prediction: Prediction | None)
             "framing_readable": (),
             "announce": None,
         }
-    understanding = understanding_of(scenario, prediction.browser)
+    understanding = understand(scenario, prediction.browser)
     return {
         "prediction": prediction,
         "engine_differences": engine_differences(scenario, prediction.browser),
