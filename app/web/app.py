@@ -24,9 +24,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.runs.errors import BadRequest
 from app.runs.origins import DEFAULT_PORT, OriginPair, is_loopback, parse_host
 from app.runs.validation import FieldMessage
+from app.web import room_events
 from app.web.api_origin import console, target
 from app.web.config import Settings
-from app.web.site import composer, json_api, labs, lessons, runs, troubleshoot
+from app.web.site import composer, json_api, labs, lessons, rooms, runs, troubleshoot
 from app.web.state import Playground
 
 log = logging.getLogger("cors_playground")
@@ -44,6 +45,7 @@ SITE_ROUTERS = (
     lessons.router,
     labs.router,
     troubleshoot.router,
+    rooms.router,
 )
 
 
@@ -156,6 +158,9 @@ def site_app(pg: Playground) -> FastAPI:
     app = _application(
         pg, title="CORS playground", summary="Learn CORS with real cross-origin requests."
     )
+    # The pages of a session in a room show the room's banner.
+    if room_events.banner_context not in pg.templates.context_processors:
+        pg.templates.context_processors.append(room_events.banner_context)
     for router in SITE_ROUTERS:
         app.include_router(router)
     for route in app.routes:
