@@ -32,8 +32,14 @@ def predictions(s: Scenario) -> dict[str, object]:
 @pytest.mark.parametrize("classic", CLASSICS, ids=[c.key for c in CLASSICS])
 def test_every_classic_is_a_valid_scenario_whose_answer_is_a_choice(classic: object) -> None:
     s = scenario(classic.scenario)  # type: ignore[attr-defined]
-    spec = spec_for("classic", classic.title, classic.kind, s, predictions(s),  # type: ignore[attr-defined,arg-type]
-                    why="-")
+    spec = spec_for(
+        "classic",
+        classic.title,
+        classic.kind,
+        s,
+        predictions(s),  # type: ignore[attr-defined,arg-type]
+        why="-",
+    )
     assert spec.expected in {value for value, _ in spec.choices}
     assert set(spec.answers) == set(ENGINES)
 
@@ -54,9 +60,7 @@ def test_each_check_is_named_as_the_engine_names_it() -> None:
 
 
 def test_a_scenario_is_kept_with_the_page_origin_as_a_placeholder() -> None:
-    s = scenario(
-        {"response": {"headers": [["Access-Control-Allow-Origin", PAGE_ORIGIN]]}}
-    )
+    s = scenario({"response": {"headers": [["Access-Control-Allow-Origin", PAGE_ORIGIN]]}})
     doc = document(s)
     assert "origin" not in doc and "url" not in doc
     assert doc["response"]["headers"] == [["Access-Control-Allow-Origin", PAGE_ORIGIN]]

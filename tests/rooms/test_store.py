@@ -35,8 +35,11 @@ def store(**limits: object) -> tuple[RoomStore, Clock]:
 
 def spec(key: str = "custom-header", kind: str | None = None) -> object:
     classic = CLASSICS_BY_KEY[key]
-    s = Scenario.from_json(for_page(classic.scenario, PAGE), default_origin=PAGE,
-                           default_url="http://localhost:8001/r/x")
+    s = Scenario.from_json(
+        for_page(classic.scenario, PAGE),
+        default_origin=PAGE,
+        default_url="http://localhost:8001/r/x",
+    )
     predictions = {e: predict(s, e) for e in ENGINES}
     return spec_for("classic", classic.title, kind or classic.kind, s, predictions, why="-")
 

@@ -33,7 +33,7 @@ from app.rooms import CLASSICS, CLASSICS_BY_KEY, KINDS, QuestionSpec, Result, Ro
 from app.rooms.export import export_csv, export_json
 from app.rooms.model import Attendee, Question
 from app.rooms.questions import LESSON_KIND, REFERENCE_ENGINE, document, for_page
-from app.rooms.store import normal_code
+from app.rooms.store import clean_text, normal_code
 from app.runs.agreement import browser_from_user_agent, differences, parse_result
 from app.runs.errors import BadRequest
 from app.runs.origins import OriginPair, is_loopback, origin
@@ -202,7 +202,8 @@ def question_spec(doc: Any, origins: OriginPair, title_length: int) -> QuestionS
         raise BadRequest(422, "the question must be a JSON object", "body")
     source = doc.get("source")
     kind = doc.get("kind") or None
-    title = doc.get("title")
+    # A title of the host's own (else the lesson's, the classic's or the request's).
+    title = clean_text(doc.get("title"), "title", title_length) or None
     item = None
     if source == "lesson":
         item = lesson(str(doc.get("lesson", "")))
@@ -233,8 +234,6 @@ def question_spec(doc: Any, origins: OriginPair, title_length: int) -> QuestionS
         title = title or f"From the composer: {scenario.request.method}"
     else:
         raise BadRequest(422, "source must be composer, lesson or classic", "source")
-    if not isinstance(title, str) or len(title) > title_length:
-        raise BadRequest(422, f"title must be text of at most {title_length} characters", "title")
     predictions = {engine: predict(scenario, engine) for engine in ENGINES}
     why = prediction_line(predictions[REFERENCE_ENGINE])
     notes = tuple(d.sentence for d in compare_engines(scenario, REFERENCE_ENGINE))
