@@ -460,8 +460,10 @@ class RoomStore:
         self._personal(room, attendee)
 
     def _personal(self, room: Room, attendee: Attendee) -> None:
-        event = self._emit(room, "attendee", "room", views.attendee_snapshot(room, attendee),
-                           attendee)
+        """Tell the attendee's pages what changed for them (their part only: the room and its
+        question reach them in broadcasts, and in full when a stream opens)."""
+        doc = {"you": views.personal(room, attendee)}
+        event = self._emit(room, "attendee", "room", doc, attendee)
         attendee.changed = event.id
 
     def _emit(

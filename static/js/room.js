@@ -162,7 +162,10 @@
     if (host) model.questions.set(doc.number, doc);
     else model.view = doc;
   });
-  on("attendee", (row) => { model.attendees.set(row.number, row); });
+  on("attendee", (row) => {
+    if (host && !model.attendees.has(row.number)) progressSoon();
+    model.attendees.set(row.number, row);
+  });
   on("answer", (doc) => {
     const q = model.questions.get(doc.question);
     if (q) q.tally = doc.tally;
@@ -292,6 +295,15 @@
   }
   refreshProgress();
   window.setInterval(refreshProgress, 5000);
+  let progressTimer = null;
+  // A new attendee gets their row soon, not at the next refresh.
+  function progressSoon() {
+    if (progressTimer) return;
+    progressTimer = window.setTimeout(() => {
+      progressTimer = null;
+      refreshProgress();
+    }, 1000);
+  }
 
   // The room console: what the API origin received, per question, of everyone or one attendee.
   let consoleTimer = null;

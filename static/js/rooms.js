@@ -54,7 +54,7 @@ window.CorsRooms = window.CorsRooms || (() => {
       el("code", { text: call.split("{page-origin}").join(pageOrigin) }))];
     const preflight = doc.preflight_response;
     if (preflight) {
-      parts.push(el("p", { class: "answer-line" }, `The server answers a preflight with ${preflight.status || 204}`,
+      parts.push(el("p", { class: "answer-line" }, `If the browser sends a preflight, the server answers it with ${preflight.status || 204}`,
         (preflight.headers || []).length ? ":" : " and no headers."));
       parts.push(headerLines(preflight.headers, pageOrigin));
     }

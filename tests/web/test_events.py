@@ -7,7 +7,7 @@ import asyncio
 import httpx
 import pytest
 
-from app.web.events import EventBus, TooManySubscribers
+from app.web.events import EventBus, TooManySubscribers, event_stream
 from app.web.server import BackgroundServer
 from tests.web.conftest import new_session
 
@@ -187,3 +187,38 @@ def test_a_resumed_stream_first_sends_what_changed_meanwhile() -> None:
         assert [second["run_id"] in d for d in entries] == [True, True, False]
         up_to_date = read_events(f"{runs_url}?since={resumed[-1]['id']}")
         assert [e["event"] for e in up_to_date] == ["ready"]
+
+
+def test_an_idle_stream_pings_and_ends_when_the_bus_closes() -> None:
+    """``event_stream`` sends its own keep-alive comments (EventStreamResponse writes each
+    event as it comes, with no keep-alive task of its own)."""
+
+    async def scenario() -> list[str]:
+        bus = EventBus()
+        sub = bus.subscribe("t")
+        seen: list[str] = []
+        async for event in event_stream(sub, named=True, upto=0, ping=0.05):
+            seen.append(event.comment or event.event or "")
+            if seen[-1] == "ping" and seen.count("ping") == 2:
+                bus.publish("t", "run", lambda: "<p>card</p>")
+            if seen[-1] == "run":
+                bus.close()
+        return seen
+
+    seen = asyncio.run(scenario())
+    assert seen == ["connected", "ready", "ping", "ping", "run"]
+
+
+def test_a_stream_is_written_as_server_sent_events() -> None:
+    """The wire format of EventStreamResponse: what the page's EventSource reads."""
+    with BackgroundServer() as live, httpx.Client(timeout=5) as client:
+        sid = new_session(client, live)
+        with client.stream("GET", f"{live.site_url}/sessions/{sid}/events") as stream:
+            assert stream.headers["content-type"] == "text/event-stream; charset=utf-8"
+            assert stream.headers["cache-control"] == "no-cache"
+            lines = []
+            for line in stream.iter_lines():
+                lines.append(line)
+                if line.startswith("id: "):
+                    break
+    assert lines == [": connected", "retry: 2000", "", "event: ready", "data: ", lines[-1]]

@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 import segno
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from fastapi.sse import EventSourceResponse, ServerSentEvent
+from fastapi.sse import ServerSentEvent
 
 from app.cors import Scenario, predict
 from app.cors.engines import ENGINES, compare_engines
@@ -54,7 +54,7 @@ from app.web.deps import (
     read_form,
     read_json,
 )
-from app.web.events import Subscription, event_stream, subscription
+from app.web.events import EventStreamResponse, Subscription, event_stream, subscription
 from app.web.state import Playground
 
 router = APIRouter()
@@ -377,35 +377,48 @@ async def host_page(request: Request, room: HostRoom, origins: Origins, pg: PG) 
 async def _room_stream(
     pg: Playground, room: Room, sub: Subscription, since: int | None, *, view: bool
 ) -> AsyncIterator[ServerSentEvent]:
+    """The host's or the projector's stream. Should the bus ever drop events for it (a page
+    that fell far behind), the stream sends the room as it is instead of going on without
+    them, and then only what is newer."""
     upto = pg.bus.last_id
     backlog = room_events.as_events(pg.rooms.host_backlog(room, since, upto, view=view))
+    dropped = sub.dropped
+    resynced = 0
     async for event in event_stream(sub, named=True, upto=upto, backlog=backlog):
+        if sub.dropped != dropped:
+            dropped = sub.dropped
+            resynced = pg.bus.last_id
+            (snapshot,) = pg.rooms.host_backlog(room, None, resynced, view=view)
+            yield ServerSentEvent(raw_data=snapshot.data, event=snapshot.name, id=str(resynced))
+        if resynced and event.id is not None and int(event.id) <= resynced:
+            continue
         yield event
 
 
 async def host_subscription(room: HostRoom, pg: PG) -> AsyncIterator[Subscription]:
     busy = "Too many open host pages for this room"
-    async with subscription(pg.bus, room_events.host_topic(room.id), busy) as sub:
+    size = pg.settings.room_limits.host_replay  # every attendee's answer, in a burst
+    async with subscription(pg.bus, room_events.host_topic(room.id), busy, size) as sub:
         yield sub
 
 
 async def view_subscription(room: ViewRoom, pg: PG) -> AsyncIterator[Subscription]:
     busy = "Too many open projector views for this room"
-    async with subscription(pg.bus, room_events.view_topic(room.id), busy) as sub:
+    size = pg.settings.room_limits.host_replay
+    async with subscription(pg.bus, room_events.view_topic(room.id), busy, size) as sub:
         yield sub
 
 
-@router.get("/rooms/host/{host_key}/events", response_class=EventSourceResponse)
+@router.get("/rooms/host/{host_key}/events", response_class=EventStreamResponse)
 async def host_events(
     sub: Annotated[Subscription, Depends(host_subscription)], room: HostRoom, since: Since,
     pg: PG,
-) -> AsyncIterator[ServerSentEvent]:
+) -> EventStreamResponse:
     """The room's changes for its host page (server-sent events, JSON).
 
     A new stream first gets a ``snapshot``; with ``since`` (or Last-Event-ID) the events after
     it, from a bounded buffer (a snapshot when they are no longer all there)."""
-    async for event in _room_stream(pg, room, sub, since, view=False):
-        yield event
+    return EventStreamResponse(_room_stream(pg, room, sub, since, view=False))
 
 
 @router.get("/rooms/host/{host_key}/questions/{number}/explanation", response_class=HTMLResponse)
@@ -432,14 +445,13 @@ async def view_page(request: Request, room: ViewRoom, origins: Origins, pg: PG) 
     )
 
 
-@router.get("/rooms/view/{view_key}/events", response_class=EventSourceResponse)
+@router.get("/rooms/view/{view_key}/events", response_class=EventStreamResponse)
 async def view_events(
     sub: Annotated[Subscription, Depends(view_subscription)], room: ViewRoom, since: Since,
     pg: PG,
-) -> AsyncIterator[ServerSentEvent]:
+) -> EventStreamResponse:
     """The projector's stream: counts, tallies once revealed, results by engine (JSON)."""
-    async for event in _room_stream(pg, room, sub, since, view=True):
-        yield event
+    return EventStreamResponse(_room_stream(pg, room, sub, since, view=True))
 
 
 @router.get("/join", response_class=HTMLResponse)

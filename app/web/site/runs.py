@@ -8,7 +8,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse
-from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from app.runs.agreement import differences, parse_result
 from app.runs.errors import BadRequest
@@ -16,7 +15,14 @@ from app.runs.privacy import public_run
 from app.runs.store import Run
 from app.web import render, room_events
 from app.web.deps import PG, RESULT_LIMIT, CurrentSession, Since, read_json
-from app.web.events import Event, Subscription, event_stream, runs_topic, subscription
+from app.web.events import (
+    Event,
+    EventStreamResponse,
+    Subscription,
+    event_stream,
+    runs_topic,
+    subscription,
+)
 
 router = APIRouter()
 
@@ -88,13 +94,13 @@ async def runs_subscription(session: CurrentSession, pg: PG) -> AsyncIterator[Su
             room_events.stream_closed(pg, session.id)
 
 
-@router.get("/sessions/{session_id}/events", response_class=EventSourceResponse)
+@router.get("/sessions/{session_id}/events", response_class=EventStreamResponse)
 async def session_events(
     sub: Annotated[Subscription, Depends(runs_subscription)],
     session: CurrentSession,
     since: Since,
     pg: PG,
-) -> AsyncIterator[ServerSentEvent]:
+) -> EventStreamResponse:
     """Run cards of this session as they change (server-sent events, HTML payloads), and the
     events of the room it is in (``room``, JSON).
 
@@ -114,5 +120,4 @@ async def session_events(
     room = room_events.session_backlog(pg, session.id, since, upto)
     if room:
         backlog = sorted([*(backlog or ()), *room], key=lambda event: event.id)
-    async for event in event_stream(sub, named=True, upto=upto, backlog=backlog):
-        yield event
+    return EventStreamResponse(event_stream(sub, named=True, upto=upto, backlog=backlog))
