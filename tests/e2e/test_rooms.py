@@ -113,6 +113,11 @@ def test_a_room_in_real_browsers(contexts: list[Any], live: BackgroundServer) ->
     projector.goto(live.site_url + host.get_attribute("#room .room-links a[target]", "href"))
     projector.wait_for_selector("#join-code")
     assert host_key not in projector.url and host_key not in projector.content()
+    # Large type, high contrast: read from the back of the room.
+    size = "(s) => parseFloat(getComputedStyle(document.querySelector(s)).fontSize)"
+    assert projector.evaluate(size, "#join-code") >= 1.5 * host.evaluate(size, "#join-code")
+    assert projector.evaluate(size, "#room") >= 1.5 * host.evaluate(size, "#room")
+    assert projector.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(0, 0, 0)"
 
     # Two attendees join in Chromium, one of them with a name that is markup.
     ada = watched(ada_ctx)

@@ -748,3 +748,49 @@ def test_a_host_stream_that_fell_behind_gets_the_room_as_it_is() -> None:
     assert len(snapshots) == 2 and len(snapshots[1]["attendees"]) == 10
     after = seen[[name for name, _ in seen].index("snapshot", 2) + 1 :]
     assert all(name != "attendee" for name, _ in after), after
+
+
+def test_each_attendee_action_out_of_turn_is_refused_with_a_sentence(
+    client: httpx.Client, live: BackgroundServer
+) -> None:
+    room = create_room(client, live)
+    ada = join(client, live, room["code"], "Ada")
+    api = attendee_api(live, ada)
+    refusal(client.post(f"{api}/answer", json={"question": 1, "choice": "yes"}), 404,
+            "no question 1")  # fmt: skip
+    ask(client, live, room)
+    refusal(client.post(f"{api}/answer", json={"question": "one", "choice": "yes"}), 422,
+            "question number")  # fmt: skip
+    refusal(client.post(f"{api}/answer", json={"question": 1, "choice": "maybe"}), 422,
+            "choice must be one of")  # fmt: skip
+    refusal(client.post(f"{api}/send", json={"question": 1}), 409, "not revealed yet")
+    refusal(client.post(f"{host(live, room)}/questions/2/reveal"), 404, "no question 2")
+    ask(client, live, room)
+    refusal(client.post(f"{api}/answer", json={"question": 1, "choice": "none"}), 409,
+            "answers to this question are closed")  # fmt: skip
+    refusal(client.post(f"{host(live, room)}/questions/1/reveal"), 409, "current question")
+    client.post(f"{host(live, room)}/questions/2/reveal")
+    sent = client.post(f"{api}/send", json={"question": 2}).json()
+    other = create_api_run_id(client, live, ada["session"])
+    refusal(client.post(f"{api}/results/{other}", json={"outcome": "allowed"}), 404,
+            "no such run of this room")  # fmt: skip
+    reported = {"outcome": "blocked", "status": None, "headers": [], "body": None, "error": "x"}
+    assert client.post(f"{live.site_url}{sent['result']}", json=reported).status_code == 200
+    refusal(client.post(f"{live.site_url}{sent['result']}", json=reported), 409, "already")
+    bob = join(client, live, room["code"], "Bob")
+    refusal(client.post(f"{attendee_api(live, bob)}/results/{sent['run_id']}", json=reported),
+            404, "no such run")  # fmt: skip
+    other_room = create_room(client, live)
+    refusal(client.post(f"{live.site_url}/api/rooms/join",
+                        json={"code": other_room["code"], "session": ada["session"]}),
+            409, "already in the room")  # fmt: skip
+    refusal(client.post(f"{live.site_url}/api/rooms/join", json={"code": 5}), 422, "code")
+    left = client.post(f"{api}/leave")
+    assert left.json() == {"left": True}
+    refusal(client.get(api), 404, "in no room")
+
+
+def create_api_run_id(client: httpx.Client, live: BackgroundServer, session: str) -> str:
+    """A run of the session that is not the room's."""
+    created = client.post(f"{live.site_url}/api/runs", params={"session": session}, json={})
+    return str(created.json()["run_id"])
