@@ -29,6 +29,9 @@ LAYERS = {
     "app.lessons": 2,
     "app.labs": 2,
     "app.attack": 2,
+    # Workshop rooms: the engine and the run store; a lesson's question or an explanation
+    # is computed by the web layer and passed in.
+    "app.rooms": 2,
     "app.generate": 2,
     "app.generate_fetches": 2,
     "app.harness": 3,
@@ -46,6 +49,7 @@ WEB_RANKS = {
     "app.web.render": 0,
     "app.web.state": 1,
     "app.web.deps": 2,
+    "app.web.room_events": 2,
     "app.web.site": 3,
     "app.web.api_origin": 3,
     "app.web.attacker": 3,

@@ -25,10 +25,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.runs.errors import BadRequest
 from app.runs.origins import DEFAULT_PORT, OriginPair, is_loopback, origin, parse_host
 from app.runs.validation import FieldMessage
+from app.web import room_events
 from app.web.api_origin import console, target, victim
 from app.web.attacker import routes as attacker
 from app.web.config import Settings
-from app.web.site import attack, composer, json_api, labs, lessons, runs, troubleshoot
+from app.web.site import attack, composer, json_api, labs, lessons, rooms, runs, troubleshoot
 from app.web.state import Playground
 
 log = logging.getLogger("cors_playground")
@@ -47,6 +48,7 @@ SITE_ROUTERS = (
     labs.router,
     troubleshoot.router,
     attack.router,
+    rooms.router,
 )
 
 
@@ -165,6 +167,9 @@ def site_app(pg: Playground) -> FastAPI:
     app = _application(
         pg, title="CORS playground", summary="Learn CORS with real cross-origin requests."
     )
+    # The pages of a session in a room show the room's banner.
+    if room_events.banner_context not in pg.templates.context_processors:
+        pg.templates.context_processors.append(room_events.banner_context)
     for router in SITE_ROUTERS:
         app.include_router(router)
     for route in app.routes:

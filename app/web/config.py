@@ -4,8 +4,9 @@ flags and the environment, and the origins a page on a given host name talks to.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from app.rooms.limits import RoomLimits
 from app.runs.origins import DEFAULT_PORT, OriginPair, is_host_name, parse_host
 
 # Addresses that listen on every interface: their pages are reached by other names.
@@ -33,6 +34,8 @@ class Settings:
     # check). Off unless the server was started with --allow-check: a workshop server must
     # not fetch arbitrary URLs for its attendees.
     allow_check: bool = False
+    # Workshop rooms: how many, how large, how long they are kept (app/rooms/limits.py).
+    room_limits: RoomLimits = field(default_factory=RoomLimits)
 
     @property
     def url_host(self) -> str:

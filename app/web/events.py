@@ -25,12 +25,16 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from fastapi import HTTPException
-from fastapi.sse import ServerSentEvent
+from fastapi.responses import StreamingResponse
+from fastapi.sse import ServerSentEvent, format_sse_event
 
 DEFAULT_QUEUE_SIZE = 64
 # Bytes of event payloads one subscriber's queue holds (a run card is up to about 850 KB).
 DEFAULT_QUEUE_BYTES = 2 * 1024 * 1024
 DEFAULT_SUBSCRIBERS_PER_TOPIC = 16
+# A stream with nothing to say sends a comment this often, so proxies keep it open and a
+# closed connection is noticed.
+PING_SECONDS = 15.0
 
 
 @dataclass(frozen=True)
@@ -134,15 +138,17 @@ class EventBus:
         self._last_id += 1
         return self._last_id
 
-    def subscribe(self, topic: str) -> Subscription:
-        """A new stream for ``topic``; already ended if the bus is closed."""
+    def subscribe(self, topic: str, queue_size: int | None = None) -> Subscription:
+        """A new stream for ``topic``; already ended if the bus is closed. ``queue_size``: more
+        events than the bus's default for a stream that many publishers feed (a room's host
+        page hears every attendee); its bytes stay bounded as every stream's are."""
         subscribers = self._topics.setdefault(topic, set())
         if len(subscribers) >= self.subscribers_per_topic:
             if not subscribers:
                 del self._topics[topic]
             raise TooManySubscribers(topic)
         sub = Subscription(
-            topic, asyncio.Queue(maxsize=self.queue_size), max_bytes=self.queue_bytes
+            topic, asyncio.Queue(maxsize=queue_size or self.queue_size), max_bytes=self.queue_bytes
         )
         if self.closed:
             sub.end()
@@ -189,11 +195,13 @@ class EventBus:
 
 
 @asynccontextmanager
-async def subscription(bus: EventBus, topic: str, busy: str) -> AsyncIterator[Subscription]:
+async def subscription(
+    bus: EventBus, topic: str, busy: str, queue_size: int | None = None
+) -> AsyncIterator[Subscription]:
     """One stream's subscription to ``topic``, ended with the stream; a full topic is a 429
     whose detail is ``busy``."""
     try:
-        sub = bus.subscribe(topic)
+        sub = bus.subscribe(topic, queue_size)
     except TooManySubscribers:
         raise HTTPException(429, busy) from None
     try:
@@ -207,12 +215,23 @@ def _server_sent(event: Event, named: bool) -> ServerSentEvent:
     return ServerSentEvent(raw_data=event.html, event=name, id=str(event.id))
 
 
+async def _next(sub: Subscription, ping: float) -> Event | bool | None:
+    """The subscription's next event, None once the bus closes, False after ``ping`` seconds
+    without one."""
+    try:
+        async with asyncio.timeout(ping):
+            return await sub.get()
+    except TimeoutError:
+        return False
+
+
 async def event_stream(
     sub: Subscription,
     *,
     named: bool,
     upto: int,
     backlog: Sequence[Event] | None = None,
+    ping: float = PING_SECONDS,
 ) -> AsyncIterator[ServerSentEvent]:
     """The subscription's events as server-sent events (HTML payloads), until the bus closes;
     ``named`` gives each event its SSE event name (otherwise the browser's ``message``).
@@ -230,7 +249,41 @@ async def event_stream(
         yield ServerSentEvent(event="ready", raw_data="", id=str(upto))
     else:
         yield ServerSentEvent(id=str(upto))
-    while (event := await sub.get()) is not None:
+    while (event := await _next(sub, ping)) is not None:
+        if event is False:
+            yield ServerSentEvent(comment="ping")
+            continue
+        assert isinstance(event, Event)
         if backlog is not None and event.id <= upto:
             continue
         yield _server_sent(event, named)
+
+
+class EventStreamResponse(StreamingResponse):
+    """Server-sent events written straight to the connection, each as it comes.
+
+    FastAPI's own EventSourceResponse hands every event through two memory streams and three
+    tasks (for its keep-alive pings; ``event_stream`` pings by itself). A room pushes one event
+    to hundreds of streams at once, and that hand-over tripled the time the last stream waited
+    (300 streams on two cores: p50 42 ms against 16 ms, p99 165 ms against 43 ms).
+    """
+
+    media_type = "text/event-stream"
+
+    def __init__(self, events: AsyncIterator[ServerSentEvent], status_code: int = 200) -> None:
+        super().__init__(
+            self._encoded(events),
+            status_code=status_code,
+            headers={"cache-control": "no-cache", "x-accel-buffering": "no"},
+        )
+
+    @staticmethod
+    async def _encoded(events: AsyncIterator[ServerSentEvent]) -> AsyncIterator[bytes]:
+        async for event in events:
+            yield format_sse_event(
+                data_str=event.raw_data,
+                event=event.event,
+                id=event.id,
+                retry=event.retry,
+                comment=event.comment,
+            )

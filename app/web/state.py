@@ -10,6 +10,7 @@ from starlette.templating import Jinja2Templates
 from app import resource_dir
 from app.attack import AttackStore
 from app.lessons import ProgressStore
+from app.rooms import RoomStore
 from app.runs.origins import OriginPair
 from app.runs.store import Exchange, Run, RunStore
 from app.web import render
@@ -38,6 +39,7 @@ class Playground:
             queue_bytes=settings.queue_bytes,
             subscribers_per_topic=settings.subscribers_per_topic,
         )
+        self.rooms = RoomStore(settings.room_limits, ids=self.bus.next_id)
         self.templates = Jinja2Templates(directory=str(resource_dir("templates")))
         render.setup(self.templates)
         self.static_dir = resource_dir("static")

@@ -2,7 +2,8 @@
 // the labs; each page loads it before its own script). It sends the request with plain fetch()
 // (never htmx, which would add HX-* headers and force a preflight) exactly as the run's scenario
 // says, records what JavaScript got, and puts the server's run cards on the page.
-window.CorsRunner = (() => {
+// Loaded once per page, though several scripts of a page may ask for it.
+window.CorsRunner = window.CorsRunner || (() => {
   "use strict";
 
   /** The first element of an HTML fragment from the server (null when there is none). */
@@ -159,17 +160,24 @@ window.CorsRunner = (() => {
     return { runId: doc.run_id, result, card };
   }
 
+  // The page's event streams, by address: a page holds ONE stream per address however many
+  // of its scripts listen to it (the page's own script for run cards, the room banner for room
+  // events), since browsers allow six connections per host name.
+  const streams = new Map();
+
   /**
-   * Listen to a session's event stream: `onRun(html)` gets a run's whole card when it is done
-   * (or when the page reconnects), `onLeg(html)` each leg as it reaches the API origin (without
-   * `onLeg`, `onRun` gets the legs too).
-   * The stream is held only while the page is visible: browsers allow six connections per host
-   * name, and a stream held by every tab would leave a seventh tab unable to load. Shown again,
-   * the page reopens it from the last event it had and the server first sends the cards that
-   * changed meanwhile. Resolves once the stream is first listening (or after 3 s, so a slow
-   * stream blocks nothing).
+   * The stream at `url`, opened on first use. It is held only while the page is visible: a
+   * stream held by every tab would leave a seventh tab unable to load. Shown again, the page
+   * reopens it from the last event it had and the server first sends what changed meanwhile.
+   * `on(name, handler)` adds a handler for one event name (it gets the event's data);
+   * `ready` resolves once the stream first listens (or after 3 s, so a slow stream blocks
+   * nothing).
    */
-  function listen(url, onRun, onLeg) {
+  function stream(url) {
+    const key = new URL(url, window.location.href).href;
+    const known = streams.get(key);
+    if (known) return known;
+    const handlers = new Map(); // event name -> [handler]
     let source = null;
     let last = null; // the id of the newest event this page has had
     let resumed = false;
@@ -185,28 +193,34 @@ window.CorsRunner = (() => {
       if (last === null || id > last) last = id;
     }
 
+    function dispatch(event) {
+      seen(event);
+      (handlers.get(event.type) || []).forEach((handler) => handler(event.data));
+    }
+
     function open() {
       if (source) return;
-      const address = new URL(url, window.location.href);
+      const address = new URL(key);
       if (resumed) address.searchParams.set("since", String(last === null ? 0 : last));
       resumed = true;
       source = new EventSource(address);
       source.addEventListener("open", () => listening());
       source.addEventListener("ready", seen);
-      source.addEventListener("run", (event) => {
-        seen(event);
-        onRun(event.data);
-      });
-      source.addEventListener("leg", (event) => {
-        seen(event);
-        (onLeg || onRun)(event.data);
-      });
+      handlers.forEach((_, name) => source.addEventListener(name, dispatch));
     }
 
     function close() {
       if (!source) return;
       source.close();
       source = null;
+    }
+
+    function on(name, handler) {
+      if (!handlers.has(name)) {
+        handlers.set(name, []);
+        if (source) source.addEventListener(name, dispatch);
+      }
+      handlers.get(name).push(handler);
     }
 
     document.addEventListener("visibilitychange", () => {
@@ -217,8 +231,28 @@ window.CorsRunner = (() => {
     window.addEventListener("pageshow", (event) => {
       if (event.persisted && document.visibilityState !== "hidden") open();
     });
+    const made = { url: key, on, ready };
+    streams.set(key, made);
     if (document.visibilityState !== "hidden") open();
-    return ready;
+    return made;
+  }
+
+  /** Listen to `name` events of the stream at `url`: `handler(data)` for each. */
+  function subscribe(url, name, handler) {
+    const opened = stream(url);
+    opened.on(name, handler);
+    return opened.ready;
+  }
+
+  /**
+   * Listen to a session's event stream: `onRun(html)` gets a run's whole card when it is done
+   * (or when the page reconnects), `onLeg(html)` each leg as it reaches the API origin (without
+   * `onLeg`, `onRun` gets the legs too). Resolves once the stream is first listening (or after
+   * 3 s).
+   */
+  function listen(url, onRun, onLeg) {
+    subscribe(url, "leg", onLeg || onRun);
+    return subscribe(url, "run", onRun);
   }
 
   /**
@@ -238,7 +272,14 @@ window.CorsRunner = (() => {
     };
   }
 
+  /** The address of the first stream this page opened (null when it has none). */
+  function pageStream() {
+    const first = streams.keys().next();
+    return first.done ? null : first.value;
+  }
+
   return Object.freeze({
-    parse, cardUpdate, placeCard, placeLeg, legPlacer, runFetch, send, listen,
+    parse, cardUpdate, placeCard, placeLeg, legPlacer, runFetch, send, listen, subscribe,
+    pageStream,
   });
 })();

@@ -8,7 +8,7 @@ import threading
 import httpx
 import pytest
 
-from app.web.events import EventBus, TooManySubscribers
+from app.web.events import EventBus, TooManySubscribers, event_stream
 from app.web.server import BackgroundServer
 from tests.web.conftest import new_session
 
@@ -231,3 +231,38 @@ def test_a_leg_arrives_as_a_small_delta_and_the_whole_card_once_the_run_is_done(
         assert f'data-run-id="{run["run_id"]}"' in leg and 'data-kind="actual"' in leg
         assert 'class="exchange"' in leg and "<summary>" in leg
         assert len(leg) < 4096 < len(card), (len(leg), len(card))
+
+
+def test_an_idle_stream_pings_and_ends_when_the_bus_closes() -> None:
+    """``event_stream`` sends its own keep-alive comments (EventStreamResponse writes each
+    event as it comes, with no keep-alive task of its own)."""
+
+    async def scenario() -> list[str]:
+        bus = EventBus()
+        sub = bus.subscribe("t")
+        seen: list[str] = []
+        async for event in event_stream(sub, named=True, upto=0, ping=0.05):
+            seen.append(event.comment or event.event or "")
+            if seen[-1] == "ping" and seen.count("ping") == 2:
+                bus.publish("t", "run", lambda: "<p>card</p>")
+            if seen[-1] == "run":
+                bus.close()
+        return seen
+
+    seen = asyncio.run(scenario())
+    assert seen == ["connected", "ready", "ping", "ping", "run"]
+
+
+def test_a_stream_is_written_as_server_sent_events() -> None:
+    """The wire format of EventStreamResponse: what the page's EventSource reads."""
+    with BackgroundServer() as live, httpx.Client(timeout=5) as client:
+        sid = new_session(client, live)
+        with client.stream("GET", f"{live.site_url}/sessions/{sid}/events") as stream:
+            assert stream.headers["content-type"] == "text/event-stream; charset=utf-8"
+            assert stream.headers["cache-control"] == "no-cache"
+            lines = []
+            for line in stream.iter_lines():
+                lines.append(line)
+                if line.startswith("id: "):
+                    break
+    assert lines == [": connected", "retry: 2000", "", "event: ready", "data: ", lines[-1]]

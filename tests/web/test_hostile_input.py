@@ -21,6 +21,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
+from app.rooms import RoomLimits
 from app.runs.store import EXCHANGE_BUDGET, new_id
 from app.web.events import console_topic, runs_topic
 from app.web.server import BackgroundServer
@@ -41,7 +42,8 @@ class Target:
 
 @pytest.fixture(scope="module")
 def live() -> Iterator[BackgroundServer]:
-    with BackgroundServer() as server:
+    # Rooms: a hostile input may create one (a title is enough); let them all fit.
+    with BackgroundServer(room_limits=RoomLimits(rooms=5000)) as server:
         yield server
 
 
@@ -58,12 +60,35 @@ def create_api_run(client: httpx.Client, live: BackgroundServer) -> dict[str, st
     return created
 
 
+def room_targets(client: httpx.Client, site: str) -> list[Target]:
+    """A room's routes that read a body: its host's (a question asked and revealed) and an
+    attendee's (a run sent, waiting for its result)."""
+    room = client.post(f"{site}/api/rooms", json={"title": "hostile"}).json()
+    host = f"{site}{room['host_api']}"
+    joined = client.post(f"{site}/api/rooms/join", json={"code": room["code"]}).json()
+    attendee = f"{site}{joined['api']}"
+    client.post(f"{host}/questions", json={"source": "classic", "classic": "custom-header"})
+    client.post(f"{host}/questions/1/reveal")
+    sent = client.post(f"{attendee}/send", json={"question": 1}).json()
+    return [
+        Target("create a room", f"{site}/api/rooms", "json"),
+        Target("create a room (form)", f"{site}/rooms", "form"),
+        Target("join a room", f"{site}/api/rooms/join", "json"),
+        Target("join a room (form)", f"{site}/join", "form"),
+        Target("ask the room", f"{host}/questions", "json"),
+        Target("answer in a room", f"{attendee}/answer", "json"),
+        Target("send in a room", f"{attendee}/send", "json"),
+        Target("a room run's result", f"{site}{sent['result']}", "json"),
+    ]
+
+
 @pytest.fixture(scope="module")
 def targets(client: httpx.Client, live: BackgroundServer) -> list[Target]:
     sid = new_session(client, live)
     run = create_api_run(client, live)
     site = live.site_url
     return [
+        *room_targets(client, site),
         Target("explain", f"{site}/api/explain", "json"),
         Target("api runs", f"{site}/api/runs", "json"),
         Target("result", f"{site}/runs/{run['run_id']}/result", "json"),
@@ -306,6 +331,45 @@ def test_nothing_accepted_poisons_a_session(client: httpx.Client, live: Backgrou
     pages = (f"/sessions/{run['session']}", f"/api/runs/{run['run_id']}", f"/runs/{run['run_id']}")
     for path in pages:
         assert client.get(live.site_url + path).status_code == 200, path
+
+
+ROOM_NAMES: list[tuple[str, bytes, bytes]] = [
+    ("lone surrogate escape", b'{"code": "%s", "name": "a\\ud800"}', b"code=%s&name=a%%ED%%A0%%80"),
+    ("null byte", b'{"code": "%s", "name": "a\\u0000b"}', b"code=%s&name=a%%00b"),
+    ("bidi override", b'{"code": "%s", "name": "\\u202eadmin"}', b"code=%s&name=%%E2%%80%%AEadmin"),
+    ("markup", b'{"code": "%s", "name": "<script>x</script>"}', b"code=%s&name=%%3Cscript%%3E"),
+    ("ten thousand characters", b'{"code": "%s", "name": "' + b"x" * 10_000 + b'"}',
+     b"code=%s&name=" + b"x" * 10_000),
+    ("a name that is a number", b'{"code": "%s", "name": 12}', b"code=%s&name=12"),
+    ("a code of the wrong shape", b'{"code": ["%s"], "name": "a"}', b"code=%s%%00&name=a"),
+]
+
+
+@pytest.mark.parametrize("label, json_body, form_body", ROOM_NAMES, ids=[n[0] for n in ROOM_NAMES])
+def test_nothing_an_attendee_types_poisons_a_room(
+    client: httpx.Client, live: BackgroundServer, label: str, json_body: bytes, form_body: bytes
+) -> None:
+    """Whatever an attendee types as a name, joining answers with a reason or keeps it as
+    text, and the room's pages and exports stay readable."""
+    site = live.site_url
+    room = client.post(f"{site}/api/rooms", json={"title": label}).json()
+    code = room["code"].encode()
+    for url, body, kind in (
+        (f"{site}/api/rooms/join", json_body.replace(b"%s", code), "application/json"),
+        (f"{site}/join", form_body.replace(b"%s", code).replace(b"%%", b"%"),
+         "application/x-www-form-urlencoded"),
+    ):
+        answer = client.post(url, content=body, headers={"content-type": kind})
+        assert_answered_well(answer, f"{label} to {url}")
+    host = f"{site}{room['host_api']}"
+    pages = (room["host_page"], room["view_page"], room["host_api"],
+             f"{room['host_api']}/results", f"{room['host_api']}/results.csv",
+             f"{room['host_api']}/progress")
+    for path in pages:
+        assert client.get(site + path).status_code == 200, path
+    for attendee in client.get(host).json()["attendees"]:
+        assert "<script>" not in client.get(site + room["host_page"]).text
+        assert all(ord(c) >= 32 and c != "\u202e" for c in attendee["name"]), attendee
 
 
 def test_a_server_error_closes_its_connection_cleanly(live: BackgroundServer) -> None:

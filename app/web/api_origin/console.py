@@ -7,11 +7,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
-from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from app.web import render
 from app.web.deps import PG, CurrentSession, Origins, Since
-from app.web.events import Event, Subscription, console_topic, event_stream, subscription
+from app.web.events import (
+    Event,
+    EventStreamResponse,
+    Subscription,
+    console_topic,
+    event_stream,
+    subscription,
+)
 
 router = APIRouter()
 
@@ -44,13 +50,13 @@ async def console_subscription(session: CurrentSession, pg: PG) -> AsyncIterator
         yield sub
 
 
-@router.get("/console/{session_id}/events", response_class=EventSourceResponse)
+@router.get("/console/{session_id}/events", response_class=EventStreamResponse)
 async def console_events(
     sub: Annotated[Subscription, Depends(console_subscription)],
     session: CurrentSession,
     since: Since,
     pg: PG,
-) -> AsyncIterator[ServerSentEvent]:
+) -> EventStreamResponse:
     """Its exchanges as server-sent events (HTML).
 
     With ``since`` (or Last-Event-ID), first the exchanges that arrived after that event."""
@@ -70,5 +76,4 @@ async def console_events(
             Event("exchange", render.console_entry_html(pg.templates, run, exchange), seq)
             for seq, run, exchange in missed
         ]
-    async for event in event_stream(sub, named=False, upto=upto, backlog=backlog):
-        yield event
+    return EventStreamResponse(event_stream(sub, named=False, upto=upto, backlog=backlog))

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from app.cors import FetchSequence, Scenario, predict, predict_sequence
+from app.rooms import CLASSICS
 from app.runs.agreement import run_document
 from app.runs.errors import BadRequest
 from app.runs.store import is_valid_id
@@ -163,7 +164,9 @@ def route_table(request: Request) -> list[dict[str, Any]]:
 async def api_docs(request: Request, pg: PG, origins: Origins) -> HTMLResponse:
     """This page: every route of both origins."""
     return pg.templates.TemplateResponse(
-        request, "api/index.html", {"routes": route_table(request), "origins": origins}
+        request,
+        "api/index.html",
+        {"routes": route_table(request), "origins": origins, "classics": CLASSICS},
     )
 
 

@@ -8,15 +8,21 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse
-from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from app.runs.agreement import differences, parse_result
 from app.runs.errors import BadRequest
 from app.runs.privacy import public_run
 from app.runs.store import Run
-from app.web import render
+from app.web import render, room_events
 from app.web.deps import PG, RESULT_LIMIT, CurrentSession, Since, read_json
-from app.web.events import Event, Subscription, event_stream, runs_topic, subscription
+from app.web.events import (
+    Event,
+    EventStreamResponse,
+    Subscription,
+    event_stream,
+    runs_topic,
+    subscription,
+)
 
 router = APIRouter()
 
@@ -93,19 +99,25 @@ async def run_page(request: Request, run: KnownRun, pg: PG) -> HTMLResponse:
 async def runs_subscription(session: CurrentSession, pg: PG) -> AsyncIterator[Subscription]:
     busy = "Too many open pages for this session"
     async with subscription(pg.bus, runs_topic(session.id), busy) as sub:
-        yield sub
+        room_events.stream_opened(pg, session.id)  # an attendee of a room is online
+        try:
+            yield sub
+        finally:
+            room_events.stream_closed(pg, session.id)
 
 
-@router.get("/sessions/{session_id}/events", response_class=EventSourceResponse)
+@router.get("/sessions/{session_id}/events", response_class=EventStreamResponse)
 async def session_events(
     sub: Annotated[Subscription, Depends(runs_subscription)],
     session: CurrentSession,
     since: Since,
     pg: PG,
-) -> AsyncIterator[ServerSentEvent]:
-    """Run cards of this session as they change (server-sent events, HTML payloads).
+) -> EventStreamResponse:
+    """Run cards of this session as they change (server-sent events, HTML payloads), and the
+    events of the room it is in (``room``, JSON).
 
-    With ``since`` (or Last-Event-ID), first the cards of the runs changed after that event."""
+    With ``since`` (or Last-Event-ID), first the cards of the runs changed after that event
+    and the room events since; a new stream first gets the room as it is."""
     upto = pg.bus.last_id
     backlog = None
     if since is not None:
@@ -117,5 +129,7 @@ async def session_events(
             Event("run", render.card_html(pg.templates, run, own=True), run.published)
             for run in changed
         ]
-    async for event in event_stream(sub, named=True, upto=upto, backlog=backlog):
-        yield event
+    room = room_events.session_backlog(pg, session.id, since, upto)
+    if room:
+        backlog = sorted([*(backlog or ()), *room], key=lambda event: event.id)
+    return EventStreamResponse(event_stream(sub, named=True, upto=upto, backlog=backlog))
