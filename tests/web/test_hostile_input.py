@@ -27,7 +27,7 @@ from app.web.events import console_topic, runs_topic
 from app.web.server import BackgroundServer
 from tests.web.conftest import new_session
 
-HOSTILE_COUNT = int(os.environ.get("HOSTILE_COUNT", "1500"))
+HOSTILE_COUNT = int(os.environ.get("HOSTILE_COUNT", "2000"))
 SURROGATE = "a\ud800"
 
 
