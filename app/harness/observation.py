@@ -30,6 +30,7 @@ Origins, URLs and messages read as if the scenario ran on its own ports.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -88,7 +89,7 @@ def build_observation(
         obs["status"] = result.status
         if whole:
             obs["redirected"] = result.redirected
-            obs["response_url"] = back(result.url or "")
+            obs["response_url"] = url_back(back, result.url or "")
     else:
         obs["outcome"] = "blocked" if records else "error"
         obs["error"] = back(result.error or "")
@@ -167,3 +168,16 @@ def _exchange(prepared: PreparedScenario, record: RecordedRequest) -> dict[str, 
     doc["headers"] = [[name, back(value)] for name, value in record.headers]
     doc["response"]["headers"] = [[name, back(value)] for name, value in record.response_headers]
     return doc
+
+
+def url_back(back: Callable[[str], str], url: str) -> str:
+    """A URL the browser reported, in the scenario's origins: a user name or password in it
+    (``http://:pw@host/``) is set aside while its origin is mapped back."""
+    scheme, sep, rest = url.partition("://")
+    authority, slash, path = rest.partition("/")
+    userinfo, at, host = authority.rpartition("@")
+    if not sep or not at:
+        return back(url)
+    mapped = back(f"{scheme}://{host}{slash}{path}")
+    mapped_scheme, _, mapped_rest = mapped.partition("://")
+    return f"{mapped_scheme}://{userinfo}@{mapped_rest}"

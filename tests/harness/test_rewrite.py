@@ -117,3 +117,17 @@ def test_unusable_origins_are_refused(url: str) -> None:
 
 def test_origin_of_keeps_the_host_spelling() -> None:
     assert origin_of("HTTP://LocalHost:8702/a?b") == "http://LocalHost:8702"
+
+
+def test_a_reported_url_with_a_password_maps_back_to_the_scenario_url() -> None:
+    from app.harness.observation import url_back
+
+    back = prepare(scenario(), "key1", PAGE, TARGET).origins.to_scenario
+    assert url_back(back, "http://:pw@localhost:40001/t/key1") == (
+        "http://:pw@localhost:8702/t/s42-0000"
+    )
+    assert url_back(back, "http://u:p@localhost:40001/t/key1/h1?q=1") == (
+        "http://u:p@localhost:8702/t/s42-0000/h1?q=1"
+    )
+    assert url_back(back, "http://localhost:40001/t/key1") == "http://localhost:8702/t/s42-0000"
+    assert url_back(back, "") == ""
