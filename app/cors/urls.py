@@ -275,31 +275,29 @@ def parse_url(text: str, base: URL | None = None) -> URL | None:
             return URL(scheme, path=after)
         if base is not None and base.scheme == scheme and after[:1] not in ("/", "\\"):
             return _relative(after, base)
-        parsed = _authority(scheme, after.lstrip("/\\"))
-        if parsed is None:
-            return None
-        authority, rest = parsed
-        if not authority[2]:
-            return None
-        segments, rest = _path_and_rest(rest)
-        return _finish(scheme, authority, None, segments, rest)
+        return _with_authority(scheme, after)
     if base is None:
         return None
     return _relative(text, base)
+
+
+def _with_authority(scheme: str, text: str) -> URL | None:
+    """A special URL whose host follows the slashes of ``text`` (an empty host fails)."""
+    parsed = _authority(scheme, text.lstrip("/\\"))
+    if parsed is None:
+        return None
+    authority, rest = parsed
+    if not authority[2]:
+        return None
+    segments, rest = _path_and_rest(rest)
+    return _finish(scheme, authority, None, segments, rest)
 
 
 def _relative(text: str, base: URL) -> URL | None:
     """The relative states of the parser, for a special base URL."""
     scheme = base.scheme
     if text[:2] in ("//", "\\\\", "/\\", "\\/"):
-        parsed = _authority(scheme, text.lstrip("/\\"))
-        if parsed is None:
-            return None
-        authority, rest = parsed
-        if not authority[2]:
-            return None
-        segments, rest = _path_and_rest(rest)
-        return _finish(scheme, authority, None, segments, rest)
+        return _with_authority(scheme, text)
     base_segments = _split_path(base.path)[1:] if base.path else [""]
     if text[:1] in ("/", "\\"):
         segments, rest = _path_and_rest(text)
