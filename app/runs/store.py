@@ -350,6 +350,17 @@ class Run:
         return legs(self.exchanges, "actual")
 
 
+def fresh_run(
+    scenario: Scenario, target_origin: str, browser: str
+) -> tuple[str, str, Scenario, Prediction]:
+    """A new run's id, its URL on ``target_origin``, its scenario aimed there and the
+    prediction for ``browser``."""
+    run_id = new_id()
+    target = f"{target_origin}/r/{run_id}"
+    scenario = replace(scenario, url=target)
+    return run_id, target, scenario, predict(scenario, browser=browser)
+
+
 @dataclass(eq=False)
 class Session:
     id: str
@@ -486,10 +497,7 @@ class RunStore:
     ) -> Run:
         """A new run of ``scenario`` at its own URL on ``target_origin``, with the prediction
         for ``browser``."""
-        run_id = new_id()
-        target = f"{target_origin}/r/{run_id}"
-        scenario = replace(scenario, url=target)
-        prediction = predict(scenario, browser=browser)
+        run_id, target, scenario, prediction = fresh_run(scenario, target_origin, browser)
         return self.add_run(
             session, scenario, prediction, run_id=run_id, target=target, notes=notes
         )
@@ -528,7 +536,9 @@ class RunStore:
 
     def finish(self, run: Run, result: BrowserResult, differences: tuple[str, ...]) -> None:
         """Keep what the page's script reported and how it differs from the prediction
-        (refused with 413 past the result budget)."""
+        (refused with 409 when it already has one, with 413 past the result budget)."""
+        if run.browser_result is not None:
+            raise BadRequest(409, "this run already has its result", "run")
         size = footprint((result, differences))
         if size > self.budgets.result:
             raise BadRequest(

@@ -79,7 +79,7 @@ NO_SESSION = "this session expired or never existed: start again from the playgr
 async def current_session(session_id: str, pg: PG) -> Session:
     """The session named in the path (refused with 404 when there is none: a session starts
     only at a route that starts one, never by naming an id)."""
-    session = pg.store.session(session_id)
+    session = await pg.store.session(session_id)
     if session is None:
         raise BadRequest(404, NO_SESSION, "session")
     return session

@@ -7,13 +7,15 @@ the wait for a request's head and the number of connections served at once.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import errno
 import socket
 import sys
 import threading
+from collections.abc import Coroutine
 from types import FrameType
-from typing import Any
+from typing import Any, TypeVar
 
 import uvicorn
 
@@ -21,6 +23,8 @@ from app.web.app import OriginsApp
 from app.web.config import WILDCARD_HOSTS, Settings
 from app.web.protocol import PlaygroundConfig
 from app.web.state import Playground
+
+T = TypeVar("T")
 
 # A request's head (request line and headers) must arrive within this many seconds of the
 # connection being ready for it; a stalled connection is closed.
@@ -275,6 +279,12 @@ class BackgroundServer:
     @property
     def api_url(self) -> str:
         return self.settings.api_url
+
+    def call(self, awaitable: Coroutine[Any, Any, T], timeout: float = 10.0) -> T:
+        """Run ``awaitable`` on the server's event loop (a store's method, from a test)."""
+        loop = self.playground.loop
+        assert loop is not None, "the playground has not started"
+        return asyncio.run_coroutine_threadsafe(awaitable, loop).result(timeout)
 
     def start(self, timeout: float = 10.0) -> BackgroundServer:
         self.thread.start()

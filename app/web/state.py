@@ -12,6 +12,7 @@ from app.attack import AttackStore
 from app.lessons import ProgressStore
 from app.rooms import RoomStore
 from app.runs.origins import OriginPair
+from app.runs.sessions import MemorySessions, SessionStore
 from app.runs.store import Exchange, Run, RunStore
 from app.web import render
 from app.web.config import Settings
@@ -23,13 +24,13 @@ class Playground:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.store = RunStore(
+        self.store: SessionStore = MemorySessions(RunStore(
             max_sessions=settings.max_sessions,
             max_unused_sessions=settings.max_unused_sessions,
             runs_per_session=settings.runs_per_session,
             exchanges_per_run=settings.exchanges_per_run,
             session_ttl=settings.session_ttl,
-        )
+        ))
         self.progress = ProgressStore(
             max_sessions=settings.max_sessions, session_ttl=settings.session_ttl
         )
@@ -59,8 +60,8 @@ class Playground:
         return self.origins(host).page
 
     def publish_run(self, run: Run) -> None:
-        """Send the run's card, as it is now, to the pages of its session."""
-        run.published = self.bus.next_id()
+        """Send the run's card, as it is now, to the pages of its session (with the event id
+        the store stamped the run's latest change with)."""
         topic = runs_topic(run.session_id)
         self.bus.publish(
             topic, "run", lambda: render.card_html(self.templates, run, own=True), run.published
@@ -69,7 +70,6 @@ class Playground:
     def publish_leg(self, run: Run, exchange: Exchange) -> None:
         """Send the leg that just arrived (not the whole card) to the pages of its session; a
         page that reconnects later gets the whole card of every run that changed."""
-        run.published = self.bus.next_id()
         topic = runs_topic(run.session_id)
         self.bus.publish(
             topic, "leg", lambda: render.leg_html(self.templates, run, exchange), run.published

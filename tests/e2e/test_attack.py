@@ -98,7 +98,7 @@ def recorded(live: BackgroundServer, attack_id: str) -> dict[str, dict[str, Any]
     latest = found.rounds[-1]
     out: dict[str, dict[str, Any]] = {}
     for key, run_id in latest.runs.items():
-        run = live.playground.store.run(run_id)
+        run = live.call(live.playground.store.run(run_id))
         assert run is not None
         legs = run.actuals
         report = found.reported(run_id)

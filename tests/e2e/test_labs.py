@@ -44,7 +44,7 @@ def recorded(live: BackgroundServer, run_id: str) -> list[dict[str, Any]]:
     """The legs the API origin recorded for a run, from the JSON API; the cookies from the
     store itself (the JSON API shows them redacted to anyone holding the run id)."""
     doc = httpx.get(f"{live.site_url}/api/runs/{run_id}", timeout=10).json()
-    run = live.playground.store.run(run_id)
+    run = live.call(live.playground.store.run(run_id))
     assert run is not None and len(run.exchanges) == len(doc["exchanges"])
     return [exchange.to_json() for exchange in run.exchanges]
 

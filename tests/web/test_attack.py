@@ -109,7 +109,7 @@ def test_the_account_answers_the_origin_that_arrived_and_records_the_leg(
         url, headers={"Origin": "http://a.example", "Access-Control-Request-Method": "PUT"}
     )
     assert preflight.status_code == 204 and preflight.content == b""
-    run = live.playground.store.run(attempts[0]["run_id"])
+    run = live.call(live.playground.store.run(attempts[0]["run_id"]))
     assert run is not None
     legs = [(e.kind, e.request.header("origin"), e.response.status) for e in run.exchanges]
     assert legs == [

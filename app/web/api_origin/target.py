@@ -86,7 +86,7 @@ class Target:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         received_at = time.time()
         pg = self.pg
-        run = pg.store.target(scope["path_params"]["run_id"])
+        run = await pg.store.target(scope["path_params"]["run_id"])
         hop: int = scope["path_params"].get("hop", 0)
         method: str = scope["method"]
         headers = tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"])
@@ -126,7 +126,7 @@ class Target:
             seq=pg.bus.next_id(),
             run_id=run.id,
         )
-        if pg.store.record(run, exchange):
+        if await pg.store.record(run, exchange, published=exchange.seq):
             exchange = run.exchanges[-1]  # as kept: a leg over its budget is cut down
             pg.publish_leg(run, exchange)
         else:

@@ -34,8 +34,8 @@ ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 GONE = "No such attack: it expired or never existed. Start again from the attack lab.\n"
 
 
-def _attack(pg: Playground, attack_id: str) -> Attack | None:
-    return pg.attacks.get(attack_id) if pg.store.session(attack_id) is not None else None
+async def _attack(pg: Playground, attack_id: str) -> Attack | None:
+    return pg.attacks.get(attack_id) if await pg.store.session(attack_id) is not None else None
 
 
 def _changed(pg: Playground, attack: Attack) -> None:
@@ -47,7 +47,7 @@ def _changed(pg: Playground, attack: Attack) -> None:
 async def login(request: Request, attack_id: str, pg: PG, go: str = "lab") -> Response:
     """Log in to the victim API: set the login cookies, then go back to the lab (``go=lab``)
     or on to the attacker's page (``go=attacker``)."""
-    attack = _attack(pg, attack_id)
+    attack = await _attack(pg, attack_id)
     if attack is None:
         return PlainTextResponse(GONE, 404)
     if go not in ("lab", "attacker"):
@@ -67,7 +67,7 @@ async def login(request: Request, attack_id: str, pg: PG, go: str = "lab") -> Re
 @router.get("/victim/{attack_id}/logout")
 async def logout(attack_id: str, pg: PG) -> Response:
     """Log out: the cookies expire; back to the lab."""
-    attack = _attack(pg, attack_id)
+    attack = await _attack(pg, attack_id)
     if attack is None:
         return PlainTextResponse(GONE, 404)
     response = RedirectResponse(attack.home or attack.stage.site, 303)
@@ -100,8 +100,8 @@ async def account(request: Request, attack_id: str, run_id: str, pg: PG) -> Resp
         size += len(chunk)
         if size > MAX_VICTIM_BODY:
             return PlainTextResponse("Request body too large for the victim API.\n", 413)
-    attack = _attack(pg, attack_id)
-    run = pg.store.run(run_id)
+    attack = await _attack(pg, attack_id)
+    run = await pg.store.run(run_id)
     if attack is None or run is None or run.session_id != attack_id:
         return PlainTextResponse(GONE, 404)
     headers = tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in request.scope["headers"])
@@ -126,7 +126,7 @@ async def account(request: Request, attack_id: str, run_id: str, pg: PG) -> Resp
         seq=pg.bus.next_id(),
         run_id=run.id,
     )
-    if pg.store.record(run, exchange):
+    if await pg.store.record(run, exchange, published=exchange.seq):
         exchange = run.exchanges[-1]
     pg.publish_run(run)
     pg.bus.publish(

@@ -33,8 +33,8 @@ NOTE = (
 )
 
 
-def known_attack(pg: Playground, attack_id: str) -> Attack:
-    attack = pg.attacks.get(attack_id) if pg.store.session(attack_id) is not None else None
+async def known_attack(pg: Playground, attack_id: str) -> Attack:
+    attack = pg.attacks.get(attack_id) if await pg.store.session(attack_id) is not None else None
     if attack is None:
         raise BadRequest(404, "no such attack: it expired or never existed", "attack")
     return attack
@@ -50,7 +50,7 @@ async def index(request: Request, pg: PG) -> HTMLResponse:
 @router.get("/a/{attack_id}", response_class=HTMLResponse)
 async def page(request: Request, attack_id: str, pg: PG) -> HTMLResponse:
     """The attacker's page: opening it runs the attack."""
-    attack = known_attack(pg, attack_id)
+    attack = await known_attack(pg, attack_id)
     return pg.templates.TemplateResponse(
         request, "attacker/page.html", {"attack": attack, "log": list(attack.log)}
     )
@@ -59,8 +59,8 @@ async def page(request: Request, attack_id: str, pg: PG) -> HTMLResponse:
 @router.post("/a/{attack_id}/rounds", response_class=JSONResponse)
 async def new_round(request: Request, attack_id: str, pg: PG) -> JSONResponse:
     """Start a round of the attack: one run per attempt, against the policy as it is now."""
-    attack = known_attack(pg, attack_id)
-    session = pg.store.session(attack_id)
+    attack = await known_attack(pg, attack_id)
+    session = await pg.store.session(attack_id)
     assert session is not None
     browser = browser_profile(request)
     found = attack.new_round()
@@ -69,7 +69,7 @@ async def new_round(request: Request, attack_id: str, pg: PG) -> JSONResponse:
         run_id = new_id()
         url = found.stage.account_url(attack.id, run_id)
         scenario = attempt_scenario(found.policy, found.stage, attempt, url)
-        pg.store.add_run(
+        await pg.store.add_run(
             session,
             scenario,
             predict(scenario, browser),
@@ -96,7 +96,7 @@ async def new_round(request: Request, attack_id: str, pg: PG) -> JSONResponse:
 async def frame(request: Request, attack_id: str, run_id: str, pg: PG) -> HTMLResponse:
     """The sandboxed frame of one attempt: its origin is opaque, so its fetch() says
     ``Origin: null``. Sandboxed by its parent's attribute and by its own CSP."""
-    attack = known_attack(pg, attack_id)
+    attack = await known_attack(pg, attack_id)
     found = attack.round_of(run_id)
     if found is None:
         raise BadRequest(404, "no such attempt in this attack", "run")
@@ -119,19 +119,20 @@ async def frame(request: Request, attack_id: str, run_id: str, pg: PG) -> HTMLRe
 async def report(request: Request, attack_id: str, pg: PG) -> JSONResponse:
     """What the attacker's script got for one attempt: kept as the run's browser result and
     as an entry of the attacker's log."""
-    attack = known_attack(pg, attack_id)
+    attack = await known_attack(pg, attack_id)
     doc = await read_json(request, RESULT_LIMIT)
     if not isinstance(doc, dict):
         raise BadRequest(400, "the report must be a JSON object")
     run_id = doc.get("run_id")
     found = attack.round_of(run_id) if isinstance(run_id, str) else None
-    run = pg.store.run(run_id) if found is not None and isinstance(run_id, str) else None
+    run = await pg.store.run(run_id) if found is not None and isinstance(run_id, str) else None
     if found is None or run is None:
         raise BadRequest(404, "no such attempt in this attack", "run_id")
     if run.browser_result is not None:
         raise BadRequest(409, "this attempt already has its report", "run_id")
     result = parse_result(doc, run, request.headers.get("user-agent", ""))
-    pg.store.finish(run, result, differences(run.prediction, run.exchanges, result))
+    diffs = differences(run.prediction, run.exchanges, result)
+    await pg.store.finish(run, result, diffs, published=pg.bus.next_id())
     round_, attempt = found
     stolen = result.outcome == "allowed" and attack.secret in (result.body or "")
     entry = Report(
@@ -155,7 +156,7 @@ async def report(request: Request, attack_id: str, pg: PG) -> JSONResponse:
 @router.get("/a/{attack_id}/log", response_class=HTMLResponse)
 async def log(request: Request, attack_id: str, pg: PG) -> HTMLResponse:
     """The attacker's log: what its script could read, newest first."""
-    attack = known_attack(pg, attack_id)
+    attack = await known_attack(pg, attack_id)
     return pg.templates.TemplateResponse(
         request, "attacker/log.html", {"attack": attack, "log": list(attack.log)}
     )

@@ -54,14 +54,14 @@ def rich(text: str) -> Markup:
     return Markup(_CODE.sub(r"<code>\1</code>", str(escape(text))))
 
 
-def the_attack(
+async def the_attack(
     pg: Playground, session: Session, pair: OriginPair, home: str = ""
 ) -> Attack:
     """The session's attack (made on first use), on the origins of the page that asks;
     ``home`` is that page's path when it is not the lab (a lesson)."""
     aid = attack_id(session.id)
-    pg.store.session(aid, create=True)
-    pg.store.mark_used(session)
+    await pg.store.session(aid, create=True)
+    await pg.store.mark_used(session)
     stage = Stage.of(pair, pg.settings.attacker_port)
     case = BY_CASE[DEFAULT_CASE]
     attack = pg.attacks.start(aid, stage, case.policy(stage), case.key)
@@ -80,11 +80,12 @@ def _secure_fix(attack: Attack, browser: str) -> Any:
     return find_secure_fix(site_scenario(policy, stage), attacks, browser)
 
 
-def view_context(pg: Playground, attack: Attack, request: Request) -> dict[str, Any]:
+async def view_context(pg: Playground, attack: Attack, request: Request) -> dict[str, Any]:
     """Everything the live view shows, computed once."""
     browser = browser_from_user_agent(request.headers.get("user-agent", ""))
     profile = browser.profile
-    view = lab_view(attack, pg.store.run, profile)
+    lab = await pg.store.session(attack.id)  # the attack's runs are kept in a session of its own
+    view = lab_view(attack, (lab.runs if lab is not None else {}).get, profile)
     secure = _secure_fix(attack, profile if profile in PROFILES else "chromium")
     return {
         "attack": attack,
@@ -110,7 +111,7 @@ def _fixed_policy(policy: Any, attack: Attack) -> Policy:
     return Policy("list", policy.credentials, allowed=(policy.origin,))
 
 
-def page_context(
+async def page_context(
     pg: Playground, attack: Attack, session: Session, request: Request
 ) -> dict[str, Any]:
     stage = attack.stage
@@ -133,7 +134,7 @@ def page_context(
         "attacker_log_url": f"{stage.attacker}/a/{attack.id}/log",
         "console_url": f"{stage.api}/console/{attack.id}",
         "events_url": f"/sessions/{attack.id}/events",
-        **view_context(pg, attack, request),
+        **(await view_context(pg, attack, request)),
     }
 
 
@@ -143,7 +144,7 @@ def page_context(
 @router.get("/attack", response_class=RedirectResponse)
 async def start(pg: PG) -> RedirectResponse:
     """The attack lab, in a new session."""
-    session = pg.store.new_session()
+    session = await pg.store.new_session()
     return RedirectResponse(f"/sessions/{session.id}/attack", 303)
 
 
@@ -152,9 +153,9 @@ async def attack_page(
     request: Request, session: CurrentSession, origins: Origins, pg: PG
 ) -> HTMLResponse:
     """The attack lab: the policy, the steps, and the live view side by side."""
-    attack = the_attack(pg, session, origins)
+    attack = await the_attack(pg, session, origins)
     return pg.templates.TemplateResponse(
-        request, "attack/page.html", page_context(pg, attack, session, request)
+        request, "attack/page.html", await page_context(pg, attack, session, request)
     )
 
 
@@ -166,8 +167,8 @@ async def attack_view(
     ``lesson``, as that attack lesson shows it."""
     found = BY_LESSON.get(lesson) if lesson else None
     home = f"/sessions/{session.id}/attack/lessons/{found.slug}" if found else ""
-    attack = the_attack(pg, session, origins, home)
-    context = page_context(pg, attack, session, request)
+    attack = await the_attack(pg, session, origins, home)
+    context = await page_context(pg, attack, session, request)
     if found is not None:
         context["lesson"] = found
     return pg.templates.TemplateResponse(request, "attack/view.html", context)
@@ -186,7 +187,7 @@ async def set_policy(
     """Use a classic misconfiguration (``case``) or a policy written by hand
     (``case=custom``: ``rule``, ``credentials``, ``allowed``, ``trusted`` and ``row_name`` /
     ``row_value`` pairs), with the attacker's page on the same site or another (``where``)."""
-    attack = the_attack(pg, session, origins)
+    attack = await the_attack(pg, session, origins)
     form = await read_form(request, CHOICES_LIMIT * 4)
     fields = {k: v for k, v in form.pairs if k in POLICY_FIELDS}
     where = fields.get("where", attack.stage.where)
@@ -226,7 +227,7 @@ async def apply_fix(
     form = dict((await read_form(request, CHOICES_LIMIT)).pairs)
     lesson = BY_LESSON.get(form.get("lesson", ""))
     home = f"/sessions/{session.id}/attack/lessons/{lesson.slug}" if lesson else ""
-    attack = the_attack(pg, session, origins, home)
+    attack = await the_attack(pg, session, origins, home)
     profile = browser_profile(request)
     secure = _secure_fix(attack, profile if profile in PROFILES else "chromium")
     if secure.policy is None:
@@ -246,13 +247,13 @@ async def site_check(
     request: Request, session: CurrentSession, origins: Origins, pg: PG
 ) -> JSONResponse:
     """A run of your own site reading the account with cookies (the page's runner sends it)."""
-    attack = the_attack(pg, session, origins)
-    lab = pg.store.session(attack.id, create=True)
+    attack = await the_attack(pg, session, origins)
+    lab = await pg.store.session(attack.id, create=True)
     assert lab is not None
     run_id = new_id()
     url = attack.stage.account_url(attack.id, run_id)
     scenario = replace(site_scenario(attack.policy, attack.stage, url), id=SITE_CHECK)
-    run = pg.store.add_run(
+    run = await pg.store.add_run(
         lab,
         scenario,
         predict(scenario, browser_profile(request)),
@@ -308,7 +309,7 @@ def lesson_text(lesson: Lesson, stage: Stage) -> Any:
 @router.get("/attack/lessons", response_class=RedirectResponse)
 async def start_lessons(pg: PG) -> RedirectResponse:
     """The attack lessons, in a new session."""
-    session = pg.store.new_session()
+    session = await pg.store.new_session()
     return RedirectResponse(f"/sessions/{session.id}/attack/lessons", 303)
 
 
@@ -337,7 +338,7 @@ async def lesson_page(
     explanation, the fix and the replay."""
     lesson = known_lesson(slug)
     home = f"/sessions/{session.id}/attack/lessons/{slug}"
-    attack = the_attack(pg, session, origins, home)
+    attack = await the_attack(pg, session, origins, home)
     if attack.lesson != slug:
         # Opening a lesson sets the lab to its case (the same site: every browser's cookies go).
         stage = Stage.of(origins, pg.settings.attacker_port, "same")
@@ -351,7 +352,7 @@ async def lesson_page(
     index = ATTACK_LESSONS.index(lesson)
     answer = pg.progress.get(session.id, slug)
     origin = lesson_origin(lesson, attack.stage)
-    context = page_context(pg, attack, session, request)
+    context = await page_context(pg, attack, session, request)
     context.update(
         {
             "lesson": lesson,
@@ -383,5 +384,5 @@ async def answer_lesson(
         stage = Stage.of(origins, pg.settings.attacker_port, "same")
         truth = lesson.answer(lesson_origin(lesson, stage), stage.api)
         pg.progress.answer(session.id, slug, choice, choice == truth)
-        pg.store.mark_used(session)
+        await pg.store.mark_used(session)
     return RedirectResponse(f"/sessions/{session.id}/attack/lessons/{slug}#run", 303)

@@ -132,7 +132,7 @@ def _restore(
 @router.get("/", response_class=RedirectResponse)
 async def index(request: Request, pg: PG) -> RedirectResponse:
     """Start a new session and keep the query (a share link) for it."""
-    session = pg.store.new_session()
+    session = await pg.store.new_session()
     query = request.url.query
     return RedirectResponse(f"/sessions/{session.id}" + (f"?{query}" if query else ""), 303)
 
@@ -227,7 +227,8 @@ async def create_run(
         return JSONResponse({**refusal, "fragment": fragment}, status_code=422)
     notes = tuple(f"{n.field}: {n.message}" for n in checked.notes)
     engine = form.get("engine", "")
-    run = pg.store.start_run(session, checked.scenario, target, browser_profile(request), notes)
+    profile = browser_profile(request)
+    run = await pg.store.start_run(session, checked.scenario, target, profile, notes)
     return JSONResponse(
         {
             "run_id": run.id,

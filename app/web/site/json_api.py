@@ -90,7 +90,7 @@ async def api_create_run(
     if session is not None:
         if not is_valid_id(session):
             raise BadRequest(422, "not a valid session id", "session")
-        if pg.store.session(session) is None:
+        if await pg.store.session(session) is None:
             raise BadRequest(404, NO_SESSION, "session")
     doc = await read_json(request)
     if is_sequence_document(doc):
@@ -110,11 +110,11 @@ async def api_create_run(
             "/api/explain predicts the whole fetch; the redirects lab runs redirect chains)",
             "hops",
         )
-    found = pg.store.session(session) if session is not None else pg.store.new_session()
+    found = await pg.store.session(session) if session is not None else await pg.store.new_session()
     if found is None:  # it expired while the scenario was read
         raise BadRequest(404, NO_SESSION, "session")
     notes = tuple(f"{n.field}: {n.message}" for n in checked.notes)
-    run = pg.store.start_run(found, checked.scenario, origins.api, profile, notes)
+    run = await pg.store.start_run(found, checked.scenario, origins.api, profile, notes)
     return JSONResponse(
         {
             "run_id": run.id,
@@ -132,7 +132,7 @@ async def api_create_run(
 @router.get("/api/runs/{run_id}", response_class=JSONResponse)
 async def api_get_run(run_id: str, pg: PG) -> JSONResponse:
     """The scenario, prediction, recorded exchanges, browser result and agreement of a run."""
-    run = pg.store.run(run_id)
+    run = await pg.store.run(run_id)
     if run is None:
         raise BadRequest(404, "no such run (it expired or never existed)", "run")
     return JSONResponse(run_document(run))

@@ -54,13 +54,13 @@ class LabContext:
         return list(self.lab_session.runs.values())
 
 
-def _context(
+async def _context(
     pg: Playground, request: Request, session: Session, lab_name: str, pair: OriginPair
 ) -> LabContext:
     lab = LABS.get(lab_name)
     if lab is None:
         raise BadRequest(404, f"no such lab: choose one of {', '.join(LABS)}", "lab")
-    lab_session = pg.store.session(registry.lab_session_id(session.id, lab.name), create=True)
+    lab_session = await pg.store.session(registry.lab_session_id(session.id, lab.name), create=True)
     assert lab_session is not None
     browser = browser_from_user_agent(request.headers.get("user-agent", ""))
     profile = PROFILES.get(browser.profile, PROFILES["spec"])
@@ -80,8 +80,8 @@ def _new_run(ctx: LabContext, form: dict[str, str]) -> LabRun:
     return cookies.new_run(ctx.pair, form, ctx.cookie_name)
 
 
-def _store(ctx: LabContext, new: LabRun, guess: tuple[tuple[str, str], ...] = ()) -> Run:
-    return ctx.pg.store.add_run(
+async def _store(ctx: LabContext, new: LabRun, guess: tuple[tuple[str, str], ...] = ()) -> Run:
+    return await ctx.pg.store.add_run(
         ctx.lab_session,
         new.scenario,
         predict(new.scenario, browser=ctx.profile.name),
@@ -147,7 +147,7 @@ def cards(ctx: LabContext) -> list[str]:
 @router.get("/labs", response_class=RedirectResponse)
 async def start(pg: PG) -> RedirectResponse:
     """The labs, in a new session."""
-    session = pg.store.new_session()
+    session = await pg.store.new_session()
     return RedirectResponse(f"/sessions/{session.id}/labs", 303)
 
 
@@ -164,7 +164,7 @@ async def page(
     request: Request, session: CurrentSession, lab: str, origins: Origins, pg: PG
 ) -> HTMLResponse:
     """One lab: setup, what to try, the controls, and the live cards."""
-    ctx = _context(pg, request, session, lab, origins)
+    ctx = await _context(pg, request, session, lab, origins)
     lab_sid = ctx.lab_session.id
     profiles = [(p.label, p.max_age_default, p.max_age_cap) for p in PROFILES.values()]
     return pg.templates.TemplateResponse(
@@ -199,10 +199,10 @@ async def create_run(
     request: Request, session: CurrentSession, lab: str, origins: Origins, pg: PG
 ) -> JSONResponse:
     """Store a lab run and return what the page's fetch() needs, with the lab's card."""
-    ctx = _context(pg, request, session, lab, origins)
+    ctx = await _context(pg, request, session, lab, origins)
     form = await _read_form(request)
     guess = predict_first.read_guess(ctx.lab.name, form)  # predict first: refused without answers
-    run = _store(ctx, _new_run(ctx, form), guess)
+    run = await _store(ctx, _new_run(ctx, form), guess)
     card_id, html = card_for(ctx, run)
     return JSONResponse(
         {
@@ -221,7 +221,7 @@ async def fragment(
     request: Request, session: CurrentSession, lab: str, origins: Origins, run_id: str, pg: PG
 ) -> HTMLResponse:
     """The lab's card that shows one run, as it is now (the page refreshes it live)."""
-    ctx = _context(pg, request, session, lab, origins)
+    ctx = await _context(pg, request, session, lab, origins)
     run = ctx.lab_session.runs.get(run_id)
     if run is None:
         raise BadRequest(404, "no such run in this lab (it expired or never existed)", "run")

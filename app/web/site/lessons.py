@@ -113,8 +113,8 @@ def _text(item: Lesson, origins: OriginPair) -> Any:
 # --- pages ------------------------------------------------------------------------------------
 
 
-def known_run(session: Session, item: Lesson, run_id: str, pg: PG) -> Run:
-    run = pg.store.run(run_id)
+async def known_run(session: Session, item: Lesson, run_id: str, pg: PG) -> Run:
+    run = await pg.store.run(run_id)
     if run is None or run.session_id != session.id or run.scenario.id != item.slug:
         raise BadRequest(404, "no such run of this lesson in this session", "run")
     return run
@@ -123,7 +123,7 @@ def known_run(session: Session, item: Lesson, run_id: str, pg: PG) -> Run:
 @router.get("/lessons", response_class=RedirectResponse)
 async def start_lessons(pg: PG) -> RedirectResponse:
     """The lessons, in a new session."""
-    session = pg.store.new_session()
+    session = await pg.store.new_session()
     return RedirectResponse(f"/sessions/{session.id}/lessons", 303)
 
 
@@ -131,7 +131,7 @@ async def start_lessons(pg: PG) -> RedirectResponse:
 async def start_lesson(slug: str, pg: PG) -> RedirectResponse:
     """A lesson's shareable link: opens it in a new session."""
     known_lesson(slug)
-    session = pg.store.new_session()
+    session = await pg.store.new_session()
     return RedirectResponse(f"/sessions/{session.id}/lessons/{slug}", 303)
 
 
@@ -205,7 +205,7 @@ async def create_lesson_run(
     run_id = new_id()
     target = f"{origins.api}/r/{run_id}"
     scenario = item.scenario(origins.page, origins.api, url=target)
-    run = pg.store.add_run(
+    run = await pg.store.add_run(
         session,
         scenario,
         predict(scenario, browser_profile(request)),
@@ -240,7 +240,7 @@ async def answer_question(
         if choice in valid:
             correct = choice == item.answer(origins.page, origins.api)
             answer = pg.progress.answer(session.id, slug, choice, correct)
-            pg.store.mark_used(session)
+            await pg.store.mark_used(session)
         else:
             error = "Pick one of the answers first."
     if request.headers.get("hx-request") != "true":
@@ -268,7 +268,7 @@ async def lesson_explanation(
 ) -> HTMLResponse:
     """The explanation of a finished run of this lesson, tied to its recorded exchanges."""
     item = known_lesson(slug)
-    run = known_run(session, item, run_id, pg)
+    run = await known_run(session, item, run_id, pg)
     answer = pg.progress.get(session.id, slug)
     if run.browser_result is not None and answer is not None:
         answer = pg.progress.saw_run(session.id, slug, run.id)

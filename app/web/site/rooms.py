@@ -278,12 +278,12 @@ def host_scenario(spec: QuestionSpec, origins: OriginPair) -> Scenario:
 # --- progress and the room console ------------------------------------------------------------
 
 
-def progress(pg: Playground, room: Room) -> dict[int, dict[str, dict[str, Any]]]:
+async def progress(pg: Playground, room: Room) -> dict[int, dict[str, dict[str, Any]]]:
     """Each attendee's lesson progress: answered right or wrong, and sent."""
     rows: dict[int, dict[str, dict[str, Any]]] = {}
     for attendee in room.attendees.values():
         answers = pg.progress.answers(attendee.session_id)
-        session = pg.store.session(attendee.session_id)
+        session = await pg.store.session(attendee.session_id)
         sent = set()
         if session is not None:
             sent = {run.scenario.id for run in session.runs.values()}
@@ -299,7 +299,7 @@ def progress(pg: Playground, room: Room) -> dict[int, dict[str, dict[str, Any]]]
     return rows
 
 
-def room_console(pg: Playground, room: Room, attendee: int | None) -> list[dict[str, Any]]:
+async def room_console(pg: Playground, room: Room, attendee: int | None) -> list[dict[str, Any]]:
     """The API origin's exchanges of the room's runs, per question: legs seen, statuses
     answered, Origin values received (of one attendee, or everyone)."""
     out = []
@@ -311,7 +311,7 @@ def room_console(pg: Playground, room: Room, attendee: int | None) -> list[dict[
         for number, run_id in question.runs.items():
             if attendee is not None and number != attendee:
                 continue
-            run = pg.store.run(run_id)
+            run = await pg.store.run(run_id)
             if run is None:
                 continue
             runs += 1
@@ -511,7 +511,7 @@ def _join_form(
     )
 
 
-def _join(
+async def _join(
     request: Request, pg: Playground, code: object, name: object, session_id: object
 ) -> tuple[Session, Room, Attendee]:
     if not isinstance(code, str) or not code.strip():
@@ -523,11 +523,11 @@ def _join(
     if session_id is not None and session_id != "":
         if not isinstance(session_id, str) or not is_valid_id(session_id):
             raise BadRequest(422, "session: not a valid session id", "session")
-        session = pg.store.session(session_id)
+        session = await pg.store.session(session_id)
         if session is None:
             raise BadRequest(404, "session: this session expired or never existed", "session")
     if session is None:
-        session = pg.store.new_session()
+        session = await pg.store.new_session()
     browser, engine = _browser(request)
     attendee = pg.rooms.join(
         room,
@@ -537,7 +537,7 @@ def _join(
         engine=engine,
         stream_ids=[lab_session_id(session.id, lab) for lab in LABS],
     )
-    pg.store.mark_used(session)  # an attendee's session is never one of the unused ones
+    await pg.store.mark_used(session)  # an attendee's session is never one of the unused ones
     room_events.publish(pg)
     return session, room, attendee
 
@@ -549,7 +549,7 @@ async def join_form(request: Request, pg: PG) -> Response:
     form = await read_form(request, CHOICES_LIMIT)
     code, name = form.get("code"), form.get("name")
     try:
-        session, _, _ = _join(request, pg, code, name, form.get("session") or None)
+        session, _, _ = await _join(request, pg, code, name, form.get("session") or None)
     except BadRequest as refused:
         room = pg.rooms.by_code(code) if code else None
         return _join_form(
@@ -627,7 +627,7 @@ async def api_close(room: HostRoom, pg: PG) -> JSONResponse:
 async def api_results(room: HostRoom, pg: PG) -> JSONResponse:
     """Export the room's results as JSON: questions, answers, what each browser did,
     progress (host key)."""
-    doc = export_json(room, progress(pg, room), [item.slug for item in LESSONS])
+    doc = export_json(room, await progress(pg, room), [item.slug for item in LESSONS])
     filename = f"room-{room.code}.json"
     return JSONResponse(doc, headers={"content-disposition": f'inline; filename="{filename}"'})
 
@@ -636,7 +636,7 @@ async def api_results(room: HostRoom, pg: PG) -> JSONResponse:
 async def api_results_csv(room: HostRoom, pg: PG) -> Response:
     """The same as CSV: one row per attendee and question (host key)."""
     return Response(
-        export_csv(room, progress(pg, room)),
+        export_csv(room, await progress(pg, room)),
         media_type="text/csv; charset=utf-8",
         headers={"content-disposition": f'attachment; filename="room-{room.code}.csv"'},
     )
@@ -645,7 +645,7 @@ async def api_results_csv(room: HostRoom, pg: PG) -> Response:
 @router.get("/api/rooms/host/{host_key}/progress", response_class=JSONResponse)
 async def api_progress(room: HostRoom, pg: PG) -> JSONResponse:
     """Lesson progress, attendee by lesson: answered right or wrong, sent (host key)."""
-    rows = progress(pg, room)
+    rows = await progress(pg, room)
     return JSONResponse(
         {
             "lessons": [
@@ -671,7 +671,7 @@ async def api_console(room: HostRoom, pg: PG, attendee: int | None = None) -> JS
     question, of everyone or one attendee (``?attendee=``) (host key)."""
     if attendee is not None and attendee not in room.attendees:
         raise BadRequest(404, f"this room has no attendee {attendee}", "attendee")
-    return JSONResponse({"attendee": attendee, "questions": room_console(pg, room, attendee)})
+    return JSONResponse({"attendee": attendee, "questions": await room_console(pg, room, attendee)})
 
 
 # --- JSON API: attendees -----------------------------------------------------------------------
@@ -684,7 +684,7 @@ async def api_join(request: Request, pg: PG) -> JSONResponse:
     doc = await read_json(request, CHOICES_LIMIT)
     if not isinstance(doc, dict):
         raise BadRequest(422, "the body must be a JSON object", "body")
-    session, room, attendee = _join(
+    session, room, attendee = await _join(
         request, pg, doc.get("code"), doc.get("name"), doc.get("session")
     )
     return JSONResponse(
@@ -736,7 +736,7 @@ async def api_send(
     pg.rooms.can_send(room, attendee, question)
     scenario = attendee_scenario(question.spec, origins)
     notes = (f"Room “{room.title}”, question {question.number}: {question.spec.title}",)
-    run = pg.store.start_run(session, scenario, origins.api, browser_profile(request), notes)
+    run = await pg.store.start_run(session, scenario, origins.api, browser_profile(request), notes)
     pg.rooms.saw_browser(room, attendee, *_browser(request))
     pg.rooms.sent(room, attendee, question, run.id)
     room_events.publish(pg)
@@ -762,7 +762,7 @@ async def api_result(
     room, attendee = member
     run = session.runs.get(run_id)
     question = pg.rooms.question_of_run(room, attendee, run_id)
-    if run is None or question is None or pg.store.run(run_id) is not run:
+    if run is None or question is None:
         raise BadRequest(404, "no such run of this room in this session", "run")
     if run.browser_result is not None:
         raise BadRequest(409, "this run already has its result", "run")
@@ -771,7 +771,8 @@ async def api_result(
     result = parse_result(doc, run, user_agent)
     if run.browser_result is not None:
         raise BadRequest(409, "this run already has its result", "run")
-    pg.store.finish(run, result, differences(run.prediction, run.exchanges, result))
+    diffs = differences(run.prediction, run.exchanges, result)
+    await pg.store.finish(run, result, diffs, published=pg.bus.next_id())
     pg.publish_run(run)
     browser, engine = _browser(request)
     pg.rooms.saw_browser(room, attendee, browser, engine)

@@ -28,7 +28,7 @@ router = APIRouter()
 
 
 async def known_run(run_id: str, pg: PG) -> Run:
-    run = pg.store.run(run_id)
+    run = await pg.store.run(run_id)
     if run is None:
         raise BadRequest(404, "no such run (it expired or never existed)", "run")
     return run
@@ -44,7 +44,8 @@ async def _record_result(request: Request, run: Run, pg: PG, *, own: bool) -> JS
     result = parse_result(doc, run, request.headers.get("user-agent", ""))
     if run.browser_result is not None:  # another answer came first while this one was read
         raise BadRequest(409, "this run already has its result", "run")
-    pg.store.finish(run, result, differences(run.prediction, run.exchanges, result))
+    diffs = differences(run.prediction, run.exchanges, result)
+    await pg.store.finish(run, result, diffs, published=pg.bus.next_id())
     pg.publish_run(run)
     return JSONResponse(
         {
@@ -65,7 +66,7 @@ async def post_result(request: Request, run: KnownRun, pg: PG) -> JSONResponse:
 async def own_run(session: CurrentSession, run_id: str, pg: PG) -> Run:
     """A run of the session named in the path."""
     run = session.runs.get(run_id)
-    if run is None or pg.store.run(run_id) is not run:
+    if run is None:
         raise BadRequest(404, "no such run in this session (it expired or never existed)", "run")
     return run
 

@@ -54,7 +54,8 @@ def _page(
 @router.get("/troubleshoot", response_class=RedirectResponse)
 async def troubleshoot_start(pg: PG) -> RedirectResponse:
     """Start a session on the troubleshooting page."""
-    return RedirectResponse(f"/sessions/{pg.store.new_session().id}/troubleshoot", 303)
+    session = await pg.store.new_session()
+    return RedirectResponse(f"/sessions/{session.id}/troubleshoot", 303)
 
 
 @router.get("/sessions/{session_id}/troubleshoot", response_class=HTMLResponse)
