@@ -14,8 +14,10 @@ import hashlib
 import secrets
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from app.attack.policy import Policy
 from app.attack.stage import Stage
@@ -201,3 +203,40 @@ class AttackStore:
         if found is not None:
             return found
         return self._attacks.put(attack_id, Attack(attack_id, new_secret(), stage, policy, case))
+
+
+class AttackBook(Protocol):
+    """Attacks as the web layer sees them: every call awaited, so a store shared by several
+    processes stands in for the in-memory one. An attack changes only inside ``editing``."""
+
+    async def get(self, attack_id: str) -> Attack | None: ...
+
+    async def start(
+        self, attack_id: str, stage: Stage, policy: Policy, case: str | None
+    ) -> Attack: ...
+
+    def editing(self, attack_id: str) -> AbstractAsyncContextManager[Attack | None]:
+        """The attack (None when there is none), kept as it is when the block ends."""
+        ...
+
+    async def count(self) -> int: ...
+
+
+class MemoryAttacks:
+    """The embedded default: one process's :class:`AttackStore`."""
+
+    def __init__(self, memory: AttackStore) -> None:
+        self.memory = memory
+
+    async def get(self, attack_id: str) -> Attack | None:
+        return self.memory.get(attack_id)
+
+    async def start(self, attack_id: str, stage: Stage, policy: Policy, case: str | None) -> Attack:
+        return self.memory.start(attack_id, stage, policy, case)
+
+    @asynccontextmanager
+    async def editing(self, attack_id: str) -> AsyncIterator[Attack | None]:
+        yield self.memory.get(attack_id)
+
+    async def count(self) -> int:
+        return len(self.memory)

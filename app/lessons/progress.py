@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 from app.runs.lru import ExpiringLRU
 
@@ -86,3 +87,35 @@ class ProgressStore:
         if found is None and create:
             found = self._sessions.put(session_id, {})
         return found
+
+
+class ProgressBook(Protocol):
+    """Lesson progress as the web layer sees it: every call awaited, so a store shared by
+    several processes stands in for the in-memory one."""
+
+    async def answers(self, session_id: str) -> dict[str, Answer]: ...
+
+    async def get(self, session_id: str, slug: str) -> Answer | None: ...
+
+    async def answer(self, session_id: str, slug: str, choice: str, correct: bool) -> Answer: ...
+
+    async def saw_run(self, session_id: str, slug: str, run_id: str) -> Answer | None: ...
+
+
+class MemoryProgress:
+    """The embedded default: one process's :class:`ProgressStore`."""
+
+    def __init__(self, memory: ProgressStore) -> None:
+        self.memory = memory
+
+    async def answers(self, session_id: str) -> dict[str, Answer]:
+        return self.memory.answers(session_id)
+
+    async def get(self, session_id: str, slug: str) -> Answer | None:
+        return self.memory.get(session_id, slug)
+
+    async def answer(self, session_id: str, slug: str, choice: str, correct: bool) -> Answer:
+        return self.memory.answer(session_id, slug, choice, correct)
+
+    async def saw_run(self, session_id: str, slug: str, run_id: str) -> Answer | None:
+        return self.memory.saw_run(session_id, slug, run_id)

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
 from fastapi import Depends, Query, Request
 
+from app.attack.store import Attack
 from app.cors import PROFILES
 from app.runs.agreement import browser_from_user_agent
 from app.runs.errors import BadRequest
@@ -145,3 +148,23 @@ async def read_form(request: Request, limit: int = SCENARIO_LIMIT) -> FormData:
             413, f"the form has too many fields; at most {MAX_FORM_FIELDS}"
         ) from None
     return FormData(pairs)
+
+
+NO_ATTACK = "no such attack: it expired or never existed"
+
+
+async def live_attack(pg: Playground, attack_id: str) -> Attack | None:
+    """The attack with this id while its lab session lives."""
+    if await pg.store.session(attack_id) is None:
+        return None
+    return await pg.attacks.get(attack_id)
+
+
+@asynccontextmanager
+async def changing_attack(pg: Playground, attack_id: str) -> AsyncIterator[Attack]:
+    """The attack to change in this block (kept as it is when the block ends); 404 when
+    there is none."""
+    async with pg.attacks.editing(attack_id) as attack:
+        if attack is None:
+            raise BadRequest(404, NO_ATTACK, "attack")
+        yield attack

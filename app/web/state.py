@@ -8,8 +8,8 @@ import asyncio
 from starlette.templating import Jinja2Templates
 
 from app import resource_dir
-from app.attack import AttackStore
-from app.lessons import ProgressStore
+from app.attack.store import AttackBook, AttackStore, MemoryAttacks
+from app.lessons.progress import MemoryProgress, ProgressBook, ProgressStore
 from app.rooms import RoomStore
 from app.runs.origins import OriginPair
 from app.runs.sessions import MemorySessions, SessionStore
@@ -31,10 +31,12 @@ class Playground:
             exchanges_per_run=settings.exchanges_per_run,
             session_ttl=settings.session_ttl,
         ))
-        self.progress = ProgressStore(
-            max_sessions=settings.max_sessions, session_ttl=settings.session_ttl
+        self.progress: ProgressBook = MemoryProgress(
+            ProgressStore(max_sessions=settings.max_sessions, session_ttl=settings.session_ttl)
         )
-        self.attacks = AttackStore(max_attacks=settings.max_sessions, ttl=settings.session_ttl)
+        self.attacks: AttackBook = MemoryAttacks(
+            AttackStore(max_attacks=settings.max_sessions, ttl=settings.session_ttl)
+        )
         self.bus = EventBus(
             queue_size=settings.queue_size,
             queue_bytes=settings.queue_bytes,

@@ -86,7 +86,7 @@ def attack(page: Any, context: Any, link: str = "#visit") -> Any:
 
 
 def the_attack(live: BackgroundServer, attack_id: str) -> Attack:
-    found = live.playground.attacks.get(attack_id)
+    found = live.call(live.playground.attacks.get(attack_id))
     assert found is not None
     return found
 

@@ -100,7 +100,7 @@ def test_the_account_answers_the_origin_that_arrived_and_records_the_leg(
     assert "x-content-type-options" not in anonymous.headers
     login = client.get(f"{live.api_url}/victim/{aid}/login", follow_redirects=False)
     lax = login.headers.get_list("set-cookie")[1].split(";")[0]
-    attack = live.playground.attacks.get(aid)
+    attack = live.call(live.playground.attacks.get(aid))
     assert attack is not None
     signed = client.get(url, headers={"Origin": "null", "Cookie": lax})
     assert signed.status_code == 200 and attack.secret in signed.text
@@ -130,7 +130,7 @@ def test_the_account_answers_the_origin_that_arrived_and_records_the_leg(
 
 def test_the_policy_form_and_the_fix(live: BackgroundServer, client: httpx.Client) -> None:
     url, aid = lab(client, live)
-    attack = live.playground.attacks.get(aid)
+    attack = live.call(live.playground.attacks.get(aid))
     assert attack is not None and attack.case == "reflect"
     chosen = client.post(f"{url}/policy", data={"case": "null"}, follow_redirects=False)
     assert chosen.status_code == 303 and chosen.headers["location"].endswith("/attack#steps")
@@ -165,7 +165,7 @@ def test_from_a_lan_name_the_attacker_stays_on_that_name(
     live: BackgroundServer, client: httpx.Client
 ) -> None:
     url, aid = lab(client, live, host="laptop.local")
-    attack = live.playground.attacks.get(aid)
+    attack = live.call(live.playground.attacks.get(aid))
     assert attack is not None
     assert attack.stage.attacker == f"http://laptop.local:{live.settings.attacker_port}"
     refused = client.post(
@@ -218,7 +218,7 @@ def test_the_attack_lessons_ask_first_then_run_the_lab_s_case(
     assert 'id="answer"' in page and 'id="steps"' not in page  # the question comes first
     aid = re.search(r'data-events="/sessions/([^/"]+)/events"', page)
     assert aid is not None
-    attack = live.playground.attacks.get(aid.group(1))
+    attack = live.call(live.playground.attacks.get(aid.group(1)))
     assert attack is not None and attack.case == "null" and attack.lesson == "attack-null"
     bad = client.post(f"{url}/answer", data={"choice": "maybe"})
     assert bad.status_code == 422 and "Pick one of the answers" in bad.text

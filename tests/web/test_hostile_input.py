@@ -826,7 +826,7 @@ def test_the_attacker_s_report_refuses_what_is_not_one_of_its_attempts(
         422,
     )
     # Nothing it refused reached the attacker's log.
-    found = live.playground.attacks.get(aid)
+    found = live.call(live.playground.attacks.get(aid))
     assert found is not None and [entry.run_id for entry in found.log] == [mine]
 
 
@@ -835,7 +835,8 @@ def test_an_invented_attack_id_is_refused_on_every_origin_and_creates_nothing(
 ) -> None:
     invented = new_id()
     api, attacker = live.api_url, live.settings.attacker_url
-    before = (live.call(live.playground.store.session_count()), len(live.playground.attacks))
+    pg = live.playground
+    before = (live.call(pg.store.session_count()), live.call(pg.attacks.count()))
     routes = [
         ("GET", f"{api}/victim/{invented}/login"),
         ("GET", f"{api}/victim/{invented}/logout"),
@@ -853,7 +854,7 @@ def test_an_invented_attack_id_is_refused_on_every_origin_and_creates_nothing(
         answer = client.request(method, url, follow_redirects=False)
         assert answer.status_code == 404, (method, url, answer.status_code)
         assert "expired or never existed" in readable(answer), (method, url)
-    after = (live.call(live.playground.store.session_count()), len(live.playground.attacks))
+    after = (live.call(pg.store.session_count()), live.call(pg.attacks.count()))
     assert after == before
 
 

@@ -23,7 +23,7 @@ from app.attack.store import Attack
 from app.runs.origins import is_loopback, parse_host
 from app.runs.store import Exchange, RecordedRequest, RecordedResponse
 from app.web import render
-from app.web.deps import PG
+from app.web.deps import PG, changing_attack, live_attack
 from app.web.events import console_topic, runs_topic
 from app.web.state import Playground
 
@@ -35,7 +35,7 @@ GONE = "No such attack: it expired or never existed. Start again from the attack
 
 
 async def _attack(pg: Playground, attack_id: str) -> Attack | None:
-    return pg.attacks.get(attack_id) if await pg.store.session(attack_id) is not None else None
+    return await live_attack(pg, attack_id)
 
 
 def _changed(pg: Playground, attack: Attack) -> None:
@@ -54,7 +54,8 @@ async def login(request: Request, attack_id: str, pg: PG, go: str = "lab") -> Re
         return PlainTextResponse("go must be lab or attacker\n", 422)
     parsed = parse_host(request.headers.get("host", ""))
     secure_allowed = parsed is not None and is_loopback(parsed[0])
-    lines = attack.login(secure_allowed)
+    async with changing_attack(pg, attack.id) as attack:
+        lines = attack.login(secure_allowed)
     where = attack.stage.attacker_page(attack.id) if go == "attacker" else attack.home
     response = RedirectResponse(where or attack.stage.site, 303)
     for line in lines:
@@ -70,8 +71,10 @@ async def logout(attack_id: str, pg: PG) -> Response:
     attack = await _attack(pg, attack_id)
     if attack is None:
         return PlainTextResponse(GONE, 404)
+    async with changing_attack(pg, attack.id) as attack:
+        lines = attack.logout()
     response = RedirectResponse(attack.home or attack.stage.site, 303)
-    for line in attack.logout():
+    for line in lines:
         response.headers.append("Set-Cookie", line)
     _changed(pg, attack)
     return response

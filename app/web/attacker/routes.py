@@ -22,7 +22,15 @@ from app.cors import predict
 from app.runs.agreement import differences, parse_result
 from app.runs.errors import BadRequest
 from app.runs.store import new_id
-from app.web.deps import PG, RESULT_LIMIT, browser_profile, read_json
+from app.web.deps import (
+    NO_ATTACK,
+    PG,
+    RESULT_LIMIT,
+    browser_profile,
+    changing_attack,
+    live_attack,
+    read_json,
+)
 from app.web.state import Playground
 
 router = APIRouter(include_in_schema=False)
@@ -34,9 +42,9 @@ NOTE = (
 
 
 async def known_attack(pg: Playground, attack_id: str) -> Attack:
-    attack = pg.attacks.get(attack_id) if await pg.store.session(attack_id) is not None else None
+    attack = await live_attack(pg, attack_id)
     if attack is None:
-        raise BadRequest(404, "no such attack: it expired or never existed", "attack")
+        raise BadRequest(404, NO_ATTACK, "attack")
     return attack
 
 
@@ -63,32 +71,33 @@ async def new_round(request: Request, attack_id: str, pg: PG) -> JSONResponse:
     session = await pg.store.session(attack_id)
     assert session is not None
     browser = browser_profile(request)
-    found = attack.new_round()
     attempts: list[dict[str, Any]] = []
-    for attempt in ATTEMPTS:
-        run_id = new_id()
-        url = found.stage.account_url(attack.id, run_id)
-        scenario = attempt_scenario(found.policy, found.stage, attempt, url)
-        await pg.store.add_run(
-            session,
-            scenario,
-            predict(scenario, browser),
-            run_id=run_id,
-            target=url,
-            notes=(NOTE,),
-        )
-        found.runs[attempt.key] = run_id
-        attempts.append(
-            {
-                "attempt": attempt.key,
-                "label": attempt.label,
-                "run_id": run_id,
-                "url": url,
-                "credentials": attempt.credentials,
-                "sandboxed": attempt.sandboxed,
-                "frame": f"/a/{attack.id}/frame/{run_id}" if attempt.sandboxed else None,
-            }
-        )
+    async with changing_attack(pg, attack.id) as attack:
+        found = attack.new_round()
+        for attempt in ATTEMPTS:
+            run_id = new_id()
+            url = found.stage.account_url(attack.id, run_id)
+            scenario = attempt_scenario(found.policy, found.stage, attempt, url)
+            await pg.store.add_run(
+                session,
+                scenario,
+                predict(scenario, browser),
+                run_id=run_id,
+                target=url,
+                notes=(NOTE,),
+            )
+            found.runs[attempt.key] = run_id
+            attempts.append(
+                {
+                    "attempt": attempt.key,
+                    "label": attempt.label,
+                    "run_id": run_id,
+                    "url": url,
+                    "credentials": attempt.credentials,
+                    "sandboxed": attempt.sandboxed,
+                    "frame": f"/a/{attack.id}/frame/{run_id}" if attempt.sandboxed else None,
+                }
+            )
     return JSONResponse({"round": found.number, "attempts": attempts}, status_code=201)
 
 
@@ -146,7 +155,8 @@ async def report(request: Request, attack_id: str, pg: PG) -> JSONResponse:
         stolen_text(result.error, MAX_ERROR_CHARS),
         stolen,
     )
-    attack.record(entry)
+    async with changing_attack(pg, attack.id) as attack:
+        attack.record(entry)
     pg.publish_run(run)
     return JSONResponse(
         {"run_id": run.id, "outcome": result.outcome, "status": result.status, "stolen": stolen}

@@ -34,7 +34,15 @@ from app.runs.agreement import browser_from_user_agent
 from app.runs.errors import BadRequest
 from app.runs.origins import OriginPair
 from app.runs.store import Session, new_id
-from app.web.deps import CHOICES_LIMIT, PG, CurrentSession, Origins, browser_profile, read_form
+from app.web.deps import (
+    CHOICES_LIMIT,
+    PG,
+    CurrentSession,
+    Origins,
+    browser_profile,
+    changing_attack,
+    read_form,
+)
 from app.web.state import Playground
 
 router = APIRouter()
@@ -64,13 +72,14 @@ async def the_attack(
     await pg.store.mark_used(session)
     stage = Stage.of(pair, pg.settings.attacker_port)
     case = BY_CASE[DEFAULT_CASE]
-    attack = pg.attacks.start(aid, stage, case.policy(stage), case.key)
-    attack.home = pair.page + (home or f"/sessions/{session.id}/attack")
-    if attack.stage.site != pair.page or attack.stage.api != pair.api:
-        moved = Stage.of(pair, pg.settings.attacker_port, attack.stage.where)
-        attack.stage = moved
-        if attack.case is not None:
-            attack.policy = BY_CASE[attack.case].policy(moved)
+    await pg.attacks.start(aid, stage, case.policy(stage), case.key)
+    async with changing_attack(pg, aid) as attack:
+        attack.home = pair.page + (home or f"/sessions/{session.id}/attack")
+        if attack.stage.site != pair.page or attack.stage.api != pair.api:
+            moved = Stage.of(pair, pg.settings.attacker_port, attack.stage.where)
+            attack.stage = moved
+            if attack.case is not None:
+                attack.policy = BY_CASE[attack.case].policy(moved)
     return attack
 
 
@@ -215,7 +224,8 @@ async def set_policy(
         case = key
     else:
         raise BadRequest(422, f"case must be one of {', '.join(BY_CASE)} or custom", "case")
-    attack.stage, attack.policy, attack.case, attack.lesson = stage, policy, case, ""
+    async with changing_attack(pg, attack.id) as attack:
+        attack.stage, attack.policy, attack.case, attack.lesson = stage, policy, case, ""
     return _done(request, session, "#steps")
 
 
@@ -232,9 +242,10 @@ async def apply_fix(
     secure = _secure_fix(attack, profile if profile in PROFILES else "chromium")
     if secure.policy is None:
         raise BadRequest(409, "no change to the server's answers stops this attack", "policy")
-    attack.policy = _fixed_policy(secure.policy, attack)
-    exact = BY_CASE["allow-list"].policy(attack.stage)
-    attack.case = "allow-list" if attack.policy == exact else None
+    async with changing_attack(pg, attack.id) as attack:
+        attack.policy = _fixed_policy(secure.policy, attack)
+        exact = BY_CASE["allow-list"].policy(attack.stage)
+        attack.case = "allow-list" if attack.policy == exact else None
     if lesson is not None:
         if "json" in request.headers.get("accept", ""):
             return JSONResponse({"ok": True})
@@ -261,7 +272,8 @@ async def site_check(
         target=url,
         notes=(NOTE,),
     )
-    attack.site_runs.append(run.id)
+    async with changing_attack(pg, attack.id) as attack:
+        attack.site_runs.append(run.id)
     return JSONResponse(
         {
             "run_id": run.id,
@@ -316,7 +328,7 @@ async def start_lessons(pg: PG) -> RedirectResponse:
 @router.get("/sessions/{session_id}/attack/lessons", response_class=HTMLResponse)
 async def lessons_index(request: Request, session: CurrentSession, pg: PG) -> HTMLResponse:
     """The attack lessons in order, with this session's answers."""
-    answers = pg.progress.answers(session.id)
+    answers = await pg.progress.answers(session.id)
     return pg.templates.TemplateResponse(
         request,
         "attack/lessons.html",
@@ -350,7 +362,7 @@ async def lesson_page(
             slug,
         )
     index = ATTACK_LESSONS.index(lesson)
-    answer = pg.progress.get(session.id, slug)
+    answer = await pg.progress.get(session.id, slug)
     origin = lesson_origin(lesson, attack.stage)
     context = await page_context(pg, attack, session, request)
     context.update(
@@ -378,11 +390,11 @@ async def answer_lesson(
     lesson = known_lesson(slug)
     form = await read_form(request, CHOICES_LIMIT)
     choice = form.get("choice")
-    if pg.progress.get(session.id, slug) is None:
+    if await pg.progress.get(session.id, slug) is None:
         if choice not in {c.value for c in lesson.question.choices}:
             raise BadRequest(422, "Pick one of the answers first.", "choice")
         stage = Stage.of(origins, pg.settings.attacker_port, "same")
         truth = lesson.answer(lesson_origin(lesson, stage), stage.api)
-        pg.progress.answer(session.id, slug, choice, choice == truth)
+        await pg.progress.answer(session.id, slug, choice, choice == truth)
         await pg.store.mark_used(session)
     return RedirectResponse(f"/sessions/{session.id}/attack/lessons/{slug}#run", 303)

@@ -138,7 +138,7 @@ async def start_lesson(slug: str, pg: PG) -> RedirectResponse:
 @router.get("/sessions/{session_id}/lessons", response_class=HTMLResponse)
 async def lessons_index(request: Request, session: CurrentSession, pg: PG) -> HTMLResponse:
     """Every lesson in order, with this session's progress."""
-    answers = pg.progress.answers(session.id)
+    answers = await pg.progress.answers(session.id)
     return pg.templates.TemplateResponse(
         request,
         "lessons/index.html",
@@ -160,7 +160,7 @@ async def lesson_page(
     """One lesson: setup, the question (asked before sending), Send, and the explanation."""
     item = known_lesson(slug)
     scenario = item.scenario(origins.page, origins.api)
-    answer = pg.progress.get(session.id, slug)
+    answer = await pg.progress.get(session.id, slug)
     runs = _lesson_runs(session, slug)
     done = next((r for r in runs if r.browser_result is not None), None)
     before, after = neighbours(slug)
@@ -235,11 +235,11 @@ async def answer_question(
     choice = form.get("choice")
     valid = {c.value for c in item.question.choices}
     error = None
-    answer = pg.progress.get(session.id, slug)
+    answer = await pg.progress.get(session.id, slug)
     if answer is None:
         if choice in valid:
             correct = choice == item.answer(origins.page, origins.api)
-            answer = pg.progress.answer(session.id, slug, choice, correct)
+            answer = await pg.progress.answer(session.id, slug, choice, correct)
             await pg.store.mark_used(session)
         else:
             error = "Pick one of the answers first."
@@ -269,9 +269,9 @@ async def lesson_explanation(
     """The explanation of a finished run of this lesson, tied to its recorded exchanges."""
     item = known_lesson(slug)
     run = await known_run(session, item, run_id, pg)
-    answer = pg.progress.get(session.id, slug)
+    answer = await pg.progress.get(session.id, slug)
     if run.browser_result is not None and answer is not None:
-        answer = pg.progress.saw_run(session.id, slug, run.id)
+        answer = await pg.progress.saw_run(session.id, slug, run.id)
     context: dict[str, Any] = {
         "session_id": session.id,
         "lesson": item,

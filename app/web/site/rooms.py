@@ -282,7 +282,7 @@ async def progress(pg: Playground, room: Room) -> dict[int, dict[str, dict[str, 
     """Each attendee's lesson progress: answered right or wrong, and sent."""
     rows: dict[int, dict[str, dict[str, Any]]] = {}
     for attendee in room.attendees.values():
-        answers = pg.progress.answers(attendee.session_id)
+        answers = await pg.progress.answers(attendee.session_id)
         session = await pg.store.session(attendee.session_id)
         sent = set()
         if session is not None:
