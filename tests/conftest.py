@@ -7,9 +7,12 @@ here too, so a new one cannot slip into the fast lane.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.redis_server import RedisServer
 
 # Fixtures that start a real browser: the harness (tests/harness) and Playwright's pages
 # (tests/e2e). "browser" is left out: elsewhere it is a parameter naming an engine.
@@ -31,3 +34,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if browser_fixtures(item) or item.path.is_relative_to(END_TO_END):
             item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """One real Redis server for the whole run (each test uses a key prefix of its own)."""
+    with RedisServer() as server:
+        yield server

@@ -37,6 +37,8 @@ LAYERS = {
     "app.harness": 3,
     # Above app.fix, which it builds on; beside the harness, which it never imports.
     "app.troubleshoot": 3,
+    # The stores' Redis implementations, for several processes: above what they store.
+    "app.shared": 3,
     "app.web": 4,
     "app.cli": 5,
 }
@@ -46,6 +48,7 @@ WEB_RANKS = {
     "app.web.config": 0,
     "app.web.protocol": 0,
     "app.web.events": 0,
+    "app.web.shared_bus": 1,
     "app.web.render": 0,
     "app.web.state": 1,
     "app.web.deps": 2,

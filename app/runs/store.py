@@ -361,6 +361,84 @@ def fresh_run(
     return run_id, target, scenario, predict(scenario, browser=browser)
 
 
+def new_run(
+    budgets: Budgets,
+    session_id: str,
+    scenario: Scenario,
+    prediction: Prediction,
+    *,
+    run_id: str,
+    target: str,
+    notes: tuple[str, ...] = (),
+    hops: tuple[ServerResponse, ...] = (),
+    url_id: str = "",
+    guess: tuple[tuple[str, str], ...] = (),
+) -> Run:
+    """A run to keep, its size counted (refused with 413 when its scenario is larger than
+    the scenario budget)."""
+    if len(hops) > MAX_HOPS:
+        raise ValueError(f"at most {MAX_HOPS} hops per run")
+    fixed = footprint((scenario, prediction, notes, hops, target))
+    if fixed > budgets.scenario:
+        raise BadRequest(
+            413,
+            f"this scenario is too large to keep ({fixed // KIB} KiB in memory); "
+            f"at most {budgets.scenario // KIB} KiB",
+            "scenario",
+        )
+    run = Run(
+        run_id, session_id, scenario, prediction, target, notes,
+        hops=hops, url_id=url_id, guess=guess,
+    )  # fmt: skip
+    run.size = RUN_OVERHEAD + fixed
+    return run
+
+
+def leg_to_keep(
+    run: Run, exchange: Exchange, budgets: Budgets, exchanges_per_run: int
+) -> tuple[Exchange, int] | None:
+    """The leg as the run would keep it (cut down to the leg budget) and its size, or None
+    when the run already holds its maximum in count or in bytes (the leg is then counted)."""
+    run.touch()
+    if len(run.exchanges) >= exchanges_per_run:
+        run.exchanges_dropped += 1
+        return None
+    kept, size = fit_exchange(exchange, budgets.exchange)
+    if run.exchanges_size + size > budgets.exchanges:
+        run.exchanges_dropped += 1
+        return None
+    return kept, size
+
+
+def add_leg(run: Run, kept: Exchange, size: int) -> None:
+    run.exchanges.append(kept)
+    run.exchanges_size += size
+    run.size += size
+
+
+def result_size(
+    run: Run, result: BrowserResult, differences: tuple[str, ...], budgets: Budgets
+) -> int:
+    """What keeping this result takes (409 when the run has one, 413 past the budget)."""
+    if run.browser_result is not None:
+        raise BadRequest(409, "this run already has its result", "run")
+    size = footprint((result, differences))
+    if size > budgets.result:
+        raise BadRequest(
+            413,
+            f"the result is too large to keep ({size // KIB} KiB in memory); "
+            f"at most {budgets.result // KIB} KiB",
+        )
+    return size
+
+
+def set_result(run: Run, result: BrowserResult, differences: tuple[str, ...], size: int) -> None:
+    run.browser_result = result
+    run.differences = differences
+    run.size += size
+    run.touch()
+
+
 @dataclass(eq=False)
 class Session:
     id: str
@@ -463,21 +541,10 @@ class RunStore:
         """Keep a new run; with ``url_id`` it answers at that earlier run's URL from now on.
 
         Refused (413) when its scenario is larger than the scenario budget."""
-        if len(hops) > MAX_HOPS:
-            raise ValueError(f"at most {MAX_HOPS} hops per run")
-        fixed = footprint((scenario, prediction, notes, hops, target))
-        if fixed > self.budgets.scenario:
-            raise BadRequest(
-                413,
-                f"this scenario is too large to keep ({fixed // KIB} KiB in memory); "
-                f"at most {self.budgets.scenario // KIB} KiB",
-                "scenario",
-            )
-        run = Run(
-            run_id, session.id, scenario, prediction, target, notes,
-            hops=hops, url_id=url_id, guess=guess,
+        run = new_run(
+            self.budgets, session.id, scenario, prediction,
+            run_id=run_id, target=target, notes=notes, hops=hops, url_id=url_id, guess=guess,
         )  # fmt: skip
-        run.size = RUN_OVERHEAD + fixed
         self.mark_used(session)
         while len(session.runs) >= self.runs_per_session:
             self._drop_oldest_run(session)
@@ -518,41 +585,23 @@ class RunStore:
     def record(self, run: Run, exchange: Exchange) -> bool:
         """Keep a leg of the run (cut down to the leg budget, with a note); False when the run
         already holds its maximum, in count or in bytes (the leg is then only counted)."""
-        run.touch()
-        if len(run.exchanges) >= self.exchanges_per_run:
-            run.exchanges_dropped += 1
-            return False
-        kept, size = fit_exchange(exchange, self.budgets.exchange)
-        if run.exchanges_size + size > self.budgets.exchanges:
-            run.exchanges_dropped += 1
+        fitted = leg_to_keep(run, exchange, self.budgets, self.exchanges_per_run)
+        if fitted is None:
             return False
         session = self._owner(run)
         if session is not None:
-            self._grow(session, size, keep=run)
-        run.exchanges.append(kept)
-        run.exchanges_size += size
-        run.size += size
+            self._grow(session, fitted[1], keep=run)
+        add_leg(run, *fitted)
         return True
 
     def finish(self, run: Run, result: BrowserResult, differences: tuple[str, ...]) -> None:
         """Keep what the page's script reported and how it differs from the prediction
         (refused with 409 when it already has one, with 413 past the result budget)."""
-        if run.browser_result is not None:
-            raise BadRequest(409, "this run already has its result", "run")
-        size = footprint((result, differences))
-        if size > self.budgets.result:
-            raise BadRequest(
-                413,
-                f"the result is too large to keep ({size // KIB} KiB in memory); "
-                f"at most {self.budgets.result // KIB} KiB",
-            )
+        size = result_size(run, result, differences, self.budgets)
         session = self._owner(run)
         if session is not None:
             self._grow(session, size, keep=run)
-        run.browser_result = result
-        run.differences = differences
-        run.size += size
-        run.touch()
+        set_result(run, result, differences, size)
 
     # --- room ---------------------------------------------------------------------------------
 

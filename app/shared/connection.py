@@ -1,0 +1,115 @@
+"""The connection to Redis, its key names and how its failures read."""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import redis.asyncio as redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import LockError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+# How long one command may take before the request that needs it gets a 503.
+COMMAND_TIMEOUT = 2.0
+CONNECT_TIMEOUT = 1.0
+# A lock is held at most this long (a process that dies holding one frees it then), and a
+# request waits at most LOCK_WAIT for one.
+LOCK_TIMEOUT = 10.0
+LOCK_WAIT = 5.0
+LOCK_POLL = 0.002
+KEY_PREFIX = "cors-playground:"
+
+#: What fails when Redis does not answer.
+FAILURES = (RedisConnectionError, RedisTimeoutError, OSError)
+
+
+class RedisUnavailable(RuntimeError):
+    """Redis did not answer: the request that needed it is refused with a 503."""
+
+    def __init__(self, where: str, cause: BaseException | None = None) -> None:
+        reason = f": {cause}" if cause is not None and str(cause) else ""
+        super().__init__(
+            f"the playground's shared store (Redis at {where}) is not answering{reason}; "
+            "try again in a moment"
+        )
+
+
+def where(url: str) -> str:
+    """host:port/db of a Redis URL, without its password."""
+    parts = urlsplit(url)
+    host = parts.hostname or "localhost"
+    return f"{host}:{parts.port or 6379}{parts.path or '/0'}"
+
+
+def dumps(value: Any) -> bytes:
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def loads(data: Any) -> Any:
+    """What ``dumps`` stored (None for a missing key)."""
+    return None if data is None else pickle.loads(data)
+
+
+def text(value: Any) -> str:
+    """A Redis reply as text."""
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+@dataclass
+class SharedState:
+    """One process's client of the shared Redis, with the key prefix of this playground."""
+
+    client: redis.Redis
+    url: str
+    prefix: str = KEY_PREFIX
+
+    @property
+    def where(self) -> str:
+        return where(self.url)
+
+    def key(self, *parts: str) -> str:
+        return self.prefix + ":".join(parts)
+
+    @asynccontextmanager
+    async def locked(self, *parts: str) -> AsyncIterator[None]:
+        """Hold the lock named by ``parts`` for the block (across processes)."""
+        lock = self.client.lock(
+            self.key("lock", *parts),
+            timeout=LOCK_TIMEOUT,
+            sleep=LOCK_POLL,
+            blocking_timeout=LOCK_WAIT,
+            raise_on_release_error=False,
+        )
+        try:
+            acquired = await lock.acquire()
+        except LockError as error:
+            raise RedisUnavailable(self.where, error) from error
+        if not acquired:
+            raise RedisUnavailable(self.where, TimeoutError("a lock was held for too long"))
+        try:
+            yield
+        finally:
+            try:
+                await lock.release()
+            except (LockError, *FAILURES):
+                pass  # it expires by itself
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+
+def connect(url: str, prefix: str = KEY_PREFIX) -> SharedState:
+    """A client for ``url`` (``redis://HOST:PORT/DB``); connects on first use."""
+    client = redis.Redis.from_url(
+        url,
+        socket_timeout=COMMAND_TIMEOUT,
+        socket_connect_timeout=CONNECT_TIMEOUT,
+        health_check_interval=30,
+        retry_on_timeout=False,
+    )
+    return SharedState(client, url, prefix)
