@@ -5,7 +5,6 @@ the API origin's target, which answers every method as the learner configured it
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 from collections.abc import Callable
@@ -25,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.runs.errors import BadRequest
 from app.runs.origins import DEFAULT_PORT, OriginPair, is_loopback, origin, parse_host
 from app.runs.validation import FieldMessage
+from app.shared import RedisUnavailable
 from app.web import room_events
 from app.web.api_origin import console, target, victim
 from app.web.attacker import routes as attacker
@@ -132,6 +132,14 @@ async def _bad_request(request: Request, exc: Exception) -> Response:
     return refusal(request, exc.status, exc.message, exc.field)
 
 
+async def _unavailable(request: Request, exc: Exception) -> Response:
+    """Redis did not answer: a 503 that names it (the request changed nothing)."""
+    log.warning("%s %s: %s", request.method, request.url.path, exc)
+    response = refusal(request, 503, str(exc), "redis")
+    response.headers["Retry-After"] = "2"
+    return response
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 404:
@@ -157,6 +165,7 @@ def _application(pg: Playground, **options: Any) -> FastAPI:
     app = FastAPI(docs_url=None, redoc_url=None, **options)  # Swagger would load from a CDN
     app.state.playground = pg
     app.add_exception_handler(BadRequest, _bad_request)
+    app.add_exception_handler(RedisUnavailable, _unavailable)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _invalid_parameters)
     return app
@@ -321,6 +330,10 @@ class OriginsApp:
 
         try:
             await app(scope, receive, send_closing_on_error)
+        except RedisUnavailable as error:  # the target's fast path has no framework
+            log.warning("%s %s: %s", scope.get("method"), scope.get("path"), error)
+            if not started:
+                await _plain_answer(send, 503, f"{error}\n".encode())
         except Exception:
             log.exception("error while answering %s %s", scope.get("method"), scope.get("path"))
             if not started:
@@ -330,9 +343,14 @@ class OriginsApp:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                self.playground.loop = asyncio.get_running_loop()
+                try:
+                    await self.playground.start()
+                except RedisUnavailable as error:
+                    await send({"type": "lifespan.startup.failed", "message": str(error)})
+                    return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                await self.playground.stop()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 

@@ -36,6 +36,11 @@ class Settings:
     allow_check: bool = False
     # Workshop rooms: how many, how large, how long they are kept (app/rooms/limits.py).
     room_limits: RoomLimits = field(default_factory=RoomLimits)
+    # Several processes: sessions, runs, progress, attacks and live events on this Redis
+    # (redis://HOST:PORT/DB); empty: everything in this process's memory.
+    redis_url: str = ""
+    # The Redis keys' prefix: two playgrounds can share one Redis server.
+    redis_prefix: str = "cors-playground:"
 
     @property
     def url_host(self) -> str:

@@ -54,9 +54,10 @@ async def page_origins(request: Request, pg: PG) -> OriginPair:
 Origins = Annotated[OriginPair, Depends(page_origins)]
 
 
-#: Event ids are counted from 1 by one process: 15 digits are more than it will ever give out.
-MAX_EVENT_ID = 10**15 - 1
-_EVENT_ID = re.compile(r"[0-9]{1,15}")
+#: Event ids are at most the largest integer a page's script holds exactly (with Redis they are
+# microseconds of the clock).
+MAX_EVENT_ID = 2**53 - 1
+_EVENT_ID = re.compile(r"[0-9]{1,16}")
 
 
 async def resume_point(

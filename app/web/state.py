@@ -4,6 +4,7 @@ and the templates. Built once by ``app.web.app``; handlers reach it through ``de
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from starlette.templating import Jinja2Templates
 
@@ -14,9 +15,14 @@ from app.rooms import RoomStore
 from app.runs.origins import OriginPair
 from app.runs.sessions import MemorySessions, SessionStore
 from app.runs.store import Exchange, Run, RunStore
+from app.shared import RedisUnavailable, SharedState, connect
+from app.shared.connection import FAILURES
+from app.shared.documents import RedisAttacks, RedisProgress
+from app.shared.sessions import RedisSessions
 from app.web import render
 from app.web.config import Settings
 from app.web.events import EventBus, runs_topic
+from app.web.shared_bus import RedisBus
 
 
 class Playground:
@@ -24,29 +30,65 @@ class Playground:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.store: SessionStore = MemorySessions(RunStore(
-            max_sessions=settings.max_sessions,
-            max_unused_sessions=settings.max_unused_sessions,
-            runs_per_session=settings.runs_per_session,
-            exchanges_per_run=settings.exchanges_per_run,
-            session_ttl=settings.session_ttl,
-        ))
-        self.progress: ProgressBook = MemoryProgress(
-            ProgressStore(max_sessions=settings.max_sessions, session_ttl=settings.session_ttl)
-        )
-        self.attacks: AttackBook = MemoryAttacks(
-            AttackStore(max_attacks=settings.max_sessions, ttl=settings.session_ttl)
-        )
-        self.bus = EventBus(
-            queue_size=settings.queue_size,
-            queue_bytes=settings.queue_bytes,
-            subscribers_per_topic=settings.subscribers_per_topic,
-        )
+        self.shared: SharedState | None = None
+        limits: dict[str, Any] = {
+            "queue_size": settings.queue_size,
+            "queue_bytes": settings.queue_bytes,
+            "subscribers_per_topic": settings.subscribers_per_topic,
+        }
+        sessions: dict[str, Any] = {
+            "max_sessions": settings.max_sessions,
+            "max_unused_sessions": settings.max_unused_sessions,
+            "runs_per_session": settings.runs_per_session,
+            "exchanges_per_run": settings.exchanges_per_run,
+            "session_ttl": settings.session_ttl,
+        }
+        self.store: SessionStore
+        self.progress: ProgressBook
+        self.attacks: AttackBook
+        self.bus: EventBus
+        if settings.redis_url:
+            shared = self.shared = connect(settings.redis_url, settings.redis_prefix)
+            self.store = RedisSessions(shared, **sessions)
+            self.progress = RedisProgress(
+                shared, max_sessions=settings.max_sessions, session_ttl=settings.session_ttl
+            )
+            self.attacks = RedisAttacks(
+                shared, max_attacks=settings.max_sessions, ttl=settings.session_ttl
+            )
+            self.bus = RedisBus(shared, **limits)
+        else:
+            self.store = MemorySessions(RunStore(**sessions))
+            self.progress = MemoryProgress(
+                ProgressStore(max_sessions=settings.max_sessions, session_ttl=settings.session_ttl)
+            )
+            self.attacks = MemoryAttacks(
+                AttackStore(max_attacks=settings.max_sessions, ttl=settings.session_ttl)
+            )
+            self.bus = EventBus(**limits)
         self.rooms = RoomStore(settings.room_limits, ids=self.bus.next_id)
         self.templates = Jinja2Templates(directory=str(resource_dir("templates")))
         render.setup(self.templates)
         self.static_dir = resource_dir("static")
         self.loop: asyncio.AbstractEventLoop | None = None
+
+    async def start(self) -> None:
+        """At startup, on the server's loop: with Redis, check that it answers (a clear
+        error otherwise) and start the shared event bus."""
+        self.loop = asyncio.get_running_loop()
+        if self.shared is not None:
+            try:
+                await self.shared.client.ping()
+            except FAILURES as error:
+                raise RedisUnavailable(self.shared.where, error) from error
+        if isinstance(self.bus, RedisBus):
+            self.bus.start()
+
+    async def stop(self) -> None:
+        if isinstance(self.bus, RedisBus):
+            await self.bus.stop()
+        if self.shared is not None:
+            await self.shared.close()
 
     def page_host(self, host: str | None) -> str:
         return self.settings.page_host(host)

@@ -1,4 +1,5 @@
-"""A live playground on free loopback ports, shared by the web tests of a module."""
+"""A live playground on free loopback ports, shared by the web tests of a module: every web
+test runs twice, with the in-memory stores and with Redis (a real redis-server)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,16 @@ import httpx
 import pytest
 
 from app.web.server import BackgroundServer
+from tests.redis_server import RedisServer, unique_prefix
 
 
-@pytest.fixture(scope="module")
-def live() -> Iterator[BackgroundServer]:
-    with BackgroundServer() as server:
+@pytest.fixture(scope="module", params=["memory", "redis"])
+def live(request: pytest.FixtureRequest) -> Iterator[BackgroundServer]:
+    options = {}
+    if request.param == "redis":
+        redis: RedisServer = request.getfixturevalue("redis_server")
+        options = {"redis_url": redis.url, "redis_prefix": unique_prefix()}
+    with BackgroundServer(**options) as server:
         yield server
 
 

@@ -13,13 +13,26 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.attack import Policy
+from app.attack import Attack, Policy
 from app.cli import attacker_port, build_parser
 from app.web.config import Settings
 from app.web.server import BackgroundServer, banner
 from tests.web.conftest import new_session
 
 REPO = Path(__file__).resolve().parents[2]
+
+
+def stored(live: BackgroundServer, attack_id: str) -> Attack:
+    """The attack as the playground keeps it now."""
+    attack = live.call(live.playground.attacks.get(attack_id))
+    assert attack is not None
+    return attack
+
+
+async def set_policy(live: BackgroundServer, attack_id: str, policy: Policy) -> None:
+    async with live.playground.attacks.editing(attack_id) as attack:
+        assert attack is not None
+        attack.policy = policy
 
 
 def lab(client: httpx.Client, live: BackgroundServer, host: str = "") -> tuple[str, str]:
@@ -122,7 +135,7 @@ def test_the_account_answers_the_origin_that_arrived_and_records_the_leg(
     assert sent["Access-Control-Allow-Credentials"] == "true"
     assert sent["Content-Length"] == str(len(signed.content))
     # An exact allow-list answers the same request without Access-Control-Allow-Origin.
-    attack.policy = Policy("list", True, allowed=(live.site_url,))
+    live.call(set_policy(live, attack.id, Policy("list", True, allowed=(live.site_url,))))
     refused = client.get(url, headers={"Origin": "null", "Cookie": lax})
     assert refused.status_code == 200 and "access-control-allow-origin" not in refused.headers
     assert refused.headers["vary"] == "Origin"
@@ -134,7 +147,7 @@ def test_the_policy_form_and_the_fix(live: BackgroundServer, client: httpx.Clien
     assert attack is not None and attack.case == "reflect"
     chosen = client.post(f"{url}/policy", data={"case": "null"}, follow_redirects=False)
     assert chosen.status_code == 303 and chosen.headers["location"].endswith("/attack#steps")
-    assert attack.policy == Policy("list", True, allowed=(live.site_url, "null"))
+    assert stored(live, aid).policy == Policy("list", True, allowed=(live.site_url, "null"))
     written = client.post(
         f"{url}/policy",
         data={
@@ -146,6 +159,7 @@ def test_the_policy_form_and_the_fix(live: BackgroundServer, client: httpx.Clien
         },
         headers={"Accept": "application/json"},
     )
+    attack = stored(live, aid)
     assert written.status_code == 200 and attack.case is None
     assert attack.stage.attacker == live.settings.attacker_url.replace("localhost", "127.0.0.1")
     assert attack.policy.rows == (
@@ -156,6 +170,7 @@ def test_the_policy_form_and_the_fix(live: BackgroundServer, client: httpx.Clien
     assert 'data-change="exact"' in page and "moves the problem" in page
     fixed = client.post(f"{url}/fix", follow_redirects=False)
     assert fixed.status_code == 303
+    attack = stored(live, aid)
     assert attack.policy == Policy("list", True, allowed=(live.site_url,))
     assert attack.case == "allow-list"
     assert 'id="apply-fix"' not in client.get(f"{url}/view").text  # nothing left to fix
@@ -232,10 +247,10 @@ def test_the_attack_lessons_ask_first_then_run_the_lab_s_case(
     fixed = client.post(fix, data={"lesson": "attack-null"}, follow_redirects=False)
     assert fixed.headers["location"] == f"/sessions/{sid}/attack/lessons/attack-null#fix"
     client.get(url)
-    assert attack.case == "allow-list"
+    assert stored(live, attack.id).case == "allow-list"
     # Another lesson sets its own case.
     client.get(f"{live.site_url}/sessions/{sid}/attack/lessons/attack-prefix")
-    assert attack.case == "prefix"
+    assert stored(live, attack.id).case == "prefix"
     progress = client.get(f"{live.site_url}/sessions/{sid}/attack/lessons").text
     assert 'data-answered="1"' in progress
     assert client.get(f"{live.site_url}/sessions/{sid}/attack/lessons/nope").status_code == 404

@@ -355,12 +355,13 @@ async def lesson_page(
         # Opening a lesson sets the lab to its case (the same site: every browser's cookies go).
         stage = Stage.of(origins, pg.settings.attacker_port, "same")
         case = BY_CASE[lesson_case(lesson)]
-        attack.stage, attack.policy, attack.case, attack.lesson = (
-            stage,
-            case.policy(stage),
-            case.key,
-            slug,
-        )
+        async with changing_attack(pg, attack.id) as attack:
+            attack.stage, attack.policy, attack.case, attack.lesson = (
+                stage,
+                case.policy(stage),
+                case.key,
+                slug,
+            )
     index = ATTACK_LESSONS.index(lesson)
     answer = await pg.progress.get(session.id, slug)
     origin = lesson_origin(lesson, attack.stage)
