@@ -69,6 +69,20 @@ def build_parser() -> argparse.ArgumentParser:
         "CORS_PLAYGROUND_ATTACKER_PORT, default the API port plus one: 8002)",
     )
     serve.add_argument(
+        "--redis",
+        metavar="URL",
+        default=os.environ.get("CORS_PLAYGROUND_REDIS_URL", ""),
+        help="keep sessions, runs, progress and live events in Redis (redis://HOST:PORT/DB), "
+        "so several processes serve them (env CORS_PLAYGROUND_REDIS_URL; default: in memory)",
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=_env_int("CORS_PLAYGROUND_WORKERS", 1),
+        help="processes serving the three origins (env CORS_PLAYGROUND_WORKERS, default 1; "
+        "more than one needs --redis)",
+    )
+    serve.add_argument(
         "--allow-check",
         action="store_true",
         help="let the troubleshooting page check a real server: the playground then sends "
@@ -147,6 +161,10 @@ def missing_htmx(static: Path | None = None) -> list[str]:
     return [name for name in HTMX_FILES if not (vendor / name).is_file()]
 
 
+#: At most this many serving processes (each holds its own connections and memory).
+MAX_WORKERS = 64
+
+
 def attacker_port(api_port: int, chosen: int | None) -> int:
     """The attacker origin's port: the one chosen, else the API port plus one (a free port when
     the API's is picked by the system, port 0)."""
@@ -166,9 +184,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_CANNOT_START
+    workers = getattr(args, "workers", 1)
+    redis_url = getattr(args, "redis", "")
+    if workers < 1 or workers > MAX_WORKERS:
+        print(f"cors-playground: --workers must be 1 to {MAX_WORKERS}", file=sys.stderr)
+        return EXIT_USAGE
+    if workers > 1 and not redis_url:
+        print(
+            "cors-playground: --workers needs --redis: without a shared store each process "
+            "would keep its own sessions, and a page's requests would land in another's",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     from app.web.server import serve
 
     status: int = serve(
+        workers=workers,
+        redis_url=redis_url,
         host=args.host,
         site_port=args.site_port,
         api_port=args.api_port,

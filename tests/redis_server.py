@@ -3,6 +3,7 @@ loopback port, with no persistence, stopped with the tests (``./dev test`` insta
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -24,7 +25,7 @@ class RedisServer:
     """``redis-server`` on 127.0.0.1; ``stop()`` and ``start()`` again keep its port."""
 
     def __init__(self) -> None:
-        binary = shutil.which("redis-server")
+        binary = os.environ.get("REDIS_SERVER_PATH") or shutil.which("redis-server")
         if binary is None:
             raise RuntimeError(
                 "redis-server is not installed: ./dev test installs it "

@@ -10,6 +10,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import redis.asyncio as redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import LockError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -17,6 +19,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 # How long one command may take before the request that needs it gets a 503.
 COMMAND_TIMEOUT = 2.0
 CONNECT_TIMEOUT = 1.0
+RETRIES = 2
 # A lock is held at most this long (a process that dies holding one frees it then), and a
 # request waits at most LOCK_WAIT for one.
 LOCK_TIMEOUT = 10.0
@@ -32,11 +35,11 @@ class RedisUnavailable(RuntimeError):
     """Redis did not answer: the request that needed it is refused with a 503."""
 
     def __init__(self, where: str, cause: BaseException | None = None) -> None:
-        reason = f": {cause}" if cause is not None and str(cause) else ""
         super().__init__(
-            f"the playground's shared store (Redis at {where}) is not answering{reason}; "
+            f"the playground's shared store (Redis at {where}) is not answering; "
             "try again in a moment"
         )
+        self.cause = cause
 
 
 def where(url: str) -> str:
@@ -110,6 +113,9 @@ def connect(url: str, prefix: str = KEY_PREFIX) -> SharedState:
         socket_timeout=COMMAND_TIMEOUT,
         socket_connect_timeout=CONNECT_TIMEOUT,
         health_check_interval=30,
-        retry_on_timeout=False,
+        # A connection from before a Redis restart fails once: try that command again on a
+        # new one (twice at most, quickly) before calling Redis away.
+        retry=Retry(ExponentialBackoff(cap=0.05, base=0.01), RETRIES),
+        retry_on_error=[RedisConnectionError],
     )
     return SharedState(client, url, prefix)

@@ -134,7 +134,8 @@ async def _bad_request(request: Request, exc: Exception) -> Response:
 
 async def _unavailable(request: Request, exc: Exception) -> Response:
     """Redis did not answer: a 503 that names it (the request changed nothing)."""
-    log.warning("%s %s: %s", request.method, request.url.path, exc)
+    assert isinstance(exc, RedisUnavailable)
+    log.warning("%s %s: %s (%s)", request.method, request.url.path, exc, exc.cause)
     response = refusal(request, 503, str(exc), "redis")
     response.headers["Retry-After"] = "2"
     return response
@@ -331,7 +332,8 @@ class OriginsApp:
         try:
             await app(scope, receive, send_closing_on_error)
         except RedisUnavailable as error:  # the target's fast path has no framework
-            log.warning("%s %s: %s", scope.get("method"), scope.get("path"), error)
+            method, path = scope.get("method"), scope.get("path")
+            log.warning("%s %s: %s (%s)", method, path, error, error.cause)
             if not started:
                 await _plain_answer(send, 503, f"{error}\n".encode())
         except Exception:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import os
+import signal
 import socket
 import sys
 import threading
@@ -19,6 +21,7 @@ from typing import Any, TypeVar
 
 import uvicorn
 
+from app.shared.connection import where
 from app.web.app import OriginsApp
 from app.web.config import WILDCARD_HOSTS, Settings
 from app.web.protocol import PlaygroundConfig
@@ -32,6 +35,8 @@ HEAD_TIMEOUT = 10.0
 # Connections served at once, all origins together: room for ~500 attendees, each with an
 # event stream and a few kept-alive connections. Requests on connections past it get a 503.
 MAX_CONNECTIONS = 2048
+# A worker that dies is started again, up to this many times in all.
+RESTARTS = 10
 # File descriptors beyond the connections: listening sockets, templates, logs, the harness.
 SPARE_FILES = 256
 
@@ -168,6 +173,26 @@ def prepare(
 ) -> tuple[PlaygroundServer, list[socket.socket], Playground]:
     """Bind the three origins (site, API, attacker) and build the server (raises PortInUse);
     ``overrides`` are Settings fields."""
+    settings, sockets = bind_origins(host, site_port, api_port, attacker_port, **overrides)
+    server = build_server(settings, head_timeout, max_connections)
+    return server, sockets, server.playground
+
+
+def build_server(
+    settings: Settings,
+    head_timeout: float = HEAD_TIMEOUT,
+    max_connections: int = MAX_CONNECTIONS,
+) -> PlaygroundServer:
+    """The server of one process (its own state, or its own connection to Redis)."""
+    app = OriginsApp(Playground(settings))
+    config = _uvicorn_config(app, head_timeout=head_timeout, max_connections=max_connections)
+    return PlaygroundServer(config, app.playground)
+
+
+def bind_origins(
+    host: str, site_port: int, api_port: int, attacker_port: int = 0, **overrides: Any
+) -> tuple[Settings, list[socket.socket]]:
+    """The listening sockets of the three origins and the settings naming their ports."""
     ports = [p for p in (site_port, api_port, attacker_port) if p]
     if len(set(ports)) < len(ports):
         raise ValueError("the site, API and attacker origins need three different ports")
@@ -187,13 +212,10 @@ def prepare(
         attacker_port=attacker_sockets[0].getsockname()[1],
         **overrides,
     )
-    app = OriginsApp(Playground(settings))
-    config = _uvicorn_config(app, head_timeout=head_timeout, max_connections=max_connections)
-    server = PlaygroundServer(config, app.playground)
-    return server, [*site_sockets, *api_sockets, *attacker_sockets], app.playground
+    return settings, [*site_sockets, *api_sockets, *attacker_sockets]
 
 
-def banner(settings: Settings) -> list[str]:
+def banner(settings: Settings, workers: int = 1) -> list[str]:
     """What ``serve`` prints once both origins listen."""
     lines = [
         f"CORS playground: open {settings.site_url}/",
@@ -201,6 +223,9 @@ def banner(settings: Settings) -> list[str]:
         f"  API origin (the target):     {settings.api_url}",
         f"  attacker origin (attack lab): {settings.attacker_url}",
     ]
+    if settings.redis_url:
+        processes = f"{workers} processes" if workers > 1 else "this process"
+        lines.append(f"  state: Redis at {where(settings.redis_url)}, served by {processes}")
     if settings.host in WILDCARD_HOSTS:
         lines.append(
             f"  from other machines: http://<this machine's name or address>:{settings.site_port}/"
@@ -220,14 +245,13 @@ def serve(
     site_port: int = 8000,
     api_port: int = 8001,
     attacker_port: int = 8002,
+    workers: int = 1,
     **overrides: Any,
 ) -> int:
     """Run the playground until Ctrl-C; return the process exit code (``overrides``: Settings
-    fields)."""
+    fields). With ``workers`` > 1 (and Redis), that many processes share the sockets."""
     try:
-        server, sockets, playground = prepare(
-            host, site_port, api_port, attacker_port=attacker_port, **overrides
-        )
+        settings, sockets = bind_origins(host, site_port, api_port, attacker_port, **overrides)
     except PortInUse as exc:
         option = f"--{exc.role.lower()}-port"
         env = f"CORS_PLAYGROUND_{exc.role.upper()}_PORT"
@@ -242,17 +266,85 @@ def serve(
         print(f"cors-playground: cannot start: {exc}", file=sys.stderr)
         return 1
     allow_open_files()
-    for line in banner(playground.settings):
+    for line in banner(settings, workers):
         print(line, flush=True)
     try:
-        server.run(sockets=sockets)
-    except KeyboardInterrupt:
-        pass  # uvicorn re-raises the captured Ctrl-C after a clean shutdown
+        if workers > 1:
+            status = supervise(settings, sockets, workers)
+        else:
+            status = run_one(settings, sockets)
     finally:
         for sock in sockets:
             sock.close()
     print("CORS playground stopped.", flush=True)
-    return 0
+    return status
+
+
+def run_one(settings: Settings, sockets: list[socket.socket]) -> int:
+    """Serve in this process until Ctrl-C (or SIGTERM); 1 when it could not start."""
+    server = build_server(settings)
+    try:
+        server.run(sockets=sockets)
+    except KeyboardInterrupt:  # re-raised by uvicorn after a clean stop
+        pass
+    except SystemExit:  # uvicorn's exit when the application could not start (said why)
+        return 1
+    return 0 if server.started else 1
+
+
+def supervise(settings: Settings, sockets: list[socket.socket], workers: int) -> int:
+    """Fork ``workers`` processes that serve the same sockets (the kernel shares the
+    connections out); restart one that dies, stop them all on Ctrl-C or SIGTERM."""
+    children: dict[int, int] = {}  # pid -> worker number
+    stopping = False
+
+    def start(number: int) -> None:
+        pid = os.fork()
+        if pid == 0:  # the worker: its own loop, state and Redis connection
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            code = 1
+            try:
+                code = run_one(settings, sockets)
+            finally:
+                os._exit(code)
+        children[pid] = number
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in list(children):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    for number in range(workers):
+        start(number)
+    previous = [signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)]
+    failed = 0
+    try:
+        while children:
+            try:
+                pid, status = os.wait()
+            except ChildProcessError:
+                break
+            except InterruptedError:
+                continue
+            number = children.pop(pid, -1)
+            if number < 0 or stopping:
+                continue
+            code = os.waitstatus_to_exitcode(status)
+            print(f"cors-playground: worker {number + 1} exited ({code})", file=sys.stderr)
+            failed += 1
+            if failed > RESTARTS:
+                print("cors-playground: workers keep exiting; stopping", file=sys.stderr)
+                stop(signal.SIGTERM, None)
+                stopping = True
+                continue
+            start(number)
+    finally:
+        for sig, handler in zip((signal.SIGINT, signal.SIGTERM), previous, strict=True):
+            signal.signal(sig, handler)
+    return 1 if failed > RESTARTS else 0
 
 
 class BackgroundServer:

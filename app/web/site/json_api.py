@@ -4,6 +4,7 @@ scripting and checking from outside; documented at ``/api`` with the scenario fo
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -24,6 +25,8 @@ from app.runs.validation import (
     scenario_from_json,
     sequence_from_json,
 )
+from app.shared import RedisUnavailable
+from app.shared.connection import FAILURES
 from app.web.deps import NO_SESSION, PG, Origins, browser_profile, read_json
 
 router = APIRouter()
@@ -33,6 +36,25 @@ MAX_EXPLAIN_BATCH = 200
 
 def _error_json(checked: Checked, status: int = 422) -> JSONResponse:
     return JSONResponse(checked.to_json(), status_code=status)
+
+
+@router.get("/api/health", response_class=JSONResponse)
+async def health(pg: PG) -> JSONResponse:
+    """Whether this process serves (for a reverse proxy's or a container's health check):
+    where it keeps its state, and which process answered. 503 when Redis does not answer."""
+    if pg.shared is not None:
+        try:
+            await pg.shared.client.ping()
+        except FAILURES as error:
+            raise RedisUnavailable(pg.shared.where, error) from error
+    return JSONResponse(
+        {
+            "status": "ok",
+            "store": "redis" if pg.shared is not None else "memory",
+            "process": os.getpid(),
+        },
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 @router.post("/api/explain", response_class=JSONResponse)
