@@ -19,6 +19,8 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 # How long one command may take before the request that needs it gets a 503.
 COMMAND_TIMEOUT = 2.0
 CONNECT_TIMEOUT = 1.0
+# Connections to Redis per process (the pub/sub listener holds one more).
+POOL_SIZE = 64
 RETRIES = 2
 # A lock is held at most this long (a process that dies holding one frees it then), and a
 # request waits at most LOCK_WAIT for one.
@@ -107,9 +109,13 @@ class SharedState:
 
 
 def connect(url: str, prefix: str = KEY_PREFIX) -> SharedState:
-    """A client for ``url`` (``redis://HOST:PORT/DB``); connects on first use."""
-    client = redis.Redis.from_url(
+    """A client for ``url`` (``redis://HOST:PORT/DB``); connects on first use. At most
+    ``POOL_SIZE`` connections: a request that finds them all busy waits for one (at most
+    ``COMMAND_TIMEOUT``) instead of opening more."""
+    pool = redis.BlockingConnectionPool.from_url(
         url,
+        max_connections=POOL_SIZE,
+        timeout=COMMAND_TIMEOUT,
         socket_timeout=COMMAND_TIMEOUT,
         socket_connect_timeout=CONNECT_TIMEOUT,
         health_check_interval=30,
@@ -118,4 +124,4 @@ def connect(url: str, prefix: str = KEY_PREFIX) -> SharedState:
         retry=Retry(ExponentialBackoff(cap=0.05, base=0.01), RETRIES),
         retry_on_error=[RedisConnectionError],
     )
-    return SharedState(client, url, prefix)
+    return SharedState(redis.Redis(connection_pool=pool), url, prefix)

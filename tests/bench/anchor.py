@@ -2,11 +2,13 @@
 CORSMiddleware, configured for the same preflight and actual request, served the same way
 (uvicorn, h11, one process).
 
-Run: python -m tests.bench.anchor PORT PAGE_ORIGIN
+Run: python -m tests.bench.anchor PORT PAGE_ORIGIN [WORKERS]
+(WORKERS processes, as the playground's ``--workers``, to compare like with like).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 import uvicorn
@@ -31,8 +33,19 @@ def build(page_origin: str) -> FastAPI:
     return app
 
 
+def app() -> FastAPI:
+    """The app for uvicorn's worker processes (the page origin from the environment)."""
+    return build(os.environ["ANCHOR_PAGE_ORIGIN"])
+
+
 def main() -> None:
     port, page_origin = int(sys.argv[1]), sys.argv[2]
+    workers = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+    if workers > 1:
+        os.environ["ANCHOR_PAGE_ORIGIN"] = page_origin
+        uvicorn.run("tests.bench.anchor:app", factory=True, workers=workers, host="127.0.0.1",
+                    port=port, http="h11", log_level="warning", access_log=False)  # fmt: skip
+        return
     uvicorn.run(build(page_origin), host="127.0.0.1", port=port, http="h11",
                 log_level="warning", access_log=False)  # fmt: skip
 

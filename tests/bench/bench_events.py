@@ -25,11 +25,13 @@ import httpx
 REPO = Path(__file__).resolve().parents[2]
 
 
-def start_server() -> tuple[subprocess.Popen[str], str, str]:
+def start_server(*options: str) -> tuple[subprocess.Popen[str], str, str]:
+    """The playground in its own process on free ports (``options``: more ``serve`` flags,
+    such as ``--redis URL --workers 2``); its process and its site and API origins."""
     env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1",
-         "--site-port", "0", "--api-port", "0"],
+         "--site-port", "0", "--api-port", "0", *options],
         stdout=subprocess.PIPE, text=True, env=env, cwd=REPO,
     )  # fmt: skip
     assert process.stdout is not None

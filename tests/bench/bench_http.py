@@ -36,11 +36,13 @@ def free_port() -> int:
         return port
 
 
-def start_anchor(page_origin: str) -> tuple[subprocess.Popen[bytes], int]:
+def start_anchor(page_origin: str, workers: int = 1) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.bench.anchor", str(port), page_origin], env=env, cwd=REPO
+        [sys.executable, "-m", "tests.bench.anchor", str(port), page_origin, str(workers)],
+        env=env,
+        cwd=REPO,
     )
     for _ in range(100):
         try:
