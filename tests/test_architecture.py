@@ -50,6 +50,7 @@ WEB_RANKS = {
     "app.web.state": 1,
     "app.web.deps": 2,
     "app.web.room_events": 2,
+    "app.web.room_attacks": 2,
     "app.web.site": 3,
     "app.web.api_origin": 3,
     "app.web.attacker": 3,

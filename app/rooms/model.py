@@ -67,6 +67,14 @@ class Result:
     agreement: bool
     differences: tuple[str, ...]
     at: float
+    #: For an attack question: whether the attacker's log got the secret, the verdict on the
+    #: attempt (stolen, refused, no-cookie, anonymous, read, not-logged-in) and why in words,
+    #: and what the victim API recorded (the Origin that arrived, the login cookies it carried,
+    #: its status).
+    stolen: bool | None = None
+    verdict: str | None = None
+    reason: str = ""
+    recorded: tuple[tuple[str, object], ...] = ()
 
 
 @dataclass(eq=False)

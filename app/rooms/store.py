@@ -331,6 +331,9 @@ class RoomStore:
             raise BadRequest(409, "this run already has its result", "run")
         self._touch(room)
         question.results[attendee.number] = result
+        groups = views.result_groups(question)
+        found = views.findings(question)
+        by_engine = {"attack_groups": views.attack_groups(question)} if question.spec.attack else {}
         self._emit(
             room,
             "host",
@@ -339,21 +342,18 @@ class RoomStore:
                 "question": question.number,
                 "attendee": attendee.number,
                 "result": views.result_json(result),
-                "groups": views.result_groups(question),
-                "findings": views.findings(question),
+                "groups": groups,
+                "findings": found,
                 "sent": len(question.runs),
                 "results": len(question.results),
+                **by_engine,
             },
         )
         self._emit(
             room,
             "view",
             "results",
-            {
-                "question": question.number,
-                "groups": views.result_groups(question),
-                "findings": views.findings(question),
-            },
+            {"question": question.number, "groups": groups, "findings": found, **by_engine},
         )
         self._personal(room, attendee)
 

@@ -19,6 +19,7 @@ from typing import Any
 from fastapi import Request
 
 from app.rooms import Outgoing, RoomEvent
+from app.runs.origins import origin
 from app.web.events import Event, runs_topic
 from app.web.state import Playground
 
@@ -93,6 +94,9 @@ def banner_context(request: Request) -> dict[str, Any]:
     room, attendee = found
     if attendee.session_id != session_id:  # a lab session's id: never in a page's links
         return {}
+    pair = pg.settings.request_origins(
+        request.headers.get("host"), (request.scope.get("server") or ("", 0))[1]
+    )
     return {
         "room_banner": {
             "title": room.title,
@@ -101,5 +105,7 @@ def banner_context(request: Request) -> dict[str, Any]:
             "events": f"/sessions/{session_id}/events",
             "api": f"/api/rooms/attendee/{session_id}",
             "state": pg.rooms.attendee_state(room, attendee),
+            # Where an attack question's attacker lives for this page (its host name).
+            "attacker": origin(pair.host, pg.settings.attacker_port),
         }
     }

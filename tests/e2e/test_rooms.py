@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
+from app.attack.view import attack_id
 from app.harness import shared_harness
 from app.web.events import runs_topic
 from app.web.server import BackgroundServer
@@ -219,3 +220,84 @@ def test_a_room_in_real_browsers(contexts: list[Any], live: BackgroundServer) ->
     for page in (host, projector, ada, cyd):
         assert page.errors == [], page.errors
     assert host.title() != "1" and ada.title() != "1"
+
+
+def test_an_attack_question_runs_the_attack_in_the_attendee_s_browser(
+    contexts: list[Any], live: BackgroundServer
+) -> None:
+    """The instructor asks an attack question; the attendee answers in the banner; on the
+    reveal their own Chromium logs in to the victim API and the attacker's page (a frame of
+    the attacker's origin) attacks from it; the host page shows what the victim API and the
+    attacker's log recorded. Then the trusted null: the sandboxed frame's read is allowed by
+    CORS, but this Chromium (as Incognito: third-party cookies blocked) keeps the login cookie
+    back, and the room says it was a cookie policy, not CORS."""
+    instructor, ada_ctx, _ = contexts
+    host = watched(instructor)
+    host.goto(f"{live.site_url}/rooms")
+    host.fill("#room-title", "The attacker's view")
+    host.click("button[type=submit]")
+    host.wait_for_selector("#join-code")
+    code = host.text_content("#join-code").strip()
+    host_api = live.site_url + "/api/rooms/host/" + host.url.rsplit("/", 1)[1]
+    ada = watched(ada_ctx)
+    ada_sid = join_in_chromium(ada, live, code, "Ada")
+    host.wait_for_selector("#attendees tr[data-attendee='1'][data-connected='yes']")
+    attacker = live.settings.attacker_url
+
+    def ask(key: str, number: int) -> None:
+        host.check("#src-attack")
+        host.select_option("#ask-attack", key)
+        host.click("#ask")
+        host.wait_for_selector(f"#question[data-number='{number}']")
+        assert "Will the attacker's page read the secret?" in host.text_content("#question")
+        banner = f"#room-banner[data-question='{number}']"
+        ada.wait_for_selector(f"{banner} button.choice[data-choice='yes']")
+        assert f"The attacker's page at {attacker}" in ada.text_content("#room-banner") or (
+            "sandboxed frame" in ada.text_content("#room-banner")
+        )
+        ada.click("#room-banner button.choice[data-choice='yes']")
+        host.wait_for_selector("#tally .answered[data-answered='1']")
+        host.click("#reveal")
+
+    ask("reflect-page", 1)
+    ada.wait_for_selector("#room-banner .your-result[data-verdict='stolen']", timeout=30_000)
+    frame = ada.frame_locator("#room-banner .room-attack iframe")
+    assert frame.locator("#attacker").get_attribute("data-stolen") == "1"
+    host.wait_for_selector(
+        "#results table.attack-groups tr[data-engine='chromium'][data-stolen='1'][data-matched='1']"
+    )
+    host.wait_for_selector("#explanation .secure-fix[data-status='stops']")
+    assert "stolen" in host.text_content("#attendees tr[data-attendee='1'] .result")
+
+    # What the victim API and the attacker's log recorded, the room's JSON and the server's own.
+    row = httpx.get(host_api).json()["attendees"][0]["result"]
+    assert row["verdict"] == "stolen" and row["stolen"] is True and row["agreement"] is True
+    assert row["recorded"] == {
+        "origin": attacker, "login_cookies": ["cross-site", "same-site"], "status": 200,
+        "secret_in_attackers_log": True,
+    }  # fmt: skip
+    lab = live.playground.attacks.get(attack_id(ada_sid))
+    assert lab is not None
+    report = lab.reported(row["run_id"])
+    assert report is not None and report.stolen and lab.secret in (report.read or "")
+    run = live.playground.store.run(row["run_id"])
+    assert run is not None and run.actuals[0].request.header("origin") == attacker
+    assert lab.cookies_carried(run.actuals[0].request.header("cookie"))
+
+    ask("null-sandbox", 2)
+    ada.wait_for_selector("#room-banner .your-result[data-verdict='no-cookie']", timeout=30_000)
+    assert "not thanks to CORS" in ada.text_content("#room-banner .your-result")
+    groups = "#results table.attack-groups"
+    host.wait_for_selector(f"{groups} tr[data-engine='chromium'][data-cookie='1']")
+    assert "a cookie policy (not CORS)" in host.text_content("#results .findings")
+    row = httpx.get(host_api).json()["attendees"][0]["result"]
+    assert row["recorded"]["origin"] == "null" and row["recorded"]["login_cookies"] == []
+    assert row["outcome"] == "allowed" and row["stolen"] is False
+
+    exported = list(csv.DictReader(io.StringIO(httpx.get(host_api + "/results.csv").text)))
+    assert [(r["question"], r["secret_stolen"], r["attack_verdict"]) for r in exported] == [
+        ("1", "yes", "stolen"),
+        ("2", "no", "no-cookie"),
+    ]
+    for page in (host, ada):
+        assert page.errors == [], page.errors
