@@ -357,6 +357,15 @@ class RoomStore:
         )
         self._personal(room, attendee)
 
+    def progress(self, room: Room, attendee: Attendee, lesson: str, cell: dict[str, Any]) -> None:
+        """The attendee answered or sent a lesson: the host's progress grid shows the cell
+        (``{"answer": "right" | "wrong" | None, "sent": bool}``) as it is now."""
+        if attendee.left:
+            return
+        self._emit(
+            room, "host", "progress", {"attendee": attendee.number, "lesson": lesson, **cell}
+        )
+
     # --- live streams --------------------------------------------------------------------------
 
     def stream_opened(self, session_id: str) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 
 from fastapi import Request
 
+from app.lessons import LESSONS
 from app.rooms import Outgoing, RoomEvent
 from app.runs.origins import origin
 from app.web.events import Event, runs_topic
@@ -58,6 +59,26 @@ def publish(pg: Playground) -> None:
 
         for topic in _topics(out):
             pg.bus.publish(topic, event.name, payload, event.id)
+
+
+LESSON_SLUGS = frozenset(item.slug for item in LESSONS)
+
+
+def lesson_progress(pg: Playground, session_id: str, slug: str | None) -> None:
+    """The session answered or sent lesson ``slug``: if it is an attendee's, the host's
+    progress grid gets that cell as it is now (answered right or wrong, sent)."""
+    if slug not in LESSON_SLUGS:
+        return
+    found = pg.rooms.membership(session_id)
+    if found is None or found[1].session_id != session_id:
+        return
+    room, attendee = found
+    answer = pg.progress.get(session_id, slug)
+    session = pg.store.session(session_id)
+    sent = session is not None and any(run.scenario.id == slug for run in session.runs.values())
+    mark = None if answer is None else ("right" if answer.correct else "wrong")
+    pg.rooms.progress(room, attendee, slug, {"answer": mark, "sent": sent})
+    publish(pg)
 
 
 def as_events(events: list[RoomEvent]) -> list[Event]:

@@ -273,7 +273,18 @@
     }
   }
 
-  // Lesson progress, refreshed every few seconds while the page is visible.
+  // Lesson progress: the whole grid when the page opens, when an attendee joins and when the
+  // stream starts again (it may have missed changes); each answer or send then arrives as a
+  // "progress" event and changes its one cell.
+  function progressCell(lesson, cell) {
+    const mark = cell.answer === "right" ? "✓" : cell.answer === "wrong" ? "✗" : "·";
+    return el("td", {
+      "data-lesson": lesson.slug, "data-answer": cell.answer || "none", "data-sent": cell.sent ? "yes" : "no",
+      title: `${lesson.title}: ${cell.answer ? "answered " + cell.answer : "not started"}${cell.sent ? ", sent" : ""}`,
+      text: mark + (cell.sent ? "●" : ""),
+    });
+  }
+  let lessons = null; // by slug, once the grid is drawn
   async function refreshProgress() {
     if (document.visibilityState === "hidden") return;
     let doc;
@@ -288,18 +299,18 @@
       doc.lessons.map((l) => el("th", { scope: "col", title: l.title, text: l.number })));
     const rows = doc.attendees.map((a) => el("tr", { "data-attendee": a.number },
       el("th", { scope: "row", text: `#${a.number} ${a.name}` }),
-      a.cells.map((cell, i) => {
-        const mark = cell.answer === "right" ? "✓" : cell.answer === "wrong" ? "✗" : "·";
-        return el("td", {
-          "data-lesson": doc.lessons[i].slug, "data-answer": cell.answer || "none", "data-sent": cell.sent ? "yes" : "no",
-          title: `${doc.lessons[i].title}: ${cell.answer ? "answered " + cell.answer : "not started"}${cell.sent ? ", sent" : ""}`,
-          text: mark + (cell.sent ? "●" : ""),
-        });
-      })));
+      a.cells.map((cell, i) => progressCell(doc.lessons[i], cell))));
     $("progress").replaceChildren(el("table", { class: "grid" }, el("thead", {}, head), el("tbody", {}, rows)));
+    lessons = new Map(doc.lessons.map((l) => [l.slug, l]));
   }
   refreshProgress();
-  window.setInterval(refreshProgress, 5000);
+  subscribe(url, "progress", (data) => {
+    const doc = JSON.parse(data);
+    const old = $("progress").querySelector(`tr[data-attendee="${doc.attendee}"] td[data-lesson="${doc.lesson}"]`);
+    if (old && lessons && lessons.has(doc.lesson)) old.replaceWith(progressCell(lessons.get(doc.lesson), doc));
+    else progressSoon(); // a row the grid does not have yet
+  });
+  subscribe(url, "snapshot", () => progressSoon());
   let progressTimer = null;
   // A new attendee gets their row soon, not at the next refresh.
   function progressSoon() {

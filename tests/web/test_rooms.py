@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 import pytest
@@ -26,12 +26,13 @@ from starlette.routing import Route
 from app.rooms import RoomLimits
 from app.web import room_events
 from app.web.config import Settings
-from app.web.events import runs_topic
+from app.web.events import PING_SECONDS, runs_topic
 from app.web.room_events import host_topic
 from app.web.server import BackgroundServer
 from app.web.site.rooms import _room_stream, join_origin, qr_svg
 from app.web.state import Playground
 from tests.web.conftest import new_session
+from tests.web.test_lessons import form_fields
 
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"
 CHROME = (
@@ -722,6 +723,77 @@ def test_the_host_sees_who_is_online(client: httpx.Client, live: BackgroundServe
     stream.until(named("room"))
     assert client.get(host(live, room)).json()["attendees"][0]["connected"] is True
     stream.close()
+
+
+def test_the_host_sees_an_attendee_go_away_when_their_last_stream_closes(
+    client: httpx.Client, live: BackgroundServer
+) -> None:
+    """Presence follows the streams themselves: the host's stream hears that an attendee is
+    away as soon as their last page's stream ends, well before the stream's next ping (which
+    would otherwise be the first write to notice a closed connection)."""
+    room = create_room(client, live)
+    hosting = Stream(f"{live.site_url}{room['host_events']}")
+    hosting.until(named("snapshot"))
+    ada = join(client, live, room["code"], "Ada")
+    online = lambda row: row["number"] == 1 and row["connected"]  # noqa: E731
+    away = lambda row: row["number"] == 1 and not row["connected"]  # noqa: E731
+    first = Stream(f"{live.site_url}{ada['events']}")
+    first.until(named("room"))
+    hosting.until(named("attendee", online))
+    second = Stream(f"{live.site_url}{ada['events']}")  # a second tab
+    second.until(named("room"))
+    first.close()
+    assert client.get(host(live, room)).json()["attendees"][0]["connected"] is True
+    second.close()
+    hosting.until(named("attendee", away), timeout=PING_SECONDS / 3)
+    assert client.get(host(live, room)).json()["attendees"][0]["connected"] is False
+    # The attack lab's page holds a stream of its own (the lab's session): it counts too.
+    lab = client.get(f"{live.site_url}/sessions/{ada['session']}/attack").text
+    found = re.search(r'id="attack"[^>]*?data-events="(/sessions/[^/"]+/events)"', lab, re.S)
+    assert found and ada["session"] not in found.group(1)
+    lab_stream = Stream(live.site_url + found.group(1))
+    lab_stream.until(named("room"))  # the room's events reach the lab's page too
+    hosting.until(named("attendee", online))
+    lab_stream.close()
+    hosting.until(named("attendee", away), timeout=PING_SECONDS / 3)
+    hosting.close()
+
+
+def test_lesson_progress_reaches_the_host_live(
+    client: httpx.Client, live: BackgroundServer
+) -> None:
+    """An attendee's lesson answer and send each reach the host's stream as that one cell."""
+    room = create_room(client, live)
+    hosting = Stream(f"{live.site_url}{room['host_events']}")
+    hosting.until(named("snapshot"))
+    ada = join(client, live, room["code"], "Ada")
+    lesson = f"{live.site_url}/sessions/{ada['session']}/lessons/simple-get"
+    assert client.post(f"{lesson}/answer", data={"choice": "yes"}).status_code in (200, 303)
+    cell = hosting.until(named("progress"))
+    assert json.loads(cell["data"]) == {
+        "attendee": 1, "lesson": "simple-get", "answer": "wrong", "sent": False,
+    }  # fmt: skip
+    fields = form_fields(client.get(lesson).text)
+    sent = client.post(f"{live.site_url}/sessions/{ada['session']}/runs", content=urlencode(fields),
+                       headers={"content-type": "application/x-www-form-urlencoded"})  # fmt: skip
+    assert sent.status_code == 201, sent.text
+    cell = hosting.until(named("progress"))
+    assert json.loads(cell["data"])["sent"] is True
+    # The grid the page draws on opening says the same.
+    grid = client.get(f"{host(live, room)}/progress").json()
+    slugs = [item["slug"] for item in grid["lessons"]]
+    assert grid["attendees"][0]["cells"][slugs.index("simple-get")] == {
+        "answer": "wrong", "sent": True,
+    }  # fmt: skip
+    # A session in no room sends nothing to any host.
+    other = new_session(client, live)
+    elsewhere = f"{live.site_url}/sessions/{other}/lessons/simple-get/answer"
+    client.post(elsewhere, data={"choice": "no"})
+    client.post(f"{host(live, room)}/close")
+    before = len(hosting.seen)
+    hosting.until(named("room"))
+    assert [e.get("event") for e in hosting.seen[before:]] == ["room"]
+    hosting.close()
 
 
 def test_a_host_stream_that_fell_behind_gets_the_room_as_it_is() -> None:

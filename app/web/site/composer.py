@@ -21,7 +21,7 @@ from app.runs.validation import (
     scenario_from_form,
     scenario_from_json,
 )
-from app.web import render
+from app.web import render, room_events
 from app.web.deps import PG, CurrentSession, Origins, browser_profile, read_form
 
 router = APIRouter()
@@ -228,6 +228,7 @@ async def create_run(
     notes = tuple(f"{n.field}: {n.message}" for n in checked.notes)
     engine = form.get("engine", "")
     run = pg.store.start_run(session, checked.scenario, target, browser_profile(request), notes)
+    room_events.lesson_progress(pg, session.id, run.scenario.id)  # a lesson's run, in a room
     return JSONResponse(
         {
             "run_id": run.id,
