@@ -105,6 +105,10 @@ class Room:
     state: RoomState = "open"
     attendees: dict[int, Attendee] = field(default_factory=dict)
     questions: list[Question] = field(default_factory=list)
+    #: Kept as attendees join, leave, connect and go away (the store changes them), so a
+    #: tally, counted on every answer, never walks the whole room.
+    online: int = 0
+    gone: int = 0
 
     @property
     def current(self) -> Question | None:
@@ -120,4 +124,10 @@ class Room:
 
     @property
     def connected(self) -> int:
-        return sum(1 for a in self.attendees.values() if a.connected and not a.left)
+        """How many attendees who have not left hold a stream now."""
+        return self.online
+
+    @property
+    def present_count(self) -> int:
+        """How many attendees have not left."""
+        return len(self.attendees) - self.gone

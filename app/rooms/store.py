@@ -260,6 +260,9 @@ class RoomStore:
     def leave(self, room: Room, attendee: Attendee) -> None:
         """The attendee leaves: their page loses the banner; the room keeps their answers."""
         self._touch(room)
+        if not attendee.left:
+            room.gone += 1
+            room.online -= 1 if attendee.connected else 0
         attendee.left = True
         self._forget_streams(attendee)
         self._emit(room, "host", "attendee", views.attendee_row(room, attendee))
@@ -383,6 +386,7 @@ class RoomStore:
         was = attendee.connected
         attendee.streams = max(0, attendee.streams + change)
         if attendee.connected != was and not attendee.left:
+            room.online += 1 if attendee.connected else -1
             self._emit(room, "host", "attendee", views.attendee_row(room, attendee))
             self._emit(room, "view", "room", views.room_meta(room))
 

@@ -17,7 +17,7 @@ def room_meta(room: Room) -> dict[str, Any]:
         "title": room.title,
         "code": room.code,
         "state": room.state,
-        "attendees": len(room.present),
+        "attendees": room.present_count,
         "connected": room.connected,
         "questions": len(room.questions),
     }
@@ -29,7 +29,7 @@ def tally(room: Room, question: Question, *, split: bool = True) -> dict[str, An
         "question": question.number,
         "answered": len(question.answers),
         "connected": room.connected,
-        "attendees": len(room.present),
+        "attendees": room.present_count,
     }
     if split:
         counts = dict.fromkeys((value for value, _ in question.spec.choices), 0)

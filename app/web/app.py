@@ -251,6 +251,25 @@ def attacker_csp(pair: OriginPair, attacker_port: int) -> str:
     )
 
 
+class AnswerRoute:
+    """A room's answers, straight to their handler (``rooms.answer``): a whole room answers
+    at the same instant, and the framework's routing, dependencies and middleware cost more
+    than the answer itself. The same checks and refusals as every route."""
+
+    def __init__(self, pg: Playground) -> None:
+        self.playground = pg
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        try:
+            response = await rooms.answer(
+                request, self.playground, scope["path_params"]["session_id"]
+            )
+        except BadRequest as exc:
+            response = refusal(request, exc.status, exc.message, exc.field)
+        await response(scope, receive, send)
+
+
 def _head_only(send: Send) -> Send:
     """Send an answer's status and headers and end it there: the answer to HEAD (RFC 9110
     §9.3.2). A streamed answer (an event stream) ends at once too; whatever the application
@@ -278,9 +297,7 @@ class OriginsApp:
         self.playground = pg
         self.settings = pg.settings
         port = self.settings.attacker_port
-        self.site: ASGIApp = SecurityHeaders(
-            site_app(pg), self.settings, lambda pair: site_csp(pair, port)
-        )
+        self.site = SecurityHeaders(site_app(pg), self.settings, lambda pair: site_csp(pair, port))
         # The target and the victim API answer with exactly the headers they record.
         self.api = SecurityHeaders(
             api_app(pg), self.settings, api_csp, skip=("/r/", "/victim/")
@@ -289,13 +306,14 @@ class OriginsApp:
             attacker_app(pg), self.settings, lambda pair: attacker_csp(pair, port)
         )
         self.target = target.Target(pg)
+        self.answers = SecurityHeaders(AnswerRoute(pg), self.settings, self.site.csp)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
             return
         port = (scope.get("server") or ("", 0))[1]
-        app = self.site
+        app: ASGIApp = self.site
         if port == self.settings.api_port:
             app = self.api
         elif port == self.settings.attacker_port:
@@ -314,6 +332,14 @@ class OriginsApp:
             run_id, hop = found.groups()
             scope["path_params"] = {"run_id": run_id, "hop": int(hop or 0)}
             app = self.target
+        elif (
+            app is self.site
+            and scope["method"] == "POST"
+            and (answering := rooms.ANSWER_PATH.fullmatch(scope["path"]))
+        ):
+            # The hot path of a room's burst of answers: straight to the handler.
+            scope["path_params"] = {"session_id": answering.group(1)}
+            app = self.answers
         if scope["method"] == "HEAD" and not to_target:
             scope = {**scope, "method": "GET"}
             send = _head_only(send)

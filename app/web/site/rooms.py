@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import socket
 import time
 from collections.abc import AsyncIterator
@@ -52,6 +53,7 @@ from app.web.deps import (
     Origins,
     Since,
     browser_profile,
+    current_session,
     read_form,
     read_json,
 )
@@ -730,10 +732,15 @@ async def api_attendee(member: Membership, pg: PG) -> JSONResponse:
     return JSONResponse(json.loads(pg.rooms.attendee_state(room, attendee)))
 
 
-@router.post("/api/rooms/attendee/{session_id}/answer", response_class=JSONResponse)
-async def api_answer(request: Request, member: Membership, pg: PG) -> JSONResponse:
-    """Answer the current question (``{"question", "choice"}``), before the reveal."""
-    room, attendee = member
+#: The answer route, which a whole room may call at the same instant: the composition root
+#: sends it to ``answer`` straight, without the framework's routing and dependencies.
+ANSWER_PATH = re.compile(r"/api/rooms/attendee/([^/]+)/answer")
+
+
+async def answer(request: Request, pg: Playground, session_id: str) -> Response:
+    """Answer the current question: the route's whole work, with the checks, limits and
+    refusals of its dependencies in their order (the session, the room, then the body)."""
+    room, attendee = await membership(await current_session(session_id, pg), pg)
     doc = await read_json(request, CHOICES_LIMIT)
     if not isinstance(doc, dict):
         raise BadRequest(422, "the body must be a JSON object", "body")
@@ -741,7 +748,15 @@ async def api_answer(request: Request, member: Membership, pg: PG) -> JSONRespon
     pg.rooms.saw_browser(room, attendee, *_browser(request))
     pg.rooms.answer(room, attendee, question, doc.get("choice"))
     room_events.publish(pg)
-    return JSONResponse(json.loads(pg.rooms.attendee_state(room, attendee)))
+    # The room as this attendee sees it, already JSON (as their room events carry it).
+    state = pg.rooms.attendee_state(room, attendee)
+    return Response(state.encode(), media_type="application/json")
+
+
+@router.post("/api/rooms/attendee/{session_id}/answer", response_class=JSONResponse)
+async def api_answer(request: Request, session_id: str, pg: PG) -> Response:
+    """Answer the current question (``{"question", "choice"}``), before the reveal."""
+    return await answer(request, pg, session_id)
 
 
 @router.post("/api/rooms/attendee/{session_id}/send", response_class=JSONResponse)
