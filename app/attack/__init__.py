@@ -16,11 +16,15 @@ from app.attack.cases import (
     BY_CASE,
     CASES,
     DANGEROUS,
+    ROOM_ATTACKS,
+    ROOM_KEYS,
     Attempt,
     Case,
     account_scenario,
     attempt_scenario,
+    room_key,
     room_scenarios,
+    room_title,
     site_scenario,
 )
 from app.attack.policy import RULES, Policy, exact, policy_from_form
@@ -34,6 +38,8 @@ __all__ = [
     "BY_CASE",
     "CASES",
     "DANGEROUS",
+    "ROOM_ATTACKS",
+    "ROOM_KEYS",
     "RULES",
     "Attack",
     "AttackStore",
@@ -47,6 +53,8 @@ __all__ = [
     "attempt_scenario",
     "exact",
     "policy_from_form",
+    "room_key",
     "room_scenarios",
+    "room_title",
     "site_scenario",
 ]

@@ -198,30 +198,41 @@ def site_scenario(policy: Policy, stage: Stage, url: str | None = None) -> Scena
 DEFAULT_STAGE = Stage("http://localhost:8000", "http://localhost:8001", "http://localhost:8002")
 
 
+#: The attacks a room can ask about, as (case, attempt): each case with the attempt that shows
+#: it best, and `*` once more without cookies. A room names one by ``room_key``.
+ROOM_ATTACKS: tuple[tuple[str, str], ...] = (
+    *((case.key, case.attempt) for case in CASES),
+    ("wildcard", "anonymous"),
+)
+
+
+def room_key(case: str, attempt: str) -> str:
+    """The name of a room's attack question: ``reflect-page``, ``wildcard-anonymous``..."""
+    return f"{case}-{attempt}"
+
+
+ROOM_KEYS = {room_key(case, attempt): (case, attempt) for case, attempt in ROOM_ATTACKS}
+
+
+def room_title(case: Case, attempt: Attempt, stage: Stage) -> str:
+    """A room question's title for ``attempt`` against ``case`` (no backticks)."""
+    if attempt.sandboxed:
+        where = "a sandboxed frame on the attacker's page"
+    else:
+        where = f"the attacker's page at {stage.attacker}"
+    cookies = "with your cookies" if attempt.credentials == "include" else "without cookies"
+    return f"{case.title}: {where} asks for your account {cookies}".replace("`", "")
+
+
 def room_scenarios(stage: Stage = DEFAULT_STAGE) -> list[tuple[str, Scenario]]:
     """The classic misconfigurations as (title, scenario) pairs for a room's questions: each is
     the attacker's request for the learner's account, answered as the misconfigured API
     answers it (the engine predicts what each browser lets the attacker's script read)."""
     found: list[tuple[str, Scenario]] = []
-    for case in CASES:
-        attempt = BY_ATTEMPT[case.attempt]
-        where = (
-            "a sandboxed frame on the attacker's page"
-            if attempt.sandboxed
-            else (f"the attacker's page at {stage.attacker}")
-        )
-        title = f"{case.title}: {where} asks for your account with your cookies"
+    for case_key, attempt_key in ROOM_ATTACKS:
+        case, attempt = BY_CASE[case_key], BY_ATTEMPT[attempt_key]
         scenario = attempt_scenario(case.policy(stage), stage, attempt)
-        found.append((title.replace("`", ""), _named(scenario, case.key, attempt.key)))
-    wildcard = BY_CASE["wildcard"]
-    anonymous = attempt_scenario(wildcard.policy(stage), stage, BY_ATTEMPT["anonymous"])
-    found.append(
-        (
-            f"`*` without credentials: the attacker's page at {stage.attacker} asks for your "
-            "account without cookies".replace("`", ""),
-            _named(anonymous, wildcard.key, "anonymous"),
-        )
-    )
+        found.append((room_title(case, attempt, stage), _named(scenario, case.key, attempt.key)))
     return found
 
 

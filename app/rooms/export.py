@@ -1,5 +1,6 @@
 """A room's results for the instructor to keep: questions, answers and whether they were
-right, what each attendee's browser did, and lesson progress, as JSON and as CSV.
+right, what each attendee's browser did (for an attack question: whether the attacker's page
+got the secret, and why not), and lesson progress, as JSON and as CSV.
 
 Lesson progress lives in the playground's progress store; the web layer reads it and passes
 it in, per attendee number: ``{slug: {"answer": "right" | "wrong" | None, "sent": bool}}``.
@@ -32,6 +33,8 @@ CSV_COLUMNS = (
     "predicted_outcome",
     "matched_prediction",
     "differences",
+    "secret_stolen",
+    "attack_verdict",
     "lessons_answered",
     "lessons_right",
     "lessons_sent",
@@ -62,6 +65,8 @@ def export_json(room: Room, progress: Progress, lessons: Sequence[str]) -> dict[
                 "tally": views.tally(room, question),
                 "groups": views.result_groups(question),
                 "findings": views.findings(question),
+                "attack": spec.attack,
+                "attack_groups": views.attack_groups(question),
             }
         )
     attendees = []
@@ -140,6 +145,8 @@ def export_csv(room: Room, progress: Progress) -> str:
                 None if result is None else result.predicted,
                 None if result is None else result.agreement,
                 None if result is None else "; ".join(result.differences),
+                None if result is None else result.stolen,
+                None if result is None else result.verdict,
                 *counts,
             )
             writer.writerow([_cell(v) for v in row])

@@ -67,6 +67,14 @@ class Result:
     agreement: bool
     differences: tuple[str, ...]
     at: float
+    #: For an attack question: whether the attacker's log got the secret, the verdict on the
+    #: attempt (stolen, refused, no-cookie, anonymous, read, not-logged-in) and why in words,
+    #: and what the victim API recorded (the Origin that arrived, the login cookies it carried,
+    #: its status).
+    stolen: bool | None = None
+    verdict: str | None = None
+    reason: str = ""
+    recorded: tuple[tuple[str, object], ...] = ()
 
 
 @dataclass(eq=False)
@@ -97,6 +105,10 @@ class Room:
     state: RoomState = "open"
     attendees: dict[int, Attendee] = field(default_factory=dict)
     questions: list[Question] = field(default_factory=list)
+    #: Kept as attendees join, leave, connect and go away (the store changes them), so a
+    #: tally, counted on every answer, never walks the whole room.
+    online: int = 0
+    gone: int = 0
 
     @property
     def current(self) -> Question | None:
@@ -112,4 +124,10 @@ class Room:
 
     @property
     def connected(self) -> int:
-        return sum(1 for a in self.attendees.values() if a.connected and not a.left)
+        """How many attendees who have not left hold a stream now."""
+        return self.online
+
+    @property
+    def present_count(self) -> int:
+        """How many attendees have not left."""
+        return len(self.attendees) - self.gone

@@ -23,7 +23,7 @@ PAGE_ORIGIN = "{page-origin}"
 #: The engine whose answer the room shows as the expected one; each attendee's answer is
 #: marked against their own browser's engine.
 REFERENCE_ENGINE = "chromium"
-SOURCES = ("composer", "lesson", "classic")
+SOURCES = ("composer", "lesson", "classic", "attack")
 
 Choice = tuple[str, str]  # (value, words)
 
@@ -51,6 +51,9 @@ KINDS: dict[str, tuple[str, tuple[Choice, ...]]] = {
 }
 #: A lesson may also be asked with its own question.
 LESSON_KIND = "lesson"
+#: An attack is asked one way: does the attacker's script get the secret?
+ATTACK_KIND = "attack"
+ATTACK_PROMPT = "Will the attacker's page read the secret?"
 
 
 def failed_check(prediction: Prediction) -> str:
@@ -99,6 +102,9 @@ class QuestionSpec:
     scenario: Mapping[str, Any] = field(default_factory=dict)
     #: The lesson it comes from (its scenario is then built from the lesson for each page).
     lesson: str | None = None
+    #: The attack it asks about (``reflect-page``...): each attendee's browser then runs it
+    #: from the attacker's page against the victim API, instead of sending the scenario.
+    attack: str | None = None
 
     @property
     def expected(self) -> str:
@@ -138,6 +144,42 @@ def spec_for(
         engine_notes=engine_notes,
         scenario=document(scenario),
         lesson=lesson,
+    )
+
+
+def reads_secret(prediction: Prediction, credentials: str) -> str:
+    """The right answer to an attack question: the attacker's script reads the secret when the
+    engine lets it read an answer its request asked for with the visitor's cookies (the
+    browser's cookie rules may still keep the login cookie back: that is not CORS, and the
+    room's results say so)."""
+    return "yes" if prediction.outcome == "allowed" and credentials == "include" else "no"
+
+
+def attack_spec(
+    key: str,
+    title: str,
+    scenario: Scenario,
+    predictions: Mapping[str, Prediction],
+    *,
+    why: str,
+    engine_notes: tuple[str, ...],
+    doc: Mapping[str, Any],
+) -> QuestionSpec:
+    """An attack question: will the attacker's page (``scenario.origin``) read the secret?
+    ``doc`` is the scenario as the room shows it."""
+    credentials = scenario.request.credentials
+    return QuestionSpec(
+        source="attack",
+        title=title,
+        kind=ATTACK_KIND,
+        prompt=ATTACK_PROMPT,
+        choices=YES_NO,
+        answers={e: reads_secret(predictions[e], credentials) for e in ENGINES},
+        outcomes={engine: predictions[engine].outcome for engine in ENGINES},
+        why=why,
+        engine_notes=engine_notes,
+        scenario=dict(doc),
+        attack=key,
     )
 
 

@@ -260,6 +260,9 @@ class RoomStore:
     def leave(self, room: Room, attendee: Attendee) -> None:
         """The attendee leaves: their page loses the banner; the room keeps their answers."""
         self._touch(room)
+        if not attendee.left:
+            room.gone += 1
+            room.online -= 1 if attendee.connected else 0
         attendee.left = True
         self._forget_streams(attendee)
         self._emit(room, "host", "attendee", views.attendee_row(room, attendee))
@@ -331,6 +334,9 @@ class RoomStore:
             raise BadRequest(409, "this run already has its result", "run")
         self._touch(room)
         question.results[attendee.number] = result
+        groups = views.result_groups(question)
+        found = views.findings(question)
+        by_engine = {"attack_groups": views.attack_groups(question)} if question.spec.attack else {}
         self._emit(
             room,
             "host",
@@ -339,23 +345,29 @@ class RoomStore:
                 "question": question.number,
                 "attendee": attendee.number,
                 "result": views.result_json(result),
-                "groups": views.result_groups(question),
-                "findings": views.findings(question),
+                "groups": groups,
+                "findings": found,
                 "sent": len(question.runs),
                 "results": len(question.results),
+                **by_engine,
             },
         )
         self._emit(
             room,
             "view",
             "results",
-            {
-                "question": question.number,
-                "groups": views.result_groups(question),
-                "findings": views.findings(question),
-            },
+            {"question": question.number, "groups": groups, "findings": found, **by_engine},
         )
         self._personal(room, attendee)
+
+    def progress(self, room: Room, attendee: Attendee, lesson: str, cell: dict[str, Any]) -> None:
+        """The attendee answered or sent a lesson: the host's progress grid shows the cell
+        (``{"answer": "right" | "wrong" | None, "sent": bool}``) as it is now."""
+        if attendee.left:
+            return
+        self._emit(
+            room, "host", "progress", {"attendee": attendee.number, "lesson": lesson, **cell}
+        )
 
     # --- live streams --------------------------------------------------------------------------
 
@@ -374,6 +386,7 @@ class RoomStore:
         was = attendee.connected
         attendee.streams = max(0, attendee.streams + change)
         if attendee.connected != was and not attendee.left:
+            room.online += 1 if attendee.connected else -1
             self._emit(room, "host", "attendee", views.attendee_row(room, attendee))
             self._emit(room, "view", "room", views.room_meta(room))
 

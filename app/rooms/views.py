@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.rooms.model import ENGINE_LABELS, Attendee, Question, Room, engine_label
+from app.rooms.model import ENGINE_LABELS, Attendee, Question, Result, Room, engine_label
 
 ENGINE_ORDER = (*ENGINE_LABELS, "unknown")
 OUTCOME_ORDER = ("allowed", "blocked", "opaque", "error")
@@ -17,7 +17,7 @@ def room_meta(room: Room) -> dict[str, Any]:
         "title": room.title,
         "code": room.code,
         "state": room.state,
-        "attendees": len(room.present),
+        "attendees": room.present_count,
         "connected": room.connected,
         "questions": len(room.questions),
     }
@@ -29,7 +29,7 @@ def tally(room: Room, question: Question, *, split: bool = True) -> dict[str, An
         "question": question.number,
         "answered": len(question.answers),
         "connected": room.connected,
-        "attendees": len(room.present),
+        "attendees": room.present_count,
     }
     if split:
         counts = dict.fromkeys((value for value, _ in question.spec.choices), 0)
@@ -73,6 +73,43 @@ def result_groups(question: Question) -> list[dict[str, Any]]:
     ]
 
 
+#: How an attack attempt ended, in the groups the host sees (the lab's verdicts, folded).
+ATTACK_ENDS = {
+    "stolen": "stolen",
+    "refused": "refused",
+    "no-cookie": "cookie",
+}
+
+
+def attack_groups(question: Question) -> list[dict[str, Any]]:
+    """An attack question's results per engine: how many browsers had the secret stolen, how
+    many refused the attacker's script the read (CORS), how many kept the login cookie back
+    (a cookie policy, not CORS), how many gave nothing secret otherwise, and how many did
+    what the engine predicts for them."""
+    if question.spec.attack is None:
+        return []
+    groups: dict[str, dict[str, Any]] = {}
+    for result in question.results.values():
+        engine = result.engine if result.engine in ENGINE_LABELS else "unknown"
+        group = groups.get(engine)
+        if group is None:
+            group = groups[engine] = {
+                "engine": engine,
+                "label": engine_label(engine),
+                "expected": question.spec.answer_for(engine if engine != "unknown" else "spec"),
+                "count": 0,
+                "stolen": 0,
+                "refused": 0,
+                "cookie": 0,
+                "nothing": 0,
+                "matched": 0,
+            }
+        group["count"] += 1
+        group[ATTACK_ENDS.get(result.verdict or "", "nothing")] += 1
+        group["matched"] += 1 if result.agreement else 0
+    return [groups[key] for key in sorted(groups, key=ENGINE_ORDER.index)]
+
+
 def findings(question: Question) -> list[str]:
     """The teaching moments: where engines differ (predicted, and as the room's browsers
     really behaved) and how many browsers disagreed with their engine's prediction."""
@@ -92,6 +129,12 @@ def findings(question: Question) -> list[str]:
                 )
             )
             + "."
+        )
+    kept = sum(1 for result in question.results.values() if result.verdict == "no-cookie")
+    if kept:
+        found.append(
+            f"{kept} of {len(question.results)} browsers kept the login cookie back: CORS let "
+            "the attacker's script read, but a cookie policy (not CORS) saved the secret."
         )
     disagreed = sum(1 for result in question.results.values() if not result.agreement)
     if disagreed:
@@ -114,6 +157,8 @@ def question_public(room: Room, question: Question) -> dict[str, Any]:
         "scenario": spec.scenario,
         "state": question.state,
     }
+    if spec.attack is not None:
+        doc["attack"] = spec.attack
     if question.state == "revealed":
         doc["reveal"] = {
             "expected": spec.expected,
@@ -140,6 +185,8 @@ def question_host(room: Room, question: Question) -> dict[str, Any]:
         groups=result_groups(question),
         findings=findings(question) if question.results else list(question.spec.engine_notes),
     )
+    if question.spec.attack is not None:
+        doc["attack_groups"] = attack_groups(question)
     return doc
 
 
@@ -149,11 +196,13 @@ def question_view(room: Room, question: Question) -> dict[str, Any]:
     doc["tally"] = tally(room, question, split=question.state == "revealed")
     doc["groups"] = result_groups(question)
     doc["findings"] = findings(question) if question.results else []
+    if question.spec.attack is not None:
+        doc["attack_groups"] = attack_groups(question)
     return doc
 
 
-def result_json(result: Any) -> dict[str, Any]:
-    return {
+def result_json(result: Result) -> dict[str, Any]:
+    doc: dict[str, Any] = {
         "run_id": result.run_id,
         "browser": result.browser,
         "engine": result.engine,
@@ -162,6 +211,14 @@ def result_json(result: Any) -> dict[str, Any]:
         "agreement": result.agreement,
         "differences": list(result.differences),
     }
+    if result.verdict is not None:
+        doc.update(
+            stolen=result.stolen,
+            verdict=result.verdict,
+            reason=result.reason,
+            recorded=dict(result.recorded),
+        )
+    return doc
 
 
 def attendee_row(room: Room, attendee: Attendee) -> dict[str, Any]:

@@ -217,12 +217,22 @@ def csp_source(origin: str) -> str:
     return origin
 
 
-def site_csp(pair: OriginPair) -> str:
-    """The site's policy: scripts from itself, fetch() and frames to the page's API origins."""
+def _attackers(pair: OriginPair, attacker_port: int) -> str:
+    """The attacker's origins on the page's host names, as CSP sources."""
+    return " ".join(
+        csp_source(origin(urlsplit(o).hostname or pair.host, attacker_port))
+        for o in pair.site_origins
+    )
+
+
+def site_csp(pair: OriginPair, attacker_port: int) -> str:
+    """The site's policy: scripts from itself, fetch() and frames to the page's API origins;
+    frames also to the attacker's origin (a room's attack question runs its page in one)."""
     apis = " ".join(csp_source(o) for o in pair.api_origins)
+    attackers = _attackers(pair, attacker_port)
     return (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        f"connect-src 'self' {apis}; frame-src {apis}; object-src 'none'; "
+        f"connect-src 'self' {apis}; frame-src {apis} {attackers}; object-src 'none'; "
         "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     )
 
@@ -238,18 +248,36 @@ def api_csp(pair: OriginPair) -> str:
 
 def attacker_csp(pair: OriginPair, attacker_port: int) -> str:
     """The attacker's pages reach the playground's own origins only: scripts and frames from
-    the attacker's origin, fetch() to the page's API origins and the attacker's own."""
-    attackers = " ".join(
-        csp_source(origin(urlsplit(o).hostname or pair.host, attacker_port))
-        for o in pair.site_origins
-    )
+    the attacker's origin, fetch() to the page's API origins and the attacker's own. Framed
+    only by the attacker's origin and the site's pages (a room's attack question)."""
+    attackers = _attackers(pair, attacker_port)
     apis = " ".join(csp_source(o) for o in pair.api_origins)
+    sites = " ".join(csp_source(o) for o in pair.site_origins)
     return (
         f"default-src 'none'; script-src 'self' {attackers}; style-src 'self' {attackers}; "
         f"img-src 'self' data:; connect-src 'self' {attackers} {apis}; "
         f"frame-src 'self' {attackers}; object-src 'none'; base-uri 'none'; "
-        f"form-action 'none'; frame-ancestors {attackers}"
+        f"form-action 'none'; frame-ancestors {attackers} {sites}"
     )
+
+
+class AnswerRoute:
+    """A room's answers, straight to their handler (``rooms.answer``): a whole room answers
+    at the same instant, and the framework's routing, dependencies and middleware cost more
+    than the answer itself. The same checks and refusals as every route."""
+
+    def __init__(self, pg: Playground) -> None:
+        self.playground = pg
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        try:
+            response = await rooms.answer(
+                request, self.playground, scope["path_params"]["session_id"]
+            )
+        except BadRequest as exc:
+            response = refusal(request, exc.status, exc.message, exc.field)
+        await response(scope, receive, send)
 
 
 def _head_only(send: Send) -> Send:
@@ -278,23 +306,24 @@ class OriginsApp:
     def __init__(self, pg: Playground) -> None:
         self.playground = pg
         self.settings = pg.settings
-        self.site: ASGIApp = SecurityHeaders(site_app(pg), self.settings, site_csp)
+        port = self.settings.attacker_port
+        self.site = SecurityHeaders(site_app(pg), self.settings, lambda pair: site_csp(pair, port))
         # The target and the victim API answer with exactly the headers they record.
         self.api = SecurityHeaders(
             api_app(pg), self.settings, api_csp, skip=("/r/", "/victim/")
         )
-        port = self.settings.attacker_port
         self.attacker = SecurityHeaders(
             attacker_app(pg), self.settings, lambda pair: attacker_csp(pair, port)
         )
         self.target = target.Target(pg)
+        self.answers = SecurityHeaders(AnswerRoute(pg), self.settings, self.site.csp)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
             return
         port = (scope.get("server") or ("", 0))[1]
-        app = self.site
+        app: ASGIApp = self.site
         if port == self.settings.api_port:
             app = self.api
         elif port == self.settings.attacker_port:
@@ -313,6 +342,14 @@ class OriginsApp:
             run_id, hop = found.groups()
             scope["path_params"] = {"run_id": run_id, "hop": int(hop or 0)}
             app = self.target
+        elif (
+            app is self.site
+            and scope["method"] == "POST"
+            and (answering := rooms.ANSWER_PATH.fullmatch(scope["path"]))
+        ):
+            # The hot path of a room's burst of answers: straight to the handler.
+            scope["path_params"] = {"session_id": answering.group(1)}
+            app = self.answers
         if scope["method"] == "HEAD" and not to_target:
             scope = {**scope, "method": "GET"}
             send = _head_only(send)

@@ -7,10 +7,11 @@ explanation and fix are built here and passed in, never called from a template.
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from starlette.templating import Jinja2Templates
 
 from app.cors import PROFILES, Prediction, Scenario
@@ -24,6 +25,14 @@ from app.runs.privacy import public_run
 from app.runs.share import share_url
 from app.runs.store import Exchange, Run
 from app.runs.validation import dom_id, field_label
+
+_CODE = re.compile(r"`([^`]+)`")
+
+
+def rich(text: str) -> Markup:
+    """Escaped text with `backticks` as <code> (as the attack lab and the lessons write it)."""
+    return Markup(_CODE.sub(r"<code>\1</code>", str(escape(text))))
+
 
 CARD = "partials/run_card.html"
 LEG = "partials/leg_update.html"

@@ -18,7 +18,9 @@ from typing import Any
 
 from fastapi import Request
 
+from app.lessons import LESSONS
 from app.rooms import Outgoing, RoomEvent
+from app.runs.origins import origin
 from app.web.events import Event, runs_topic
 from app.web.state import Playground
 
@@ -59,6 +61,26 @@ def publish(pg: Playground) -> None:
             pg.bus.publish(topic, event.name, payload, event.id)
 
 
+LESSON_SLUGS = frozenset(item.slug for item in LESSONS)
+
+
+async def lesson_progress(pg: Playground, session_id: str, slug: str | None) -> None:
+    """The session answered or sent lesson ``slug``: if it is an attendee's, the host's
+    progress grid gets that cell as it is now (answered right or wrong, sent)."""
+    if slug not in LESSON_SLUGS:
+        return
+    found = pg.rooms.membership(session_id)
+    if found is None or found[1].session_id != session_id:
+        return
+    room, attendee = found
+    answer = await pg.progress.get(session_id, slug)
+    session = await pg.store.session(session_id)
+    sent = session is not None and any(run.scenario.id == slug for run in session.runs.values())
+    mark = None if answer is None else ("right" if answer.correct else "wrong")
+    pg.rooms.progress(room, attendee, slug, {"answer": mark, "sent": sent})
+    publish(pg)
+
+
 def as_events(events: list[RoomEvent]) -> list[Event]:
     return [Event(e.name, e.data, e.id) for e in events]
 
@@ -93,6 +115,9 @@ def banner_context(request: Request) -> dict[str, Any]:
     room, attendee = found
     if attendee.session_id != session_id:  # a lab session's id: never in a page's links
         return {}
+    pair = pg.settings.request_origins(
+        request.headers.get("host"), (request.scope.get("server") or ("", 0))[1]
+    )
     return {
         "room_banner": {
             "title": room.title,
@@ -101,5 +126,7 @@ def banner_context(request: Request) -> dict[str, Any]:
             "events": f"/sessions/{session_id}/events",
             "api": f"/api/rooms/attendee/{session_id}",
             "state": pg.rooms.attendee_state(room, attendee),
+            # Where an attack question's attacker lives for this page (its host name).
+            "attacker": origin(pair.host, pg.settings.attacker_port),
         }
     }

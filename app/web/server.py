@@ -289,7 +289,7 @@ def run_one(settings: Settings, sockets: list[socket.socket]) -> int:
         pass
     except SystemExit:  # uvicorn's exit when the application could not start (said why)
         return 1
-    return 0 if server.started else 1
+    return 0
 
 
 def supervise(settings: Settings, sockets: list[socket.socket], workers: int) -> int:

@@ -97,7 +97,10 @@
   async function run() {
     let doc;
     try {
-      const answer = await fetch(root.dataset.rounds, { method: "POST", headers: { Accept: "application/json" } });
+      // A round made beforehand (a room's question) runs as it is; otherwise a new one.
+      const answer = root.dataset.round
+        ? await fetch(root.dataset.round, { headers: { Accept: "application/json" } })
+        : await fetch(root.dataset.rounds, { method: "POST", headers: { Accept: "application/json" } });
       doc = await answer.json();
       if (!answer.ok) throw new Error(doc.error ? doc.error.message : `status ${answer.status}`);
     } catch (e) {

@@ -2,17 +2,24 @@
 // already is, and, once the instructor reveals it, sent for real by this browser (runner.js
 // sends it like any run: the run's card reaches the page's run list through its stream).
 // Room events arrive on the page's ONE event stream (the session's: the page's own script has
-// usually opened it already), never on a second one.
+// usually opened it already), never on a second one. An attack question runs in a frame: the
+// victim API's login, then the attacker's page, whose script attacks from this browser and
+// reports to the attacker's log (the room hears of it from there).
 (() => {
   "use strict";
   const banner = document.getElementById("room-banner");
   if (!banner) return;
   const { subscribe, pageStream, send } = window.CorsRunner;
-  const { el, rich, scenario, bars } = window.CorsRooms;
+  const { el, rich, scenario, bars, attackResult } = window.CorsRooms;
   const api = banner.dataset.api;
   const body = banner.querySelector(".room-question");
   const status = banner.querySelector(".room-status");
   const you = banner.querySelector(".room-you");
+  const attacker = banner.dataset.attacker;
+  // Where an attack question's attacker's page runs: beside the question, never redrawn
+  // with it (a frame moved in the page would load again).
+  const attackBox = el("div", { class: "room-attack", hidden: true });
+  banner.querySelector(".room-body").append(attackBox);
   let state;
   try {
     state = JSON.parse(banner.dataset.state);
@@ -35,6 +42,11 @@
 
   function render() {
     const q = state.question;
+    if (attackBox.dataset.question && (!q || String(q.number) !== attackBox.dataset.question)) {
+      attackBox.replaceChildren();
+      attackBox.hidden = true;
+      delete attackBox.dataset.question;
+    }
     you.textContent = me ? `· you are ${me.name}` : "";
     banner.dataset.state = state.room.state;
     if (me && me.left) {
@@ -57,7 +69,7 @@
     const parts = [
       el("p", { class: "prompt" }, el("strong", { text: `Question ${q.number}: ` }), rich(q.prompt)),
       el("details", { class: "scenario-details", open: q.state === "asking" },
-        el("summary", { text: q.title }), scenario(q.scenario, window.location.origin)),
+        el("summary", { text: q.title }), scenario(q.scenario, window.location.origin, attacker)),
     ];
     if (q.state === "asking") {
       const choices = el("div", { class: "choices", role: "group", "aria-label": "Your answer" });
@@ -82,7 +94,12 @@
       parts.push(el("p", { class: "why", text: reveal.why }));
       parts.push(el("p", { class: "hint", text: `The room answered (${reveal.tally.answered}):` }), bars(reveal.tally, reveal.expected));
       const result = mine && mine.result;
-      if (result) {
+      if (result && q.attack) {
+        parts.push(el("p", { class: "your-result", "data-outcome": result.outcome, "data-verdict": result.verdict,
+          "data-stolen": result.stolen ? "yes" : "no" },
+        `Your browser: ${attackResult(result)}${result.verdict === "stolen" ? "." : ""}`,
+        result.agreement ? " CORS did what the engine predicts for your browser." : ` Not what the engine predicts: ${result.differences.join("; ")}`));
+      } else if (result) {
         parts.push(el("p", { class: "your-result", "data-outcome": result.outcome },
           `Your browser: ${result.outcome}${result.agreement ? ", as the engine predicts for it." : ". Not what the engine predicts: " + result.differences.join("; ")}`,
           " Its run card, with why and how to fix it, is in your runs."));
@@ -131,11 +148,46 @@
     if (me.question === q.number && me.sent) return;
     if (sending.has(q.number) || document.visibilityState === "hidden") return;
     sending.add(q.number);
+    if (q.attack) {
+      await runAttack(q.number);
+      return;
+    }
     const run = await send(api + "/send", JSON.stringify({ question: q.number }), {
       say: (text) => { note = text; },
       show: () => {},
     });
     if (run && run.refused) note = run.refused.error ? `Not sent: ${run.refused.error.message}.` : "Not sent.";
+    render();
+  }
+
+  // An attack question: the room makes this browser's round, then the frame logs in to the
+  // victim API (a login cookie of your own) and goes on to the attacker's page, which runs it.
+  async function runAttack(number) {
+    let reply;
+    try {
+      reply = await post("/send", { question: number });
+    } catch (e) {
+      note = `The attack did not start (${e.message}).`;
+      render();
+      return;
+    }
+    if (!reply.ok || !reply.answer.attack) {
+      note = reply.answer.error ? `Not run: ${reply.answer.error.message}.` : "Not run.";
+      render();
+      return;
+    }
+    const attack = reply.answer.attack;
+    const frame = el("iframe", { src: attack.frame, title: "The attacker's page", class: "attacker-frame" });
+    attackBox.replaceChildren(
+      el("p", { class: "attack-note" }, "Logged in to the victim API for you (",
+        el("code", { text: attack.api }), " set its login cookie in your browser), then the attacker's page at ",
+        el("code", { text: attack.attacker }),
+        ` opened below: its script asks for your account ${attack.attempt} and sends whatever your browser lets it read to the attacker's log.`),
+      frame,
+    );
+    attackBox.hidden = false;
+    attackBox.dataset.question = String(number);
+    note = "";
     render();
   }
 

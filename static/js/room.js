@@ -7,7 +7,7 @@
   const root = document.getElementById("room");
   if (!root) return;
   const { subscribe } = window.CorsRunner;
-  const { el, rich, scenario, bars, answeredLine, groups } = window.CorsRooms;
+  const { el, rich, scenario, bars, answeredLine, groups, attackGroups, attackResult } = window.CorsRooms;
   const host = root.dataset.role === "host";
   const api = root.dataset.api;
   const $ = (id) => document.getElementById(id);
@@ -66,7 +66,7 @@
     box.dataset.number = String(q.number);
     box.replaceChildren(
       el("p", { class: "prompt" }, rich(q.prompt)),
-      scenario(q.scenario, window.location.origin),
+      scenario(q.scenario, window.location.origin, root.dataset.attacker),
     );
     const tally = q.tally || { answered: 0, connected: 0, attendees: 0 };
     const revealed = q.state === "revealed";
@@ -87,8 +87,9 @@
     if (revealed) {
       const found = (q.findings || []).map((f) => el("li", { text: f }));
       results.replaceChildren(
-        el("h3", { text: "What the room's browsers did" }),
+        el("h3", { text: q.attack ? "What the attacker's page got in the room's browsers" : "What the room's browsers did" }),
         el("p", { class: "hint", text: host ? `${q.results || 0} of ${q.sent || 0} sent have reported.` : "" }),
+        q.attack ? attackGroups(q.attack_groups) : "",
         groups(q.groups),
         found.length ? el("ul", { class: "findings" }, found) : "",
       );
@@ -129,10 +130,12 @@
       cells[4].textContent = answer ? answer.choice + (revealed ? (answer.correct ? " ✓" : " ✗") : "") : "";
       cells[4].dataset.choice = answer ? answer.choice : "";
       const result = q && a.question === q.number ? a.result : null;
+      const did = result && result.verdict ? attackResult(result) : result ? result.outcome : "";
       cells[5].textContent = result
-        ? `${result.outcome}${result.agreement ? " (as predicted)" : " — differs: " + result.differences.join("; ")}`
+        ? `${did}${result.agreement ? " (as predicted)" : " — differs: " + result.differences.join("; ")}`
         : (q && a.question === q.number && a.sent ? "sending…" : "");
       cells[5].dataset.outcome = result ? result.outcome : "";
+      cells[5].dataset.verdict = result && result.verdict ? result.verdict : "";
     });
   }
 
@@ -178,6 +181,7 @@
   on("result", (doc) => {
     const q = model.questions.get(doc.question);
     if (q) Object.assign(q, { groups: doc.groups, findings: doc.findings, sent: doc.sent, results: doc.results });
+    if (q && doc.attack_groups) q.attack_groups = doc.attack_groups;
     const row = model.attendees.get(doc.attendee);
     if (row && row.question === doc.question) row.result = doc.result;
     refreshConsole();
@@ -204,8 +208,9 @@
     event.preventDefault();
     const form = new FormData(event.target);
     const source = form.get("source");
-    const doc = { source, kind: form.get("kind") || null };
+    const doc = { source, kind: source === "attack" ? null : form.get("kind") || null };
     if (source === "classic") doc.classic = form.get("classic");
+    if (source === "attack") doc.attack = form.get("attack");
     if (source === "lesson") doc.lesson = form.get("lesson");
     if (source === "composer") doc.share = form.get("share");
     const status = $("ask-status");
@@ -218,7 +223,7 @@
     }
   });
   // Choosing a scenario chooses its source.
-  [["ask-classic", "src-classic"], ["ask-lesson", "src-lesson"], ["ask-share", "src-composer"]].forEach(([field, radio]) => {
+  [["ask-classic", "src-classic"], ["ask-attack", "src-attack"], ["ask-lesson", "src-lesson"], ["ask-share", "src-composer"]].forEach(([field, radio]) => {
     $(field).addEventListener("focus", () => { $(radio).checked = true; });
     $(field).addEventListener("change", () => { $(radio).checked = true; });
   });
@@ -268,7 +273,18 @@
     }
   }
 
-  // Lesson progress, refreshed every few seconds while the page is visible.
+  // Lesson progress: the whole grid when the page opens, when an attendee joins and when the
+  // stream starts again (it may have missed changes); each answer or send then arrives as a
+  // "progress" event and changes its one cell.
+  function progressCell(lesson, cell) {
+    const mark = cell.answer === "right" ? "✓" : cell.answer === "wrong" ? "✗" : "·";
+    return el("td", {
+      "data-lesson": lesson.slug, "data-answer": cell.answer || "none", "data-sent": cell.sent ? "yes" : "no",
+      title: `${lesson.title}: ${cell.answer ? "answered " + cell.answer : "not started"}${cell.sent ? ", sent" : ""}`,
+      text: mark + (cell.sent ? "●" : ""),
+    });
+  }
+  let lessons = null; // by slug, once the grid is drawn
   async function refreshProgress() {
     if (document.visibilityState === "hidden") return;
     let doc;
@@ -283,18 +299,18 @@
       doc.lessons.map((l) => el("th", { scope: "col", title: l.title, text: l.number })));
     const rows = doc.attendees.map((a) => el("tr", { "data-attendee": a.number },
       el("th", { scope: "row", text: `#${a.number} ${a.name}` }),
-      a.cells.map((cell, i) => {
-        const mark = cell.answer === "right" ? "✓" : cell.answer === "wrong" ? "✗" : "·";
-        return el("td", {
-          "data-lesson": doc.lessons[i].slug, "data-answer": cell.answer || "none", "data-sent": cell.sent ? "yes" : "no",
-          title: `${doc.lessons[i].title}: ${cell.answer ? "answered " + cell.answer : "not started"}${cell.sent ? ", sent" : ""}`,
-          text: mark + (cell.sent ? "●" : ""),
-        });
-      })));
+      a.cells.map((cell, i) => progressCell(doc.lessons[i], cell))));
     $("progress").replaceChildren(el("table", { class: "grid" }, el("thead", {}, head), el("tbody", {}, rows)));
+    lessons = new Map(doc.lessons.map((l) => [l.slug, l]));
   }
   refreshProgress();
-  window.setInterval(refreshProgress, 5000);
+  subscribe(url, "progress", (data) => {
+    const doc = JSON.parse(data);
+    const old = $("progress").querySelector(`tr[data-attendee="${doc.attendee}"] td[data-lesson="${doc.lesson}"]`);
+    if (old && lessons && lessons.has(doc.lesson)) old.replaceWith(progressCell(lessons.get(doc.lesson), doc));
+    else progressSoon(); // a row the grid does not have yet
+  });
+  subscribe(url, "snapshot", () => progressSoon());
   let progressTimer = null;
   // A new attendee gets their row soon, not at the next refresh.
   function progressSoon() {

@@ -31,17 +31,26 @@ window.CorsRooms = window.CorsRooms || (() => {
   }
 
   /** Header rows as a definition-like list of `Name: value` lines. */
-  function headerLines(headers, pageOrigin) {
+  function headerLines(headers, pageOrigin, attacker) {
     return el(
       "ul",
       { class: "header-lines" },
       (headers || []).map(([name, value]) =>
-        el("li", {}, el("code", { text: `${name}: ${String(value).split("{page-origin}").join(pageOrigin)}` }))),
+        el("li", {}, el("code", { text: `${name}: ${fill(value, pageOrigin, attacker)}` }))),
     );
   }
 
-  /** A scenario (as rooms keep it: `{page-origin}` for the page's origin) in a few lines. */
-  function scenario(doc, pageOrigin) {
+  /** A value with the page's origin (and the attacker's) in place of their placeholders. */
+  function fill(value, pageOrigin, attacker) {
+    return String(value).split("{page-origin}").join(pageOrigin).split("{attacker-origin}").join(attacker || "");
+  }
+
+  /**
+   * A scenario (as rooms keep it: `{page-origin}` for the page's origin) in a few lines. An
+   * attack's request comes from the attacker's page (`{attacker-origin}`, on this page's host
+   * name) or a sandboxed frame on it (origin `null`), and asks for your account.
+   */
+  function scenario(doc, pageOrigin, attacker) {
     const request = doc.request || {};
     const options = [];
     if (request.method && request.method !== "GET") options.push(`method: ${JSON.stringify(request.method)}`);
@@ -49,19 +58,24 @@ window.CorsRooms = window.CorsRooms || (() => {
     if (request.credentials && request.credentials !== "same-origin") options.push(`credentials: "${request.credentials}"`);
     if (request.mode && request.mode !== "cors") options.push(`mode: "${request.mode}"`);
     if (request.body !== undefined && request.body !== null) options.push(`body: ${JSON.stringify(request.body)}`);
-    const call = `fetch(API origin${options.length ? ", { " + options.join(", ") + " }" : ""})`;
-    const parts = [el("p", { class: "call" }, "The page at ", el("code", { text: pageOrigin }), " runs ",
-      el("code", { text: call.split("{page-origin}").join(pageOrigin) }))];
+    const from = doc.origin ? fill(doc.origin, pageOrigin, attacker) : pageOrigin;
+    const attack = Boolean(doc.origin);
+    const call = `fetch(${attack ? "your account on the victim API" : "API origin"}${options.length ? ", { " + options.join(", ") + " }" : ""})`;
+    const who = !attack ? ["The page at ", el("code", { text: pageOrigin })]
+      : from === "null" ? ["A sandboxed frame on the attacker's page (its origin: ", el("code", { text: "null" }), ")"]
+        : ["The attacker's page at ", el("code", { text: from })];
+    const parts = [el("p", { class: "call" }, ...who, " runs ", el("code", { text: fill(call, pageOrigin, attacker) }))];
+    if (attack) parts.push(el("p", { class: "hint", text: "You are logged in to the victim API: your browser holds its login cookie." }));
     const preflight = doc.preflight_response;
     if (preflight) {
       parts.push(el("p", { class: "answer-line" }, `If the browser sends a preflight, the server answers it with ${preflight.status || 204}`,
         (preflight.headers || []).length ? ":" : " and no headers."));
-      parts.push(headerLines(preflight.headers, pageOrigin));
+      parts.push(headerLines(preflight.headers, pageOrigin, attacker));
     }
     const response = doc.response || {};
     parts.push(el("p", { class: "answer-line" }, `The server answers the request with ${response.status || 200}`,
       (response.headers || []).length ? ":" : " and no headers."));
-    parts.push(headerLines(response.headers, pageOrigin));
+    parts.push(headerLines(response.headers, pageOrigin, attacker));
     return el("div", { class: "room-scenario" }, parts);
   }
 
@@ -96,5 +110,29 @@ window.CorsRooms = window.CorsRooms || (() => {
       text: g.matched === g.count ? " · as predicted" : ` · ${g.count - g.matched} not as predicted (${g.predicted})` }))));
   }
 
-  return Object.freeze({ el, rich, scenario, bars, answeredLine, groups });
+  /** An attack question's results per engine: stolen, refused, kept back by a cookie policy. */
+  function attackGroups(list) {
+    if (!list || !list.length) return el("p", { class: "hint", text: "No attacker's page has reported yet." });
+    const rows = list.map((g) => el("tr", {
+      "data-engine": g.engine, "data-count": g.count, "data-stolen": g.stolen, "data-refused": g.refused,
+      "data-cookie": g.cookie, "data-nothing": g.nothing, "data-matched": g.matched, "data-expected": g.expected,
+    }, el("th", { scope: "row", text: g.label }),
+    el("td", { class: "stolen", text: g.stolen }), el("td", { class: "refused", text: g.refused }),
+    el("td", { class: "cookie", text: g.cookie }), el("td", { class: "nothing", text: g.nothing }),
+    el("td", { class: g.matched === g.count ? "matched" : "unmatched",
+      text: g.matched === g.count ? `all ${g.count} as predicted (${g.expected === "yes" ? "read" : "refused"})` : `${g.count - g.matched} of ${g.count} not as predicted` })));
+    return el("table", { class: "attack-groups" },
+      el("caption", { text: "Did the attacker's page get the secret?" }),
+      el("thead", {}, el("tr", {}, ["Engine", "Secret stolen", "Refused by CORS", "Cookie kept back (not CORS)", "Nothing secret", "The engine's prediction"]
+        .map((h) => el("th", { scope: "col", text: h })))),
+      el("tbody", {}, rows));
+  }
+
+  /** An attack result in words: stolen, or why not. */
+  function attackResult(result) {
+    if (result.verdict === "stolen") return "the attacker's page read the secret: stolen";
+    return result.reason || result.verdict;
+  }
+
+  return Object.freeze({ el, rich, scenario, bars, answeredLine, groups, attackGroups, attackResult });
 })();

@@ -1,5 +1,6 @@
 """A workshop room in real browsers: an instructor's host page and projector view (Chromium),
-two attendees in Chromium browsing contexts of their own and one in Firefox (the harness).
+two attendees in Chromium browsing contexts of their own, one in Firefox and one in WebKitGTK
+(the harness).
 They join, the host asks, each answers where they are, the host page's tallies move live,
 the host reveals, every attendee's own browser sends the scenario, and the host page shows
 what the room's browsers did, grouped by engine; then the export and the close.
@@ -16,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
+from app.attack.view import attack_id
 from app.harness import shared_harness
 from app.web.events import runs_topic
 from app.web.server import BackgroundServer
@@ -24,9 +26,9 @@ pytestmark = pytest.mark.browser
 
 HOSTILE_NAME = "<img src=x onerror=document.title=1>Ada"
 
-# The Firefox attendee, on the playground page of a session already in the room: wait for
-# the question in the banner, answer it, then wait until this browser has sent the scenario
-# and the banner shows what it did.
+# The Firefox and WebKit attendees, on the playground page of a session already in the room:
+# wait for the question in the banner, answer it, then wait until this browser has sent the
+# scenario and the banner shows what it did.
 FIREFOX_ATTENDEE = """async () => {
   const wait = async (test, ms) => {
     const end = Date.now() + ms;
@@ -126,23 +128,29 @@ def test_a_room_in_real_browsers(contexts: list[Any], live: BackgroundServer) ->
     join_in_chromium(cyd, live, code, "Cyd")
     ada.fill("#f-request-method", "DELETE")  # what Ada is composing stays as it is
 
-    # The Firefox attendee: joined through the API, its page opened by the harness.
-    joined = httpx.post(f"{live.site_url}/api/rooms/join", json={"code": code, "name": "Bob"})
-    bob_sid = joined.json()["session"]
-    bob: dict[str, Any] = {}
+    # The Firefox and WebKit attendees: joined through the API, their pages opened by the
+    # harness, each in a thread of its own.
+    def attendee_in(browser: str, name: str) -> tuple[str, dict[str, Any], threading.Thread]:
+        joined = httpx.post(f"{live.site_url}/api/rooms/join", json={"code": code, "name": name})
+        sid = joined.json()["session"]
+        seen: dict[str, Any] = {}
 
-    def run_firefox() -> None:
-        try:
-            bob.update(shared_harness("firefox").visit(
-                f"{live.site_url}/sessions/{bob_sid}", FIREFOX_ATTENDEE, timeout=150
-            ))  # fmt: skip
-        except Exception as exc:  # reported below
-            bob["error"] = repr(exc)
+        def run() -> None:
+            try:
+                seen.update(shared_harness(browser).visit(
+                    f"{live.site_url}/sessions/{sid}", FIREFOX_ATTENDEE, timeout=150
+                ))  # fmt: skip
+            except Exception as exc:  # reported below
+                seen["error"] = repr(exc)
 
-    firefox = threading.Thread(target=run_firefox, daemon=True)
-    firefox.start()
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        return sid, seen, thread
 
-    host.wait_for_selector("#attendees tr[data-attendee='3']")
+    bob_sid, bob, firefox = attendee_in("firefox", "Bob")
+    _, wes, webkit = attendee_in("webkit", "Wes")
+
+    host.wait_for_selector("#attendees tr[data-attendee='4']")
     name_cell = host.locator("#attendees tr[data-attendee='1'] .name")
     assert name_cell.text_content() == HOSTILE_NAME
     assert host.locator("#attendees img").count() == 0
@@ -155,14 +163,14 @@ def test_a_room_in_real_browsers(contexts: list[Any], live: BackgroundServer) ->
     for page, choice in ((ada, "allow-headers"), (cyd, "none")):
         page.click(f"#room-banner button.choice[data-choice='{choice}']")
         page.wait_for_selector(f"#room-banner button.choice[data-choice='{choice}'][aria-pressed]")
-    host.wait_for_selector("#tally .answered[data-answered='3']", timeout=90_000)
+    host.wait_for_selector("#tally .answered[data-answered='4']", timeout=90_000)
     counts = {
         li.get_attribute("data-choice"): li.locator(".count").text_content()
         for li in host.locator("#tally ol.bars li").all()
     }
-    assert counts["allow-headers"] == "2" and counts["none"] == "1", counts
-    assert "2 answered" not in projector.text_content("#tally")  # the projector: 3 answered
-    projector.wait_for_selector("#tally .answered[data-answered='3']")
+    assert counts["allow-headers"] == "3" and counts["none"] == "1", counts
+    assert "3 answered" not in projector.text_content("#tally")  # the projector: 4 answered
+    projector.wait_for_selector("#tally .answered[data-answered='4']")
     assert projector.locator("#tally ol.bars").count() == 0  # no split before the reveal
 
     # Reveal: every attendee's own browser sends the scenario; results grouped by engine.
@@ -170,18 +178,32 @@ def test_a_room_in_real_browsers(contexts: list[Any], live: BackgroundServer) ->
     host.wait_for_selector(
         "#results li[data-engine='chromium'][data-outcome='blocked'][data-count='2']"
     )
-    host.wait_for_selector(
-        "#results li[data-engine='firefox'][data-outcome='blocked'][data-count='1']", timeout=90_000
-    )
-    for engine in ("chromium", "firefox"):
+    for engine in ("firefox", "webkit"):
+        host.wait_for_selector(
+            f"#results li[data-engine='{engine}'][data-outcome='blocked'][data-count='1']",
+            timeout=90_000,
+        )
+    for engine in ("chromium", "firefox", "webkit"):
         group = host.locator(f"#results li[data-engine='{engine}']")
         assert group.get_attribute("data-matched") == group.get_attribute("data-count")
     host.wait_for_selector("#explanation .fix-it")  # the playground's own why and fix
     assert host.locator("#tally p.expected").get_attribute("data-expected") == "allow-headers"
-    firefox.join(120)
-    assert bob.get("outcome") == "blocked", bob
-    assert bob["cards"] == 1 and ["allow-headers", "2"] in bob["bars"], bob
+    for thread, seen in ((firefox, bob), (webkit, wes)):
+        thread.join(120)
+        assert seen.get("outcome") == "blocked", seen
+        assert seen["cards"] == 1 and ["allow-headers", "3"] in seen["bars"], seen
     assert "Firefox" in host.text_content("#attendees tr[data-attendee='3'] .browser")
+    assert "Safari" in host.text_content("#attendees tr[data-attendee='4'] .browser") or (
+        "WebKit" in host.text_content("#attendees tr[data-attendee='4'] .browser")
+    )
+    assert host.locator("#attendees tr[data-attendee='4']").get_attribute("data-engine") == "webkit"
+
+    # Lesson progress comes live: Bob answers a lesson, the host's grid shows that cell.
+    lesson = f"{live.site_url}/sessions/{bob_sid}/lessons/simple-get/answer"
+    assert httpx.post(lesson, data={"choice": "no"}).status_code == 303
+    host.wait_for_selector(
+        "#progress tr[data-attendee='3'] td[data-lesson='simple-get'][data-answer='right']"
+    )
 
     # Ada: her run's card arrived on her page, her composer kept what she typed, the room's
     # tallies are hers to see, the other attendees' names never.
@@ -198,7 +220,8 @@ def test_a_room_in_real_browsers(contexts: list[Any], live: BackgroundServer) ->
 
     # The room console: what the API origin received from the room.
     host.wait_for_selector("#console .console-question[data-question='1']")
-    assert "preflight ×3" in host.text_content("#console")
+    host.wait_for_selector("#console .console-question[data-question='1']:has-text('×4')")
+    assert "preflight ×4" in host.text_content("#console")
 
     # Export, then close: the attendees see it; their sessions keep working.
     with host.expect_download() as download:
@@ -209,6 +232,7 @@ def test_a_room_in_real_browsers(contexts: list[Any], live: BackgroundServer) ->
         (HOSTILE_NAME, "allow-headers", "blocked"),
         ("Cyd", "none", "blocked"),
         ("Bob", "allow-headers", "blocked"),
+        ("Wes", "allow-headers", "blocked"),
     ]
     host.click("#close-room")
     host.click("#close-room")
@@ -219,3 +243,84 @@ def test_a_room_in_real_browsers(contexts: list[Any], live: BackgroundServer) ->
     for page in (host, projector, ada, cyd):
         assert page.errors == [], page.errors
     assert host.title() != "1" and ada.title() != "1"
+
+
+def test_an_attack_question_runs_the_attack_in_the_attendee_s_browser(
+    contexts: list[Any], live: BackgroundServer
+) -> None:
+    """The instructor asks an attack question; the attendee answers in the banner; on the
+    reveal their own Chromium logs in to the victim API and the attacker's page (a frame of
+    the attacker's origin) attacks from it; the host page shows what the victim API and the
+    attacker's log recorded. Then the trusted null: the sandboxed frame's read is allowed by
+    CORS, but this Chromium (as Incognito: third-party cookies blocked) keeps the login cookie
+    back, and the room says it was a cookie policy, not CORS."""
+    instructor, ada_ctx, _ = contexts
+    host = watched(instructor)
+    host.goto(f"{live.site_url}/rooms")
+    host.fill("#room-title", "The attacker's view")
+    host.click("button[type=submit]")
+    host.wait_for_selector("#join-code")
+    code = host.text_content("#join-code").strip()
+    host_api = live.site_url + "/api/rooms/host/" + host.url.rsplit("/", 1)[1]
+    ada = watched(ada_ctx)
+    ada_sid = join_in_chromium(ada, live, code, "Ada")
+    host.wait_for_selector("#attendees tr[data-attendee='1'][data-connected='yes']")
+    attacker = live.settings.attacker_url
+
+    def ask(key: str, number: int) -> None:
+        host.check("#src-attack")
+        host.select_option("#ask-attack", key)
+        host.click("#ask")
+        host.wait_for_selector(f"#question[data-number='{number}']")
+        assert "Will the attacker's page read the secret?" in host.text_content("#question")
+        banner = f"#room-banner[data-question='{number}']"
+        ada.wait_for_selector(f"{banner} button.choice[data-choice='yes']")
+        assert f"The attacker's page at {attacker}" in ada.text_content("#room-banner") or (
+            "sandboxed frame" in ada.text_content("#room-banner")
+        )
+        ada.click("#room-banner button.choice[data-choice='yes']")
+        host.wait_for_selector("#tally .answered[data-answered='1']")
+        host.click("#reveal")
+
+    ask("reflect-page", 1)
+    ada.wait_for_selector("#room-banner .your-result[data-verdict='stolen']", timeout=30_000)
+    frame = ada.frame_locator("#room-banner .room-attack iframe")
+    assert frame.locator("#attacker").get_attribute("data-stolen") == "1"
+    host.wait_for_selector(
+        "#results table.attack-groups tr[data-engine='chromium'][data-stolen='1'][data-matched='1']"
+    )
+    host.wait_for_selector("#explanation .secure-fix[data-status='stops']")
+    assert "stolen" in host.text_content("#attendees tr[data-attendee='1'] .result")
+
+    # What the victim API and the attacker's log recorded, the room's JSON and the server's own.
+    row = httpx.get(host_api).json()["attendees"][0]["result"]
+    assert row["verdict"] == "stolen" and row["stolen"] is True and row["agreement"] is True
+    assert row["recorded"] == {
+        "origin": attacker, "login_cookies": ["cross-site", "same-site"], "status": 200,
+        "secret_in_attackers_log": True,
+    }  # fmt: skip
+    lab = live.call(live.playground.attacks.get(attack_id(ada_sid)))
+    assert lab is not None
+    report = lab.reported(row["run_id"])
+    assert report is not None and report.stolen and lab.secret in (report.read or "")
+    run = live.call(live.playground.store.run(row["run_id"]))
+    assert run is not None and run.actuals[0].request.header("origin") == attacker
+    assert lab.cookies_carried(run.actuals[0].request.header("cookie"))
+
+    ask("null-sandbox", 2)
+    ada.wait_for_selector("#room-banner .your-result[data-verdict='no-cookie']", timeout=30_000)
+    assert "not thanks to CORS" in ada.text_content("#room-banner .your-result")
+    groups = "#results table.attack-groups"
+    host.wait_for_selector(f"{groups} tr[data-engine='chromium'][data-cookie='1']")
+    assert "a cookie policy (not CORS)" in host.text_content("#results .findings")
+    row = httpx.get(host_api).json()["attendees"][0]["result"]
+    assert row["recorded"]["origin"] == "null" and row["recorded"]["login_cookies"] == []
+    assert row["outcome"] == "allowed" and row["stolen"] is False
+
+    exported = list(csv.DictReader(io.StringIO(httpx.get(host_api + "/results.csv").text)))
+    assert [(r["question"], r["secret_stolen"], r["attack_verdict"]) for r in exported] == [
+        ("1", "yes", "stolen"),
+        ("2", "no", "no-cookie"),
+    ]
+    for page in (host, ada):
+        assert page.errors == [], page.errors

@@ -209,3 +209,36 @@ def test_the_event_log_replays_after_an_id_or_says_it_cannot() -> None:
         log.append(RoomEvent("e", "{}", i * 10))
     assert [e.id for e in log.since(20) or []] == [30, 40, 50]
     assert log.since(19) is None and log.since(50) == []
+
+
+def test_the_counts_a_tally_shows_follow_every_join_leave_and_stream() -> None:
+    """The room keeps how many attendees are present and online as they change (a tally on
+    every answer reads them); they always equal a count over the attendees."""
+    rooms, _ = store()
+    room = rooms.create("r")
+
+    def counted() -> tuple[int, int]:
+        present = [a for a in room.attendees.values() if not a.left]
+        return len(present), sum(1 for a in present if a.connected)
+
+    ada = rooms.join(room, "a" * 22, "Ada", stream_ids=["lab-a" + "x" * 17])
+    bob = rooms.join(room, "b" * 22, "Bob")
+    steps = [
+        lambda: rooms.stream_opened("a" * 22),
+        lambda: rooms.stream_opened("lab-a" + "x" * 17),  # a second page of Ada's
+        lambda: rooms.stream_opened("b" * 22),
+        lambda: rooms.stream_closed("a" * 22),
+        lambda: rooms.leave(room, bob),  # online when leaving
+        lambda: rooms.stream_closed("b" * 22),  # after leaving: no longer counted anyway
+        lambda: rooms.leave(room, bob),  # twice
+        lambda: rooms.stream_closed("lab-a" + "x" * 17),
+        lambda: rooms.stream_closed("a" * 22),  # more closes than opens
+        lambda: rooms.join(room, "b" * 22, "Bob again"),
+    ]
+    seen = []
+    for step in steps:
+        step()
+        assert (room.present_count, room.connected) == counted()
+        seen.append(room.connected)
+    assert seen == [1, 1, 2, 2, 1, 1, 1, 0, 0, 0]
+    assert ada.left is False and room.present_count == 2

@@ -71,7 +71,9 @@ def test_the_attacker_s_pages_reach_only_the_playground_s_origins(
     assert policy["default-src"] == "'none'"
     assert policy["connect-src"] == f"'self' {attackers} {apis}"
     assert policy["script-src"] == f"'self' {attackers}"
-    assert policy["frame-ancestors"] == attackers and policy["form-action"] == "'none'"
+    # Framed by the attacker's origin, or by the site's pages (a room's attack question).
+    sites = f"http://localhost:{port.site_port} http://127.0.0.1:{port.site_port}"
+    assert policy["frame-ancestors"] == f"{attackers} {sites}" and policy["form-action"] == "'none'"
     # The frame is sandboxed by its own policy too, whoever opens it.
     run_id = client.post(f"{port.attacker_url}/a/{aid}/rounds").json()["attempts"][1]["run_id"]
     frame = client.get(f"{port.attacker_url}/a/{aid}/frame/{run_id}")

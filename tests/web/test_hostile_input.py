@@ -830,6 +830,35 @@ def test_the_attacker_s_report_refuses_what_is_not_one_of_its_attempts(
     assert found is not None and [entry.run_id for entry in found.log] == [mine]
 
 
+def test_a_bad_attack_question_or_round_is_refused_naming_it(
+    client: httpx.Client, live: BackgroundServer
+) -> None:
+    """A room's attack question names one of the attacks; a round made for it is a number of
+    that attack's (on the victim's login, the attacker's page and its round)."""
+    site = live.site_url
+    room = client.post(f"{site}/api/rooms", json={"title": "hostile"}).json()
+    for value in ("x", 5, None, SURROGATE, "reflect-page\n", ["reflect-page"], "x" * 5000):
+        raw = json.dumps({"source": "attack", "attack": value}).encode()
+        answer = client.post(f"{site}{room['host_api']}/questions", content=raw,
+                             headers={"content-type": "application/json"})  # fmt: skip
+        assert answer.status_code == 422, (value, answer.text)
+        assert_answered_well(answer, str(value)[:20])
+        assert answer.json()["error"]["field"] == "attack", answer.text
+    aid = attack_of(client, live, new_session(client, live))
+    api, attacker = live.api_url, live.settings.attacker_url
+    for value, status in (("abc", 422), ("1.5", 422), ("", 422), ("-1", 404), ("7", 404),
+                          ("9" * 40, 404), ("%ED%A0%80", 422)):  # fmt: skip
+        sent = value if value.startswith("%") else quote(value)  # a lone surrogate's bytes
+        for url in (f"{attacker}/a/{aid}?round={sent}", f"{attacker}/a/{aid}/rounds/{sent}",
+                    f"{api}/victim/{aid}/login?go=attacker&round={sent}"):  # fmt: skip
+            if value == "" and "/rounds/" in url:
+                continue  # that is the rounds list's own address
+            answer = client.get(url, follow_redirects=False)
+            assert answer.status_code == status, (url, answer.status_code)
+            assert_answered_well(answer, url)
+    assert live.call(live.playground.attacks.get(aid)).rounds_started == 0  # type: ignore[union-attr]
+
+
 def test_an_invented_attack_id_is_refused_on_every_origin_and_creates_nothing(
     client: httpx.Client, live: BackgroundServer
 ) -> None:
@@ -846,6 +875,8 @@ def test_an_invented_attack_id_is_refused_on_every_origin_and_creates_nothing(
         ("GET", f"{attacker}/a/{invented}/log"),
         ("GET", f"{attacker}/a/{invented}/frame/{new_id()}"),
         ("POST", f"{attacker}/a/{invented}/rounds"),
+        ("GET", f"{attacker}/a/{invented}/rounds/1"),
+        ("GET", f"{attacker}/a/{invented}?round=1"),
         ("POST", f"{attacker}/a/{invented}/report"),
         ("GET", f"{live.site_url}/sessions/{invented}/attack"),
         ("POST", f"{live.site_url}/sessions/{invented}/attack/fix"),

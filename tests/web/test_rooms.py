@@ -11,12 +11,13 @@ import csv
 import io
 import json
 import queue
+import re
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 import pytest
@@ -25,12 +26,13 @@ from starlette.routing import Route
 from app.rooms import RoomLimits
 from app.web import room_events
 from app.web.config import Settings
-from app.web.events import runs_topic
+from app.web.events import PING_SECONDS, runs_topic
 from app.web.room_events import host_topic
 from app.web.server import BackgroundServer
 from app.web.site.rooms import _room_stream, join_origin, qr_svg
 from app.web.state import Playground
 from tests.web.conftest import new_session
+from tests.web.test_lessons import form_fields
 
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"
 CHROME = (
@@ -723,6 +725,77 @@ def test_the_host_sees_who_is_online(client: httpx.Client, live: BackgroundServe
     stream.close()
 
 
+def test_the_host_sees_an_attendee_go_away_when_their_last_stream_closes(
+    client: httpx.Client, live: BackgroundServer
+) -> None:
+    """Presence follows the streams themselves: the host's stream hears that an attendee is
+    away as soon as their last page's stream ends, well before the stream's next ping (which
+    would otherwise be the first write to notice a closed connection)."""
+    room = create_room(client, live)
+    hosting = Stream(f"{live.site_url}{room['host_events']}")
+    hosting.until(named("snapshot"))
+    ada = join(client, live, room["code"], "Ada")
+    online = lambda row: row["number"] == 1 and row["connected"]  # noqa: E731
+    away = lambda row: row["number"] == 1 and not row["connected"]  # noqa: E731
+    first = Stream(f"{live.site_url}{ada['events']}")
+    first.until(named("room"))
+    hosting.until(named("attendee", online))
+    second = Stream(f"{live.site_url}{ada['events']}")  # a second tab
+    second.until(named("room"))
+    first.close()
+    assert client.get(host(live, room)).json()["attendees"][0]["connected"] is True
+    second.close()
+    hosting.until(named("attendee", away), timeout=PING_SECONDS / 3)
+    assert client.get(host(live, room)).json()["attendees"][0]["connected"] is False
+    # The attack lab's page holds a stream of its own (the lab's session): it counts too.
+    lab = client.get(f"{live.site_url}/sessions/{ada['session']}/attack").text
+    found = re.search(r'id="attack"[^>]*?data-events="(/sessions/[^/"]+/events)"', lab, re.S)
+    assert found and ada["session"] not in found.group(1)
+    lab_stream = Stream(live.site_url + found.group(1))
+    lab_stream.until(named("room"))  # the room's events reach the lab's page too
+    hosting.until(named("attendee", online))
+    lab_stream.close()
+    hosting.until(named("attendee", away), timeout=PING_SECONDS / 3)
+    hosting.close()
+
+
+def test_lesson_progress_reaches_the_host_live(
+    client: httpx.Client, live: BackgroundServer
+) -> None:
+    """An attendee's lesson answer and send each reach the host's stream as that one cell."""
+    room = create_room(client, live)
+    hosting = Stream(f"{live.site_url}{room['host_events']}")
+    hosting.until(named("snapshot"))
+    ada = join(client, live, room["code"], "Ada")
+    lesson = f"{live.site_url}/sessions/{ada['session']}/lessons/simple-get"
+    assert client.post(f"{lesson}/answer", data={"choice": "yes"}).status_code in (200, 303)
+    cell = hosting.until(named("progress"))
+    assert json.loads(cell["data"]) == {
+        "attendee": 1, "lesson": "simple-get", "answer": "wrong", "sent": False,
+    }  # fmt: skip
+    fields = form_fields(client.get(lesson).text)
+    sent = client.post(f"{live.site_url}/sessions/{ada['session']}/runs", content=urlencode(fields),
+                       headers={"content-type": "application/x-www-form-urlencoded"})  # fmt: skip
+    assert sent.status_code == 201, sent.text
+    cell = hosting.until(named("progress"))
+    assert json.loads(cell["data"])["sent"] is True
+    # The grid the page draws on opening says the same.
+    grid = client.get(f"{host(live, room)}/progress").json()
+    slugs = [item["slug"] for item in grid["lessons"]]
+    assert grid["attendees"][0]["cells"][slugs.index("simple-get")] == {
+        "answer": "wrong", "sent": True,
+    }  # fmt: skip
+    # A session in no room sends nothing to any host.
+    other = new_session(client, live)
+    elsewhere = f"{live.site_url}/sessions/{other}/lessons/simple-get/answer"
+    client.post(elsewhere, data={"choice": "no"})
+    client.post(f"{host(live, room)}/close")
+    before = len(hosting.seen)
+    hosting.until(named("room"))
+    assert [e.get("event") for e in hosting.seen[before:]] == ["room"]
+    hosting.close()
+
+
 def test_a_host_stream_that_fell_behind_gets_the_room_as_it_is() -> None:
     """The bus drops events for a stream whose queue is full; the host's stream then sends a
     snapshot instead of going on without them, and nothing older after it."""
@@ -794,3 +867,183 @@ def create_api_run_id(client: httpx.Client, live: BackgroundServer, session: str
     """A run of the session that is not the room's."""
     created = client.post(f"{live.site_url}/api/runs", params={"session": session}, json={})
     return str(created.json()["run_id"])
+
+
+# --- an attack as a room question --------------------------------------------------------------
+
+
+READABLE = {"cache-control", "content-language", "content-length", "content-type", "expires",
+            "last-modified", "pragma"}  # fmt: skip
+
+
+def run_attack(
+    client: httpx.Client,
+    live: BackgroundServer,
+    sent: dict[str, Any],
+    agent: str,
+    *,
+    cookie: bool = True,
+) -> dict[str, Any]:
+    """What an attendee's browser does with an attack question's frame: log in to the victim
+    API (its cookie kept unless ``cookie`` is False, as a browser's cookie rules may do), open
+    the attacker's page for the round, send its attempt to the victim API with the attempt's
+    Origin, and report what the script could read to the attacker's log."""
+    login = client.get(sent["attack"]["frame"], headers={"user-agent": agent})
+    assert login.status_code == 303, login.text
+    page_url = login.headers["location"]
+    assert page_url.startswith(live.settings.attacker_url) and "?round=" in page_url
+    client.cookies.clear()  # the cookie goes only where this attendee's browser sends it
+    jar = {}
+    for line in login.headers.get_list("set-cookie"):
+        name, _, rest = line.partition("=")
+        jar[name] = rest.split(";")[0]
+    page = client.get(page_url, headers={"user-agent": agent})
+    assert page.status_code == 200
+    found = re.search(r'data-round="([^"]+)"', page.text)
+    assert found, page.text[:400]
+    attacker = live.settings.attacker_url
+    (attempt,) = client.get(attacker + found.group(1)).json()["attempts"]
+    assert attempt["run_id"] == sent["run_id"]
+    headers = {"origin": "null" if attempt["sandboxed"] else attacker, "user-agent": agent}
+    if cookie:
+        headers["cookie"] = "; ".join(f"{k}={v}" for k, v in jar.items())
+    answer = client.get(attempt["url"], headers=headers)
+    allowed = answer.headers.get("access-control-allow-origin") == headers["origin"]
+    report = {
+        "run_id": attempt["run_id"],
+        "outcome": "allowed" if allowed else "blocked",
+        "status": answer.status_code if allowed else None,
+        # What fetch() lets a script read: the CORS-safelisted response headers.
+        "headers": [[k, v] for k, v in answer.headers.items() if k in READABLE] if allowed else [],
+        "body": answer.text if allowed else None,
+        "error": None if allowed else "TypeError: Failed to fetch",
+    }
+    reported = client.post(
+        f"{page_url.split('?')[0]}/report", json=report, headers={"user-agent": agent}
+    )
+    assert reported.status_code == 200, reported.text
+    return dict(reported.json())
+
+
+def test_an_attack_question_runs_the_attack_in_each_attendee_s_browser(
+    client: httpx.Client, live: BackgroundServer
+) -> None:
+    room = create_room(client, live)
+    hosting = Stream(f"{live.site_url}{room['host_events']}")
+    hosting.until(named("snapshot"))
+    ada = join(client, live, room["code"], "Ada", CHROME)
+    bob = join(client, live, room["code"], "Bob", FIREFOX)
+    ada_stream = Stream(f"{live.site_url}{ada['events']}")
+    ada_stream.until(named("room"))
+
+    # Only the host key asks.
+    doc = {"source": "attack", "attack": "reflect-page"}
+    for key in ("A" * 22, room["code"]):
+        url = f"{live.site_url}/api/rooms/host/{key}/questions"
+        assert client.post(url, json=doc).status_code == 404
+    refusal(client.post(f"{host(live, room)}/questions", json={"source": "attack"}), 422,
+            "attack: choose one of reflect-page, null-sandbox")  # fmt: skip
+    refusal(client.post(f"{host(live, room)}/questions", json={**doc, "kind": "preflight"}), 422,
+            "kind: an attack asks")  # fmt: skip
+    asked = ask(client, live, room, **doc)
+    assert asked["kind"] == "attack" and asked["attack"] == "reflect-page"
+    assert asked["prompt"] == "Will the attacker's page read the secret?"
+    assert asked["scenario"]["origin"] == "{attacker-origin}"
+    assert ["Access-Control-Allow-Origin", "{attacker-origin}"] in (
+        asked["scenario"]["response"]["headers"]
+    )
+    pushed = ada_stream.until(named("room", lambda d: (d.get("question") or {}).get("attack")))
+    assert "reveal" not in json.loads(pushed["data"])["question"]
+
+    for who, choice in ((ada, "yes"), (bob, "no")):
+        answered = client.post(
+            f"{attendee_api(live, who)}/answer", json={"question": 1, "choice": choice}
+        )
+        assert answered.status_code == 200, answered.text
+    revealed = client.post(f"{host(live, room)}/questions/1/reveal").json()
+    engines = ("chromium", "firefox", "webkit", "spec")
+    assert revealed["reveal"]["answers"] == dict.fromkeys(engines, "yes")
+    assert "secret" in revealed["reveal"]["why"]
+
+    # Ada's browser: logged in, the attacker's page reads her account and its log gets the secret.
+    sent = client.post(f"{attendee_api(live, ada)}/send", json={"question": 1},
+                       headers={"user-agent": CHROME}).json()  # fmt: skip
+    assert sent["attack"]["frame"].startswith(f"{live.api_url}/victim/")
+    # The attack's run is the attacker's to report, never the attendee page's.
+    refusal(client.post(f"{attendee_api(live, ada)}/results/{sent['run_id']}",
+                        json={"outcome": "allowed"}), 404, "no such run")  # fmt: skip
+    assert run_attack(client, live, sent, CHROME)["stolen"] is True
+    result = hosting.until(named("result", lambda d: d["attendee"] == 1))
+    (chromium,) = json.loads(result["data"])["attack_groups"]
+    assert (chromium["engine"], chromium["stolen"], chromium["matched"]) == ("chromium", 1, 1)
+    mine = ada_stream.until(named("room", lambda d: ((d.get("you") or {}).get("result") or {})))
+    assert json.loads(mine["data"])["you"]["result"]["verdict"] == "stolen"
+
+    # Bob's browser keeps the login cookie back: CORS lets the script read, nothing secret.
+    sent = client.post(f"{attendee_api(live, bob)}/send", json={"question": 1},
+                       headers={"user-agent": FIREFOX}).json()  # fmt: skip
+    assert run_attack(client, live, sent, FIREFOX, cookie=False)["stolen"] is False
+    result = hosting.until(named("result", lambda d: d["attendee"] == 2))
+    groups = {g["engine"]: g for g in json.loads(result["data"])["attack_groups"]}
+    assert (groups["firefox"]["cookie"], groups["firefox"]["stolen"]) == (1, 0)
+    assert "a cookie policy (not CORS)" in " ".join(json.loads(result["data"])["findings"])
+
+    # The host's JSON: what the victim API recorded and what the attacker's log got.
+    state = client.get(host(live, room)).json()
+    rows = {a["number"]: a["result"] for a in state["attendees"]}
+    attacker = live.settings.attacker_url
+    assert rows[1]["recorded"]["origin"] == attacker and rows[1]["recorded"]["login_cookies"]
+    assert rows[1]["recorded"]["status"] == 200 and rows[1]["recorded"]["secret_in_attackers_log"]
+    assert rows[2]["verdict"] == "no-cookie" and rows[2]["recorded"]["status"] == 401
+    assert "not thanks to CORS" in rows[2]["reason"]
+    console = client.get(f"{host(live, room)}/console").json()["questions"][0]
+    assert console["origins"] == {attacker: 2} and console["legs"] == {"actual": 2}
+
+    # The explanation: the policy judged and the fix with a security goal (host key only).
+    explained = client.get(f"{live.site_url}/rooms/host/{room['host_key']}/questions/1/explanation")
+    assert explained.status_code == 200
+    assert 'data-status="stops"' in explained.text and "exactly" in explained.text
+    assert f"<code>{live.site_url}</code>" in explained.text
+    wrong = f"{live.site_url}/rooms/host/{'A' * 22}/questions/1/explanation"
+    assert client.get(wrong).status_code == 404
+
+    # The exports carry it.
+    exported = client.get(f"{host(live, room)}/results").json()
+    assert exported["questions"][0]["attack"] == "reflect-page"
+    assert exported["questions"][0]["attack_groups"][0]["stolen"] == 1
+    by_number = {a["number"]: a for a in exported["attendees"]}
+    assert by_number[1]["results"][0]["stolen"] is True
+    table = list(csv.DictReader(io.StringIO(client.get(f"{host(live, room)}/results.csv").text)))
+    assert [(r["name"], r["secret_stolen"], r["attack_verdict"]) for r in table] == [
+        ("Ada", "yes", "stolen"),
+        ("Bob", "no", "no-cookie"),
+    ]
+    hosting.close()
+    ada_stream.close()
+
+
+def test_an_attack_question_on_the_trusted_null_and_a_refused_read(
+    client: httpx.Client, live: BackgroundServer
+) -> None:
+    room = create_room(client, live)
+    ada = join(client, live, room["code"], "Ada", CHROME)
+    asked = ask(client, live, room, source="attack", attack="allow-list-page")
+    assert asked["choices"] == [{"value": "yes", "label": "Yes"}, {"value": "no", "label": "No"}]
+    client.post(f"{attendee_api(live, ada)}/answer", json={"question": 1, "choice": "no"})
+    client.post(f"{host(live, room)}/questions/1/reveal")
+    sent = client.post(f"{attendee_api(live, ada)}/send", json={"question": 1},
+                       headers={"user-agent": CHROME}).json()  # fmt: skip
+    assert run_attack(client, live, sent, CHROME)["stolen"] is False
+    row = client.get(host(live, room)).json()["attendees"][0]
+    assert row["answer"]["correct"] is True
+    assert row["result"]["verdict"] == "refused" and row["result"]["agreement"] is True
+    assert row["result"]["recorded"]["login_cookies"]  # CORS never stopped the request
+    # The trusted null: a sandboxed frame's request.
+    asked = ask(client, live, room, source="attack", attack="null-sandbox")
+    assert asked["scenario"]["origin"] == "null"
+    client.post(f"{host(live, room)}/questions/2/reveal")
+    sent = client.post(f"{attendee_api(live, ada)}/send", json={"question": 2},
+                       headers={"user-agent": CHROME}).json()  # fmt: skip
+    assert run_attack(client, live, sent, CHROME)["stolen"] is True
+    assert client.get(host(live, room)).json()["attendees"][0]["result"]["recorded"][
+        "origin"] == "null"  # fmt: skip

@@ -44,19 +44,30 @@ def _changed(pg: Playground, attack: Attack) -> None:
 
 
 @router.get("/victim/{attack_id}/login")
-async def login(request: Request, attack_id: str, pg: PG, go: str = "lab") -> Response:
+async def login(
+    request: Request, attack_id: str, pg: PG, go: str = "lab", round: int | None = None
+) -> Response:
     """Log in to the victim API: set the login cookies, then go back to the lab (``go=lab``)
-    or on to the attacker's page (``go=attacker``)."""
+    or on to the attacker's page (``go=attacker``; with ``round``, to run that round, which
+    a room's question made)."""
     attack = await _attack(pg, attack_id)
     if attack is None:
         return PlainTextResponse(GONE, 404)
     if go not in ("lab", "attacker"):
         return PlainTextResponse("go must be lab or attacker\n", 422)
+    found = None if round is None else attack.round(round)
+    if round is not None and found is None:
+        return PlainTextResponse("No such round of this attack.\n", 404)
     parsed = parse_host(request.headers.get("host", ""))
     secure_allowed = parsed is not None and is_loopback(parsed[0])
     async with changing_attack(pg, attack.id) as attack:
         lines = attack.login(secure_allowed)
+        found = None if round is None else attack.round(round)
+        if found is not None:
+            found.logged_in = True  # the round runs logged in: this login is its first step
     where = attack.stage.attacker_page(attack.id) if go == "attacker" else attack.home
+    if found is not None and go == "attacker":
+        where = f"{found.stage.attacker_page(attack.id)}?round={found.number}"
     response = RedirectResponse(where or attack.stage.site, 303)
     for line in lines:
         response.headers.append("Set-Cookie", line)

@@ -5,7 +5,9 @@ Opening the page is the attack: its script (``static/js/attacker.js``) asks for 
 (``POST /a/<attack>/rounds``: one run per attempt, each at its own account URL on the victim
 API), sends each ``fetch()`` (the sandboxed one from ``/a/<attack>/frame/<run>``), and posts
 what it got to ``/a/<attack>/report``. The report is what the browser let the script read; the
-attacker's log keeps it, and the lab shows it live.
+attacker's log keeps it, and the lab shows it live. A room's attack question makes its round
+beforehand (``/a/<attack>?round=<n>`` runs it, ``GET /a/<attack>/rounds/<n>`` lists it), and
+the report of its attempt becomes the attendee's result in the room.
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from app.attack.cases import ATTEMPTS, attempt_scenario
-from app.attack.store import MAX_ERROR_CHARS, Attack, Report, stolen_text
+from app.attack.store import MAX_ERROR_CHARS, Attack, Report, Round, stolen_text
 from app.cors import predict
 from app.runs.agreement import differences, parse_result
 from app.runs.errors import BadRequest
 from app.runs.store import new_id
+from app.web import room_attacks, room_events
 from app.web.deps import (
     NO_ATTACK,
     PG,
@@ -56,12 +59,38 @@ async def index(request: Request, pg: PG) -> HTMLResponse:
 
 
 @router.get("/a/{attack_id}", response_class=HTMLResponse)
-async def page(request: Request, attack_id: str, pg: PG) -> HTMLResponse:
-    """The attacker's page: opening it runs the attack."""
+async def page(
+    request: Request, attack_id: str, pg: PG, round: int | None = None
+) -> HTMLResponse:
+    """The attacker's page: opening it runs the attack (with ``round``, that round, made
+    beforehand by a room's question)."""
     attack = await known_attack(pg, attack_id)
+    if round is not None and attack.round(round) is None:
+        raise BadRequest(404, "no such round in this attack", "round")
     return pg.templates.TemplateResponse(
-        request, "attacker/page.html", {"attack": attack, "log": list(attack.log)}
+        request,
+        "attacker/page.html",
+        {"attack": attack, "log": list(attack.log), "round": round},
     )
+
+
+def _attempts(attack: Attack, found: Round) -> list[dict[str, Any]]:
+    """A round's attempts, as the attacker's script runs them."""
+    return [
+        {
+            "attempt": attempt.key,
+            "label": attempt.label,
+            "run_id": found.runs[attempt.key],
+            "url": found.stage.account_url(attack.id, found.runs[attempt.key]),
+            "credentials": attempt.credentials,
+            "sandboxed": attempt.sandboxed,
+            "frame": f"/a/{attack.id}/frame/{found.runs[attempt.key]}"
+            if attempt.sandboxed
+            else None,
+        }
+        for attempt in ATTEMPTS
+        if attempt.key in found.runs
+    ]
 
 
 @router.post("/a/{attack_id}/rounds", response_class=JSONResponse)
@@ -71,7 +100,6 @@ async def new_round(request: Request, attack_id: str, pg: PG) -> JSONResponse:
     session = await pg.store.session(attack_id)
     assert session is not None
     browser = browser_profile(request)
-    attempts: list[dict[str, Any]] = []
     async with changing_attack(pg, attack.id) as attack:
         found = attack.new_round()
         for attempt in ATTEMPTS:
@@ -87,18 +115,19 @@ async def new_round(request: Request, attack_id: str, pg: PG) -> JSONResponse:
                 notes=(NOTE,),
             )
             found.runs[attempt.key] = run_id
-            attempts.append(
-                {
-                    "attempt": attempt.key,
-                    "label": attempt.label,
-                    "run_id": run_id,
-                    "url": url,
-                    "credentials": attempt.credentials,
-                    "sandboxed": attempt.sandboxed,
-                    "frame": f"/a/{attack.id}/frame/{run_id}" if attempt.sandboxed else None,
-                }
-            )
-    return JSONResponse({"round": found.number, "attempts": attempts}, status_code=201)
+    return JSONResponse(
+        {"round": found.number, "attempts": _attempts(attack, found)}, status_code=201
+    )
+
+
+@router.get("/a/{attack_id}/rounds/{number}", response_class=JSONResponse)
+async def a_round(attack_id: str, number: int, pg: PG) -> JSONResponse:
+    """A round made beforehand (a room's question): its attempts, for the script to run."""
+    attack = await known_attack(pg, attack_id)
+    found = attack.round(number)
+    if found is None:
+        raise BadRequest(404, "no such round in this attack", "round")
+    return JSONResponse({"round": found.number, "attempts": _attempts(attack, found)})
 
 
 @router.get("/a/{attack_id}/frame/{run_id}", response_class=HTMLResponse)
@@ -158,6 +187,9 @@ async def report(request: Request, attack_id: str, pg: PG) -> JSONResponse:
     async with changing_attack(pg, attack.id) as attack:
         attack.record(entry)
     pg.publish_run(run)
+    user_agent = request.headers.get("user-agent", "")
+    if room_attacks.reported(pg, attack, run, round_, attempt, entry, user_agent):
+        room_events.publish(pg)
     return JSONResponse(
         {"run_id": run.id, "outcome": result.outcome, "status": result.status, "stolen": stolen}
     )

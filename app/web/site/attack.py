@@ -11,13 +11,12 @@ attack's session stream, and sends the site's own account read through the share
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from app.attack import ATTEMPTS, BY_CASE, CASES, RULES, Attack, Policy, Stage
 from app.attack.cases import attempt_scenario, site_scenario
@@ -43,6 +42,7 @@ from app.web.deps import (
     changing_attack,
     read_form,
 )
+from app.web.render import rich
 from app.web.state import Playground
 
 router = APIRouter()
@@ -54,12 +54,6 @@ NOTE = (
 DEFAULT_CASE = "reflect"
 # The fields of the policy form besides the extra rows.
 POLICY_FIELDS = ("case", "rule", "credentials", "allowed", "trusted", "where")
-_CODE = re.compile(r"`([^`]+)`")
-
-
-def rich(text: str) -> Markup:
-    """Escaped text with `backticks` as <code>."""
-    return Markup(_CODE.sub(r"<code>\1</code>", str(escape(text))))
 
 
 async def the_attack(

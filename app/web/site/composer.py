@@ -21,7 +21,7 @@ from app.runs.validation import (
     scenario_from_form,
     scenario_from_json,
 )
-from app.web import render
+from app.web import render, room_events
 from app.web.deps import PG, CurrentSession, Origins, browser_profile, read_form
 
 router = APIRouter()
@@ -229,6 +229,7 @@ async def create_run(
     engine = form.get("engine", "")
     profile = browser_profile(request)
     run = await pg.store.start_run(session, checked.scenario, target, profile, notes)
+    await room_events.lesson_progress(pg, session.id, run.scenario.id)  # a lesson's run, in a room
     return JSONResponse(
         {
             "run_id": run.id,

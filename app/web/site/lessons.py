@@ -36,7 +36,7 @@ from app.runs.errors import BadRequest
 from app.runs.origins import OriginPair
 from app.runs.share import share_url
 from app.runs.store import Run, Session, new_id
-from app.web import render
+from app.web import render, room_events
 from app.web.deps import CHOICES_LIMIT, PG, CurrentSession, Origins, browser_profile, read_form
 
 router = APIRouter()
@@ -213,6 +213,7 @@ async def create_lesson_run(
         target=target,
         hops=tuple(hop.response for hop in scenario.hops),
     )
+    await room_events.lesson_progress(pg, session.id, slug)
     return JSONResponse(
         {
             "run_id": run.id,
@@ -241,6 +242,7 @@ async def answer_question(
             correct = choice == item.answer(origins.page, origins.api)
             answer = await pg.progress.answer(session.id, slug, choice, correct)
             await pg.store.mark_used(session)
+            await room_events.lesson_progress(pg, session.id, slug)  # a room's host sees it live
         else:
             error = "Pick one of the answers first."
     if request.headers.get("hx-request") != "true":

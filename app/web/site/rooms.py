@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import socket
 import time
 from collections.abc import AsyncIterator
@@ -24,6 +25,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.sse import ServerSentEvent
 
+from app.attack.view import attack_id
 from app.cors import Scenario, predict
 from app.cors.engines import ENGINES, compare_engines
 from app.fix.sequence import prediction_line
@@ -32,7 +34,7 @@ from app.lessons import LESSONS, lesson
 from app.rooms import CLASSICS, CLASSICS_BY_KEY, KINDS, QuestionSpec, Result, Room, spec_for, views
 from app.rooms.export import export_csv, export_json
 from app.rooms.model import Attendee, Question
-from app.rooms.questions import LESSON_KIND, REFERENCE_ENGINE, document, for_page
+from app.rooms.questions import ATTACK_KIND, LESSON_KIND, REFERENCE_ENGINE, document, for_page
 from app.rooms.store import clean_text, normal_code
 from app.runs.agreement import browser_from_user_agent, differences, parse_result
 from app.runs.errors import BadRequest
@@ -40,7 +42,7 @@ from app.runs.origins import OriginPair, is_loopback, origin
 from app.runs.share import decode_share
 from app.runs.store import Session, is_valid_id
 from app.runs.validation import scenario_from_json
-from app.web import render, room_events
+from app.web import render, room_attacks, room_events
 from app.web.config import WILDCARD_HOSTS
 from app.web.deps import (
     CHOICES_LIMIT,
@@ -51,6 +53,7 @@ from app.web.deps import (
     Origins,
     Since,
     browser_profile,
+    current_session,
     read_form,
     read_json,
 )
@@ -195,9 +198,11 @@ def _share_value(text: str) -> str:
     return text
 
 
-def question_spec(doc: Any, origins: OriginPair, title_length: int) -> QuestionSpec:
-    """The question a host asks: its scenario (from the composer, a lesson or a classic),
-    its kind, and every engine's answer, computed on the host page's origins."""
+def question_spec(
+    doc: Any, origins: OriginPair, title_length: int, attacker_port: int
+) -> QuestionSpec:
+    """The question a host asks: its scenario (from the composer, a lesson, a classic or an
+    attack), its kind, and every engine's answer, computed on the host page's origins."""
     if not isinstance(doc, dict):
         raise BadRequest(422, "the question must be a JSON object", "body")
     source = doc.get("source")
@@ -205,6 +210,13 @@ def question_spec(doc: Any, origins: OriginPair, title_length: int) -> QuestionS
     # A title of the host's own (else the lesson's, the classic's or the request's).
     title = clean_text(doc.get("title"), "title", title_length) or None
     item = None
+    if source == "attack":
+        if kind not in (None, ATTACK_KIND):
+            raise BadRequest(
+                422, "kind: an attack asks whether the attacker's page reads the secret (attack)",
+                "kind",
+            )  # fmt: skip
+        return room_attacks.question(doc.get("attack"), title, origins, attacker_port)
     if source == "lesson":
         item = lesson(str(doc.get("lesson", "")))
         if item is None:
@@ -233,7 +245,7 @@ def question_spec(doc: Any, origins: OriginPair, title_length: int) -> QuestionS
         kind = kind or "check"
         title = title or f"From the composer: {scenario.request.method}"
     else:
-        raise BadRequest(422, "source must be composer, lesson or classic", "source")
+        raise BadRequest(422, "source must be composer, lesson, classic or attack", "source")
     predictions = {engine: predict(scenario, engine) for engine in ENGINES}
     why = prediction_line(predictions[REFERENCE_ENGINE])
     notes = tuple(d.sentence for d in compare_engines(scenario, REFERENCE_ENGINE))
@@ -368,6 +380,8 @@ async def host_page(request: Request, room: HostRoom, origins: Origins, pg: PG) 
             "view_url": f"/rooms/view/{room.view_key}",
             "lessons": LESSONS,
             "classics": CLASSICS,
+            "attacks": room_attacks.choices(origins, pg.settings.attacker_port),
+            "attacker": room_attacks.stage(origins, pg.settings.attacker_port).attacker,
             "kinds": KINDS,
             "limits": pg.settings.room_limits,
         },
@@ -427,6 +441,13 @@ async def explanation(
 ) -> HTMLResponse:
     """A question's explanation and fix, as the playground gives them (HTML fragment)."""
     question = _question(room, number)
+    if question.spec.attack is not None:
+        context = room_attacks.explanation(question.spec, origins, pg.settings.attacker_port)
+        return pg.templates.TemplateResponse(
+            request,
+            "rooms/attack_explanation.html",
+            {"question": question, "rich": render.rich, **context},
+        )
     scenario = host_scenario(question.spec, origins)
     prediction = predict(scenario, REFERENCE_ENGINE)
     return pg.templates.TemplateResponse(
@@ -440,8 +461,9 @@ async def explanation(
 async def view_page(request: Request, room: ViewRoom, origins: Origins, pg: PG) -> HTMLResponse:
     """The room on a projector: the join code, the question, the tallies; no names, no key."""
     link, _ = join_url(pg, origins, room)
+    attacker = room_attacks.stage(origins, pg.settings.attacker_port).attacker
     return pg.templates.TemplateResponse(
-        request, "rooms/view.html", {"room": room, "join_url": link}
+        request, "rooms/view.html", {"room": room, "join_url": link, "attacker": attacker}
     )
 
 
@@ -535,7 +557,8 @@ async def _join(
         name,
         browser=browser,
         engine=engine,
-        stream_ids=[lab_session_id(session.id, lab) for lab in LABS],
+        # The labs' sessions and the attack lab's: their pages' streams carry the room too.
+        stream_ids=[*(lab_session_id(session.id, lab) for lab in LABS), attack_id(session.id)],
     )
     await pg.store.mark_used(session)  # an attendee's session is never one of the unused ones
     room_events.publish(pg)
@@ -600,7 +623,8 @@ async def api_ask(request: Request, room: HostRoom, origins: Origins, pg: PG) ->
     """Ask the room: a scenario (``source``: composer share link, lesson or classic) and a
     predict-first question (``kind``); every attendee's banner shows it (host key)."""
     doc = await read_json(request, SCENARIO_LIMIT)
-    spec = question_spec(doc, origins, pg.settings.room_limits.title_length)
+    limits = pg.settings.room_limits
+    spec = question_spec(doc, origins, limits.title_length, pg.settings.attacker_port)
     question = pg.rooms.ask(room, spec)
     room_events.publish(pg)
     return JSONResponse(views.question_host(room, question), status_code=201)
@@ -708,10 +732,15 @@ async def api_attendee(member: Membership, pg: PG) -> JSONResponse:
     return JSONResponse(json.loads(pg.rooms.attendee_state(room, attendee)))
 
 
-@router.post("/api/rooms/attendee/{session_id}/answer", response_class=JSONResponse)
-async def api_answer(request: Request, member: Membership, pg: PG) -> JSONResponse:
-    """Answer the current question (``{"question", "choice"}``), before the reveal."""
-    room, attendee = member
+#: The answer route, which a whole room may call at the same instant: the composition root
+#: sends it to ``answer`` straight, without the framework's routing and dependencies.
+ANSWER_PATH = re.compile(r"/api/rooms/attendee/([^/]+)/answer")
+
+
+async def answer(request: Request, pg: Playground, session_id: str) -> Response:
+    """Answer the current question: the route's whole work, with the checks, limits and
+    refusals of its dependencies in their order (the session, the room, then the body)."""
+    room, attendee = await membership(await current_session(session_id, pg), pg)
     doc = await read_json(request, CHOICES_LIMIT)
     if not isinstance(doc, dict):
         raise BadRequest(422, "the body must be a JSON object", "body")
@@ -719,7 +748,15 @@ async def api_answer(request: Request, member: Membership, pg: PG) -> JSONRespon
     pg.rooms.saw_browser(room, attendee, *_browser(request))
     pg.rooms.answer(room, attendee, question, doc.get("choice"))
     room_events.publish(pg)
-    return JSONResponse(json.loads(pg.rooms.attendee_state(room, attendee)))
+    # The room as this attendee sees it, already JSON (as their room events carry it).
+    state = pg.rooms.attendee_state(room, attendee)
+    return Response(state.encode(), media_type="application/json")
+
+
+@router.post("/api/rooms/attendee/{session_id}/answer", response_class=JSONResponse)
+async def api_answer(request: Request, session_id: str, pg: PG) -> Response:
+    """Answer the current question (``{"question", "choice"}``), before the reveal."""
+    return await answer(request, pg, session_id)
 
 
 @router.post("/api/rooms/attendee/{session_id}/send", response_class=JSONResponse)
@@ -734,6 +771,8 @@ async def api_send(
         raise BadRequest(422, "the body must be a JSON object", "body")
     question = _question(room, _number(doc.get("question")))
     pg.rooms.can_send(room, attendee, question)
+    if question.spec.attack is not None:
+        return await _send_attack(request, room, attendee, question, session, origins, pg)
     scenario = attendee_scenario(question.spec, origins)
     notes = (f"Room “{room.title}”, question {question.number}: {question.spec.title}",)
     run = await pg.store.start_run(session, scenario, origins.api, browser_profile(request), notes)
@@ -750,6 +789,29 @@ async def api_send(
             "question": question.number,
         },
         status_code=201,
+    )
+
+
+async def _send_attack(
+    request: Request,
+    room: Room,
+    attendee: Attendee,
+    question: Question,
+    session: Session,
+    origins: OriginPair,
+    pg: Playground,
+) -> JSONResponse:
+    """An attack question's send: the round this browser runs from the attacker's page (the
+    page opens ``attack.frame``: the victim API's login, then the attacker's page); the
+    attacker's report brings the result to the room."""
+    run_id, attack = await room_attacks.prepare(
+        pg, session, origins, room, question, browser_profile(request)
+    )
+    pg.rooms.saw_browser(room, attendee, *_browser(request))
+    pg.rooms.sent(room, attendee, question, run_id)
+    room_events.publish(pg)
+    return JSONResponse(
+        {"run_id": run_id, "attack": attack, "question": question.number}, status_code=201
     )
 
 
