@@ -52,7 +52,7 @@ WEB_RANKS = {
     "app.web.shared_bus": 1,
     "app.web.state": 2,
     "app.web.deps": 3,
-    "app.web.room_events": 3,
+    "app.web.room_events": 4,
     "app.web.room_attacks": 4,
     "app.web.site": 5,
     "app.web.api_origin": 5,

@@ -19,7 +19,7 @@ import time
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from app.rooms import views
 from app.rooms.limits import RoomLimits
@@ -493,3 +493,151 @@ class RoomStore:
             log[audience].append(event)
         self.outbox.append(Outgoing(room, audience, event, attendee))
         return event
+
+
+class RoomBook(Protocol):
+    """Rooms as the web layer sees them: what reads or changes the rooms is awaited, so a
+    store shared by several processes stands in for the in-memory one. The objects handed
+    out are the room as it was read; a change made through the book updates the room,
+    attendee and question passed in. Checks and views of a room object stay plain calls."""
+
+    async def by_host_key(self, key: str) -> Room | None: ...
+    async def by_view_key(self, key: str) -> Room | None: ...
+    async def by_code(self, code: str) -> Room | None: ...
+    async def membership(self, session_id: str) -> tuple[Room, Attendee] | None: ...
+    async def create(self, title: object) -> Room: ...
+    async def ask(self, room: Room, spec: Any) -> Question: ...
+    async def reveal(self, room: Room, question: Question) -> Question: ...
+    async def close(self, room: Room) -> None: ...
+
+    async def join(
+        self,
+        room: Room,
+        session_id: str,
+        name: object,
+        *,
+        browser: str = "",
+        engine: str = "unknown",
+        stream_ids: Iterable[str] = (),
+    ) -> Attendee: ...
+
+    async def leave(self, room: Room, attendee: Attendee) -> None: ...
+    async def saw_browser(
+        self, room: Room, attendee: Attendee, browser: str, engine: str
+    ) -> None: ...
+    async def answer(
+        self, room: Room, attendee: Attendee, question: Question, choice: object
+    ) -> Answer: ...
+    async def sent(
+        self, room: Room, attendee: Attendee, question: Question, run_id: str
+    ) -> None: ...
+    async def record_result(
+        self, room: Room, attendee: Attendee, question: Question, result: Result
+    ) -> None: ...
+    async def progress(
+        self, room: Room, attendee: Attendee, lesson: str, cell: dict[str, Any]
+    ) -> None: ...
+    async def stream_opened(self, session_id: str) -> None: ...
+    async def stream_closed(self, session_id: str) -> None: ...
+    async def attendee_backlog(
+        self, session_id: str, since: int | None, upto: int
+    ) -> list[RoomEvent]: ...
+    async def count(self) -> int: ...
+
+    def can_send(self, room: Room, attendee: Attendee, question: Question) -> None: ...
+    def question_of_run(self, room: Room, attendee: Attendee, run_id: str) -> Question | None: ...
+    def attendee_state(self, room: Room, attendee: Attendee) -> str: ...
+    def host_backlog(
+        self, room: Room, since: int | None, upto: int, *, view: bool
+    ) -> list[RoomEvent]: ...
+    def drain(self) -> list[Outgoing]: ...
+
+
+class MemoryRooms:
+    """The embedded default: one process's :class:`RoomStore`."""
+
+    def __init__(self, memory: RoomStore) -> None:
+        self.memory = memory
+        m = memory
+        # What needs no awaiting is the store's own.
+        self.can_send = m.can_send
+        self.question_of_run = m.question_of_run
+        self.attendee_state = m.attendee_state
+        self.host_backlog = m.host_backlog
+        self.drain = m.drain
+
+    async def by_host_key(self, key: str) -> Room | None:
+        return self.memory.by_host_key(key)
+
+    async def by_view_key(self, key: str) -> Room | None:
+        return self.memory.by_view_key(key)
+
+    async def by_code(self, code: str) -> Room | None:
+        return self.memory.by_code(code)
+
+    async def membership(self, session_id: str) -> tuple[Room, Attendee] | None:
+        return self.memory.membership(session_id)
+
+    async def create(self, title: object) -> Room:
+        return self.memory.create(title)
+
+    async def ask(self, room: Room, spec: Any) -> Question:
+        return self.memory.ask(room, spec)
+
+    async def reveal(self, room: Room, question: Question) -> Question:
+        return self.memory.reveal(room, question)
+
+    async def close(self, room: Room) -> None:
+        self.memory.close(room)
+
+    async def join(
+        self,
+        room: Room,
+        session_id: str,
+        name: object,
+        *,
+        browser: str = "",
+        engine: str = "unknown",
+        stream_ids: Iterable[str] = (),
+    ) -> Attendee:
+        return self.memory.join(
+            room, session_id, name, browser=browser, engine=engine, stream_ids=stream_ids
+        )
+
+    async def leave(self, room: Room, attendee: Attendee) -> None:
+        self.memory.leave(room, attendee)
+
+    async def saw_browser(self, room: Room, attendee: Attendee, browser: str, engine: str) -> None:
+        self.memory.saw_browser(room, attendee, browser, engine)
+
+    async def answer(
+        self, room: Room, attendee: Attendee, question: Question, choice: object
+    ) -> Answer:
+        return self.memory.answer(room, attendee, question, choice)
+
+    async def sent(self, room: Room, attendee: Attendee, question: Question, run_id: str) -> None:
+        self.memory.sent(room, attendee, question, run_id)
+
+    async def record_result(
+        self, room: Room, attendee: Attendee, question: Question, result: Result
+    ) -> None:
+        self.memory.record_result(room, attendee, question, result)
+
+    async def progress(
+        self, room: Room, attendee: Attendee, lesson: str, cell: dict[str, Any]
+    ) -> None:
+        self.memory.progress(room, attendee, lesson, cell)
+
+    async def stream_opened(self, session_id: str) -> None:
+        self.memory.stream_opened(session_id)
+
+    async def stream_closed(self, session_id: str) -> None:
+        self.memory.stream_closed(session_id)
+
+    async def attendee_backlog(
+        self, session_id: str, since: int | None, upto: int
+    ) -> list[RoomEvent]:
+        return self.memory.attendee_backlog(session_id, since, upto)
+
+    async def count(self) -> int:
+        return len(self.memory)

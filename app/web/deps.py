@@ -80,12 +80,19 @@ Since = Annotated[int | None, Depends(resume_point)]
 NO_SESSION = "this session expired or never existed: start again from the playground's home page"
 
 
-async def current_session(session_id: str, pg: PG) -> Session:
+#: Where a session page's request keeps the session's room membership, for its banner.
+MEMBERSHIP = "room_membership"
+
+
+async def current_session(request: Request, session_id: str, pg: PG) -> Session:
     """The session named in the path (refused with 404 when there is none: a session starts
-    only at a route that starts one, never by naming an id)."""
+    only at a route that starts one, never by naming an id). A page (GET) also notes the
+    room the session is in, for the banner its templates show."""
     session = await pg.store.session(session_id)
     if session is None:
         raise BadRequest(404, NO_SESSION, "session")
+    if request.method == "GET":
+        setattr(request.state, MEMBERSHIP, await pg.rooms.membership(session_id))
     return session
 
 

@@ -177,7 +177,7 @@ async def prepare(
     }
 
 
-def reported(
+async def reported(
     pg: Playground,
     attack: Attack,
     run: Run,
@@ -189,7 +189,7 @@ def reported(
     """The attacker's page reported an attempt: when it was a room question's, record the
     attendee's result (what the attacker's log got, what the victim API recorded, and the
     verdict with its reason). True when the room changed (its events are then to publish)."""
-    member = pg.rooms.membership(attack.id)
+    member = await pg.rooms.membership(attack.id)
     if member is None or run.browser_result is None:
         return False
     room, attendee = member
@@ -208,8 +208,8 @@ def reported(
         browser=browser.profile,
         expected_answer=found.policy.answer(attempt.origin(found.stage)),
     )
-    pg.rooms.saw_browser(room, attendee, browser.label, browser.family)
-    pg.rooms.record_result(
+    await pg.rooms.saw_browser(room, attendee, browser.label, browser.family)
+    await pg.rooms.record_result(
         room,
         attendee,
         asked,

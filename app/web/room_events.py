@@ -19,8 +19,9 @@ from typing import Any
 from fastapi import Request
 
 from app.lessons import LESSONS
-from app.rooms import Outgoing, RoomEvent
+from app.rooms import Attendee, Outgoing, Room, RoomEvent
 from app.runs.origins import origin
+from app.web.deps import MEMBERSHIP
 from app.web.events import Event, runs_topic
 from app.web.state import Playground
 
@@ -69,7 +70,7 @@ async def lesson_progress(pg: Playground, session_id: str, slug: str | None) -> 
     progress grid gets that cell as it is now (answered right or wrong, sent)."""
     if slug not in LESSON_SLUGS:
         return
-    found = pg.rooms.membership(session_id)
+    found = await pg.rooms.membership(session_id)
     if found is None or found[1].session_id != session_id:
         return
     room, attendee = found
@@ -77,7 +78,7 @@ async def lesson_progress(pg: Playground, session_id: str, slug: str | None) -> 
     session = await pg.store.session(session_id)
     sent = session is not None and any(run.scenario.id == slug for run in session.runs.values())
     mark = None if answer is None else ("right" if answer.correct else "wrong")
-    pg.rooms.progress(room, attendee, slug, {"answer": mark, "sent": sent})
+    await pg.rooms.progress(room, attendee, slug, {"answer": mark, "sent": sent})
     publish(pg)
 
 
@@ -85,20 +86,22 @@ def as_events(events: list[RoomEvent]) -> list[Event]:
     return [Event(e.name, e.data, e.id) for e in events]
 
 
-def stream_opened(pg: Playground, session_id: str) -> None:
+async def stream_opened(pg: Playground, session_id: str) -> None:
     """A page of this session opened its event stream (the host sees the attendee online)."""
-    pg.rooms.stream_opened(session_id)
+    await pg.rooms.stream_opened(session_id)
     publish(pg)
 
 
-def stream_closed(pg: Playground, session_id: str) -> None:
-    pg.rooms.stream_closed(session_id)
+async def stream_closed(pg: Playground, session_id: str) -> None:
+    await pg.rooms.stream_closed(session_id)
     publish(pg)
 
 
-def session_backlog(pg: Playground, session_id: str, since: int | None, upto: int) -> list[Event]:
+async def session_backlog(
+    pg: Playground, session_id: str, since: int | None, upto: int
+) -> list[Event]:
     """The room events a session's stream sends first (none when the session is in no room)."""
-    return as_events(pg.rooms.attendee_backlog(session_id, since, upto))
+    return as_events(await pg.rooms.attendee_backlog(session_id, since, upto))
 
 
 def banner_context(request: Request) -> dict[str, Any]:
@@ -109,7 +112,7 @@ def banner_context(request: Request) -> dict[str, Any]:
     if not session_id or not request.url.path.startswith("/sessions/"):
         return {}
     pg: Playground = request.app.state.playground
-    found = pg.rooms.membership(session_id)
+    found: tuple[Room, Attendee] | None = getattr(request.state, MEMBERSHIP, None)
     if found is None:
         return {}
     room, attendee = found

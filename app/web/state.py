@@ -11,7 +11,7 @@ from starlette.templating import Jinja2Templates
 from app import resource_dir
 from app.attack.store import AttackBook, AttackStore, MemoryAttacks
 from app.lessons.progress import MemoryProgress, ProgressBook, ProgressStore
-from app.rooms import RoomStore
+from app.rooms.store import MemoryRooms, RoomBook, RoomStore
 from app.runs.origins import OriginPair
 from app.runs.sessions import MemorySessions, SessionStore
 from app.runs.store import Exchange, Run, RunStore
@@ -66,7 +66,7 @@ class Playground:
                 AttackStore(max_attacks=settings.max_sessions, ttl=settings.session_ttl)
             )
             self.bus = EventBus(**limits)
-        self.rooms = RoomStore(settings.room_limits, ids=self.bus.next_id)
+        self.rooms: RoomBook = MemoryRooms(RoomStore(settings.room_limits, ids=self.bus.next_id))
         self.templates = Jinja2Templates(directory=str(resource_dir("templates")))
         render.setup(self.templates)
         self.static_dir = resource_dir("static")

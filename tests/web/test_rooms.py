@@ -718,7 +718,8 @@ def test_the_host_sees_who_is_online(client: httpx.Client, live: BackgroundServe
     room = create_room(client, live)
     ada = join(client, live, room["code"], "Ada")
     pg: Playground = live.playground
-    assert pg.bus.subscriber_count(host_topic(pg.rooms.by_code(room["code"]).id)) == 0  # type: ignore[union-attr]
+    found = live.call(pg.rooms.by_code(room["code"]))
+    assert found is not None and pg.bus.subscriber_count(host_topic(found.id)) == 0
     stream = Stream(f"{live.site_url}{ada['events']}")
     stream.until(named("room"))
     assert client.get(host(live, room)).json()["attendees"][0]["connected"] is True
@@ -801,7 +802,7 @@ def test_a_host_stream_that_fell_behind_gets_the_room_as_it_is() -> None:
     snapshot instead of going on without them, and nothing older after it."""
     async def scenario() -> list[tuple[str | None, str]]:
         pg = Playground(Settings(room_limits=RoomLimits(host_replay=4)))
-        room = pg.rooms.create("r")
+        room = await pg.rooms.create("r")
         sub = pg.bus.subscribe(host_topic(room.id), 4)
         stream = _room_stream(pg, room, sub, None, view=False)
         seen: list[tuple[str | None, str]] = []
@@ -809,7 +810,7 @@ def test_a_host_stream_that_fell_behind_gets_the_room_as_it_is() -> None:
             seen.append((event.event, event.raw_data or ""))
             if event.event == "ready":
                 for number in range(10):  # the page reads nothing meanwhile: its queue overflows
-                    pg.rooms.join(room, f"session-{number:02d}-" + "x" * 12, f"A{number}")
+                    await pg.rooms.join(room, f"session-{number:02d}-" + "x" * 12, f"A{number}")
                     room_events.publish(pg)
                 assert sub.dropped > 0
             elif event.event == "snapshot" and len([e for e in seen if e[0] == "snapshot"]) == 2:

@@ -188,7 +188,7 @@ async def report(request: Request, attack_id: str, pg: PG) -> JSONResponse:
         attack.record(entry)
     pg.publish_run(run)
     user_agent = request.headers.get("user-agent", "")
-    if room_attacks.reported(pg, attack, run, round_, attempt, entry, user_agent):
+    if await room_attacks.reported(pg, attack, run, round_, attempt, entry, user_agent):
         room_events.publish(pg)
     return JSONResponse(
         {"run_id": run.id, "outcome": result.outcome, "status": result.status, "stolen": stolen}

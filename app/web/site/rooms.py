@@ -74,14 +74,14 @@ NOT_IN_ROOM = "this session is in no room: join one with its code at /join"
 async def host_room(host_key: str, pg: PG) -> Room:
     """The room whose host key is in the path (404 otherwise: a view key or a join code
     opens no host route)."""
-    room = pg.rooms.by_host_key(host_key)
+    room = await pg.rooms.by_host_key(host_key)
     if room is None:
         raise BadRequest(404, NO_ROOM, "room")
     return room
 
 
 async def view_room(view_key: str, pg: PG) -> Room:
-    room = pg.rooms.by_view_key(view_key)
+    room = await pg.rooms.by_view_key(view_key)
     if room is None:
         raise BadRequest(404, NO_ROOM, "room")
     return room
@@ -89,7 +89,7 @@ async def view_room(view_key: str, pg: PG) -> Room:
 
 async def membership(session: CurrentSession, pg: PG) -> tuple[Room, Attendee]:
     """The room the session in the path is in, and the attendee it is there."""
-    found = pg.rooms.membership(session.id)
+    found = await pg.rooms.membership(session.id)
     if found is None or found[1].session_id != session.id or found[1].left:
         raise BadRequest(404, NOT_IN_ROOM, "session")
     return found
@@ -362,7 +362,7 @@ async def rooms_page(request: Request, pg: PG) -> HTMLResponse:
 async def create_room_form(request: Request, pg: PG) -> RedirectResponse:
     """Create a room from the form (a title is enough); on to its private host page."""
     form = await read_form(request, CHOICES_LIMIT)
-    room = pg.rooms.create(form.get("title"))
+    room = await pg.rooms.create(form.get("title"))
     return RedirectResponse(f"/rooms/host/{room.host_key}", 303)
 
 
@@ -485,7 +485,7 @@ async def join_page(request: Request, pg: PG) -> HTMLResponse:
 @router.get("/join/{code}", response_class=HTMLResponse)
 async def join_code_page(request: Request, code: str, pg: PG) -> HTMLResponse:
     """The join link of a room (its QR code points here): your name, and in."""
-    room = pg.rooms.by_code(code)
+    room = await pg.rooms.by_code(code)
     if room is None or room.state != "open":
         return _join_form(request, pg, code=code[:20], room=None, error=NO_CODE, status=404)
     return _join_form(request, pg, code=room.code, room=room)
@@ -494,7 +494,7 @@ async def join_code_page(request: Request, code: str, pg: PG) -> HTMLResponse:
 @router.get("/join/{code}/qr.svg")
 async def join_qr(code: str, origins: Origins, pg: PG) -> Response:
     """The QR code of a room's join link (SVG, drawn by the playground)."""
-    room = pg.rooms.by_code(code)
+    room = await pg.rooms.by_code(code)
     if room is None:
         raise BadRequest(404, NO_CODE, "code")
     link, _ = join_url(pg, origins, room)
@@ -538,7 +538,7 @@ async def _join(
 ) -> tuple[Session, Room, Attendee]:
     if not isinstance(code, str) or not code.strip():
         raise BadRequest(422, "code: type the room's code", "code")
-    room = pg.rooms.by_code(code)
+    room = await pg.rooms.by_code(code)
     if room is None:
         raise BadRequest(404, NO_CODE, "code")
     session = None
@@ -551,7 +551,7 @@ async def _join(
     if session is None:
         session = await pg.store.new_session()
     browser, engine = _browser(request)
-    attendee = pg.rooms.join(
+    attendee = await pg.rooms.join(
         room,
         session.id,
         name,
@@ -574,7 +574,7 @@ async def join_form(request: Request, pg: PG) -> Response:
     try:
         session, _, _ = await _join(request, pg, code, name, form.get("session") or None)
     except BadRequest as refused:
-        room = pg.rooms.by_code(code) if code else None
+        room = await pg.rooms.by_code(code) if code else None
         return _join_form(
             request, pg, code=normal_code(code)[:20], room=room, error=refused.message,
             name=name[:200], status=refused.status,
@@ -608,7 +608,7 @@ async def api_create_room(request: Request, origins: Origins, pg: PG) -> JSONRes
     doc = await read_json(request, CHOICES_LIMIT)
     if not isinstance(doc, dict):
         raise BadRequest(422, "the body must be a JSON object", "body")
-    room = pg.rooms.create(doc.get("title"))
+    room = await pg.rooms.create(doc.get("title"))
     return JSONResponse(_room_links(pg, origins, room), status_code=201)
 
 
@@ -625,7 +625,7 @@ async def api_ask(request: Request, room: HostRoom, origins: Origins, pg: PG) ->
     doc = await read_json(request, SCENARIO_LIMIT)
     limits = pg.settings.room_limits
     spec = question_spec(doc, origins, limits.title_length, pg.settings.attacker_port)
-    question = pg.rooms.ask(room, spec)
+    question = await pg.rooms.ask(room, spec)
     room_events.publish(pg)
     return JSONResponse(views.question_host(room, question), status_code=201)
 
@@ -634,7 +634,7 @@ async def api_ask(request: Request, room: HostRoom, origins: Origins, pg: PG) ->
 async def api_reveal(room: HostRoom, number: int, pg: PG) -> JSONResponse:
     """Reveal the answer and tallies; every attendee's browser then sends the scenario (host
     key)."""
-    question = pg.rooms.reveal(room, _question(room, number))
+    question = await pg.rooms.reveal(room, _question(room, number))
     room_events.publish(pg)
     return JSONResponse(views.question_host(room, question))
 
@@ -642,7 +642,7 @@ async def api_reveal(room: HostRoom, number: int, pg: PG) -> JSONResponse:
 @router.post("/api/rooms/host/{host_key}/close", response_class=JSONResponse)
 async def api_close(room: HostRoom, pg: PG) -> JSONResponse:
     """Close the room: attendees see it closed, their sessions keep working (host key)."""
-    pg.rooms.close(room)
+    await pg.rooms.close(room)
     room_events.publish(pg)
     return JSONResponse({"state": room.state})
 
@@ -740,13 +740,13 @@ ANSWER_PATH = re.compile(r"/api/rooms/attendee/([^/]+)/answer")
 async def answer(request: Request, pg: Playground, session_id: str) -> Response:
     """Answer the current question: the route's whole work, with the checks, limits and
     refusals of its dependencies in their order (the session, the room, then the body)."""
-    room, attendee = await membership(await current_session(session_id, pg), pg)
+    room, attendee = await membership(await current_session(request, session_id, pg), pg)
     doc = await read_json(request, CHOICES_LIMIT)
     if not isinstance(doc, dict):
         raise BadRequest(422, "the body must be a JSON object", "body")
     question = _question(room, _number(doc.get("question")))
-    pg.rooms.saw_browser(room, attendee, *_browser(request))
-    pg.rooms.answer(room, attendee, question, doc.get("choice"))
+    await pg.rooms.saw_browser(room, attendee, *_browser(request))
+    await pg.rooms.answer(room, attendee, question, doc.get("choice"))
     room_events.publish(pg)
     # The room as this attendee sees it, already JSON (as their room events carry it).
     state = pg.rooms.attendee_state(room, attendee)
@@ -776,8 +776,8 @@ async def api_send(
     scenario = attendee_scenario(question.spec, origins)
     notes = (f"Room “{room.title}”, question {question.number}: {question.spec.title}",)
     run = await pg.store.start_run(session, scenario, origins.api, browser_profile(request), notes)
-    pg.rooms.saw_browser(room, attendee, *_browser(request))
-    pg.rooms.sent(room, attendee, question, run.id)
+    await pg.rooms.saw_browser(room, attendee, *_browser(request))
+    await pg.rooms.sent(room, attendee, question, run.id)
     room_events.publish(pg)
     return JSONResponse(
         {
@@ -807,8 +807,8 @@ async def _send_attack(
     run_id, attack = await room_attacks.prepare(
         pg, session, origins, room, question, browser_profile(request)
     )
-    pg.rooms.saw_browser(room, attendee, *_browser(request))
-    pg.rooms.sent(room, attendee, question, run_id)
+    await pg.rooms.saw_browser(room, attendee, *_browser(request))
+    await pg.rooms.sent(room, attendee, question, run_id)
     room_events.publish(pg)
     return JSONResponse(
         {"run_id": run_id, "attack": attack, "question": question.number}, status_code=201
@@ -837,8 +837,8 @@ async def api_result(
     await pg.store.finish(run, result, diffs, published=pg.bus.next_id())
     pg.publish_run(run)
     browser, engine = _browser(request)
-    pg.rooms.saw_browser(room, attendee, browser, engine)
-    pg.rooms.record_result(
+    await pg.rooms.saw_browser(room, attendee, browser, engine)
+    await pg.rooms.record_result(
         room,
         attendee,
         question,
@@ -867,6 +867,6 @@ async def api_result(
 async def api_leave(member: Membership, pg: PG) -> JSONResponse:
     """Leave the room: the banner goes; the session and its runs stay."""
     room, attendee = member
-    pg.rooms.leave(room, attendee)
+    await pg.rooms.leave(room, attendee)
     room_events.publish(pg)
     return JSONResponse({"left": True})

@@ -100,11 +100,11 @@ async def run_page(request: Request, run: KnownRun, pg: PG) -> HTMLResponse:
 async def runs_subscription(session: CurrentSession, pg: PG) -> AsyncIterator[Subscription]:
     busy = "Too many open pages for this session"
     async with subscription(pg.bus, runs_topic(session.id), busy) as sub:
-        room_events.stream_opened(pg, session.id)  # an attendee of a room is online
+        await room_events.stream_opened(pg, session.id)  # an attendee of a room is online
         try:
             yield sub
         finally:
-            room_events.stream_closed(pg, session.id)
+            await room_events.stream_closed(pg, session.id)
 
 
 @router.get("/sessions/{session_id}/events", response_class=EventStreamResponse)
@@ -130,7 +130,7 @@ async def session_events(
             Event("run", render.card_html(pg.templates, run, own=True), run.published)
             for run in changed
         ]
-    room = room_events.session_backlog(pg, session.id, since, upto)
+    room = await room_events.session_backlog(pg, session.id, since, upto)
     if room:
         backlog = sorted([*(backlog or ()), *room], key=lambda event: event.id)
     return EventStreamResponse(event_stream(sub, named=True, upto=upto, backlog=backlog))
