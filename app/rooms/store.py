@@ -76,6 +76,17 @@ def normal_code(code: str) -> str:
     return code.strip().upper().replace(" ", "").replace("-", "")
 
 
+def too_many_rooms(limits: RoomLimits) -> BadRequest:
+    """The refusal of a room past the number of rooms."""
+    return BadRequest(
+        429,
+        f"the playground already holds {limits.rooms} rooms, its limit: close a room you no "
+        "longer need, or wait until an idle one is forgotten "
+        f"({limits.idle_expiry / 3600:g} hours after its last use)",
+        "room",
+    )
+
+
 class RoomStore:
     """Rooms by key and code, and which room each session is in."""
 
@@ -131,13 +142,7 @@ class RoomStore:
         clean = clean_text(title, "title", self.limits.title_length) or "Workshop"
         self.expire()
         if len(self._rooms) >= self.limits.rooms:
-            raise BadRequest(
-                429,
-                f"the playground already holds {self.limits.rooms} rooms, its limit: close a "
-                "room you no longer need, or wait until an idle one is forgotten "
-                f"({self.limits.idle_expiry / 3600:g} hours after its last use)",
-                "room",
-            )
+            raise too_many_rooms(self.limits)
         code = new_code()
         while code in self._by_code:
             code = new_code()

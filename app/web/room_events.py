@@ -13,6 +13,7 @@ topic, each payload rendered once.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,6 +22,7 @@ from fastapi import Request
 from app.lessons import LESSONS
 from app.rooms import Attendee, Outgoing, Room, RoomEvent
 from app.runs.origins import origin
+from app.shared import RedisUnavailable
 from app.web.deps import MEMBERSHIP
 from app.web.events import Event, runs_topic
 from app.web.state import Playground
@@ -62,6 +64,7 @@ def publish(pg: Playground) -> None:
             pg.bus.publish(topic, event.name, payload, event.id)
 
 
+log = logging.getLogger("cors_playground.rooms")
 LESSON_SLUGS = frozenset(item.slug for item in LESSONS)
 
 
@@ -93,7 +96,10 @@ async def stream_opened(pg: Playground, session_id: str) -> None:
 
 
 async def stream_closed(pg: Playground, session_id: str) -> None:
-    await pg.rooms.stream_closed(session_id)
+    try:
+        await pg.rooms.stream_closed(session_id)
+    except RedisUnavailable as error:  # the stream ends because Redis went away
+        log.warning("an attendee's stream closed while Redis was away: %s", error)
     publish(pg)
 
 

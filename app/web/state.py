@@ -18,6 +18,7 @@ from app.runs.store import Exchange, Run, RunStore
 from app.shared import RedisUnavailable, SharedState, connect
 from app.shared.connection import FAILURES
 from app.shared.documents import RedisAttacks, RedisProgress
+from app.shared.rooms import RedisRooms
 from app.shared.sessions import RedisSessions
 from app.web import render
 from app.web.config import Settings
@@ -66,7 +67,11 @@ class Playground:
                 AttackStore(max_attacks=settings.max_sessions, ttl=settings.session_ttl)
             )
             self.bus = EventBus(**limits)
-        self.rooms: RoomBook = MemoryRooms(RoomStore(settings.room_limits, ids=self.bus.next_id))
+        self.rooms: RoomBook
+        if self.shared is not None:
+            self.rooms = RedisRooms(self.shared, settings.room_limits, ids=self.bus.next_id)
+        else:
+            self.rooms = MemoryRooms(RoomStore(settings.room_limits, ids=self.bus.next_id))
         self.templates = Jinja2Templates(directory=str(resource_dir("templates")))
         render.setup(self.templates)
         self.static_dir = resource_dir("static")

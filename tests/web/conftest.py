@@ -4,6 +4,7 @@ test runs twice, with the in-memory stores and with Redis (a real redis-server).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -11,14 +12,20 @@ import pytest
 from app.web.server import BackgroundServer
 from tests.redis_server import RedisServer, unique_prefix
 
+BACKENDS = ["memory", "redis"]
 
-@pytest.fixture(scope="module", params=["memory", "redis"])
+
+def backend_options(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The Settings of a playground on the backend a fixture's parameter names."""
+    if request.param != "redis":
+        return {}
+    redis: RedisServer = request.getfixturevalue("redis_server")
+    return {"redis_url": redis.url, "redis_prefix": unique_prefix()}
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
 def live(request: pytest.FixtureRequest) -> Iterator[BackgroundServer]:
-    options = {}
-    if request.param == "redis":
-        redis: RedisServer = request.getfixturevalue("redis_server")
-        options = {"redis_url": redis.url, "redis_prefix": unique_prefix()}
-    with BackgroundServer(**options) as server:
+    with BackgroundServer(**backend_options(request)) as server:
         yield server
 
 

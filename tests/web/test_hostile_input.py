@@ -25,7 +25,7 @@ from app.rooms import RoomLimits
 from app.runs.store import EXCHANGE_BUDGET, new_id
 from app.web.events import console_topic, runs_topic
 from app.web.server import BackgroundServer
-from tests.web.conftest import new_session
+from tests.web.conftest import BACKENDS, backend_options, new_session
 
 HOSTILE_COUNT = int(os.environ.get("HOSTILE_COUNT", "2000"))
 SURROGATE = "a\ud800"
@@ -40,10 +40,11 @@ class Target:
     kind: str  # "json" or "form"
 
 
-@pytest.fixture(scope="module")
-def live() -> Iterator[BackgroundServer]:
+@pytest.fixture(scope="module", params=BACKENDS)
+def live(request: pytest.FixtureRequest) -> Iterator[BackgroundServer]:
     # Rooms: a hostile input may create one (a title is enough); let them all fit.
-    with BackgroundServer(room_limits=RoomLimits(rooms=5000)) as server:
+    options = backend_options(request)
+    with BackgroundServer(room_limits=RoomLimits(rooms=5000), **options) as server:
         yield server
 
 

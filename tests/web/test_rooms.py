@@ -31,7 +31,7 @@ from app.web.room_events import host_topic
 from app.web.server import BackgroundServer
 from app.web.site.rooms import _room_stream, join_origin, qr_svg
 from app.web.state import Playground
-from tests.web.conftest import new_session
+from tests.web.conftest import BACKENDS, backend_options, new_session
 from tests.web.test_lessons import form_fields
 
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"
@@ -42,10 +42,11 @@ CHROME = (
 HOSTILE_NAME = '<img src=x onerror="alert(1)">=1+2'
 
 
-@pytest.fixture(scope="module")
-def live() -> Iterator[BackgroundServer]:
+@pytest.fixture(scope="module", params=BACKENDS)
+def live(request: pytest.FixtureRequest) -> Iterator[BackgroundServer]:
     # Each test makes its own rooms: more than a playground holds by default.
-    with BackgroundServer(room_limits=RoomLimits(rooms=500)) as server:
+    options = backend_options(request)
+    with BackgroundServer(room_limits=RoomLimits(rooms=500), **options) as server:
         yield server
 
 
