@@ -201,3 +201,67 @@ def test_workers_need_redis_and_redis_must_answer_at_start() -> None:
     )
     assert away.returncode == 1
     assert f"Redis at 127.0.0.1:{nobody.port}/0" in away.stdout + away.stderr
+
+
+def test_a_room_across_two_workers_counts_every_answer(redis: RedisServer) -> None:
+    """The host's stream on one process hears every attendee, whichever process took their
+    join and answer: the tally counts all of them, each once."""
+    process, site, _api = start_workers(redis, "--workers", "2")
+    attendees = 12
+    try:
+        with httpx.Client(timeout=10) as client:
+            room = client.post(f"{site}/api/rooms", json={"title": "Across"}).json()
+        tallies: list[dict[str, object]] = []
+        ready = threading.Event()
+
+        def listen() -> None:
+            with (
+                httpx.Client(timeout=30) as reader,
+                reader.stream("GET", f"{site}{room['host_events']}") as stream,
+            ):
+                name = ""
+                for line in stream.iter_lines():
+                    if line.startswith(": connected"):
+                        ready.set()
+                    elif line.startswith("event: "):
+                        name = line[7:]
+                    elif line.startswith("data: ") and name == "answer":
+                        tallies.append(json.loads(line[6:])["tally"])
+                        if tallies[-1]["answered"] == attendees:
+                            return
+
+        thread = threading.Thread(target=listen, daemon=True)
+        thread.start()
+        assert ready.wait(10)
+        joined, served = [], set()
+        for number in range(attendees):  # each on a new connection
+            with httpx.Client(timeout=10) as client:
+                answer = client.post(
+                    f"{site}/api/rooms/join", json={"code": room["code"], "name": f"A{number}"}
+                )
+                assert answer.status_code == 201, answer.text
+                joined.append(answer.json())
+                served.add(client.get(f"{site}/api/health").json()["process"])
+        with httpx.Client(timeout=10) as client:
+            asked = client.post(
+                f"{site}{room['host_api']}/questions",
+                json={"source": "classic", "classic": "custom-header"},
+            )
+            assert asked.status_code == 201, asked.text
+        for who in joined:
+            with httpx.Client(timeout=10) as client:
+                answered = client.post(
+                    f"{site}/api/rooms/attendee/{who['session']}/answer",
+                    json={"question": 1, "choice": "none"},
+                )
+                assert answered.status_code == 200, answered.text
+                served.add(client.get(f"{site}/api/health").json()["process"])
+        thread.join(20)
+        assert len(served) == 2, "one process served every attendee"
+        assert [t["answered"] for t in tallies] == list(range(1, attendees + 1))
+        with httpx.Client(timeout=10) as client:
+            state = client.get(f"{site}{room['host_api']}").json()
+        assert len(state["attendees"]) == attendees
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=20)
