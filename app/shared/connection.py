@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import pickle
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -66,12 +67,19 @@ def text(value: Any) -> str:
 
 
 @dataclass
+class _LocalLock:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    users: int = 0
+
+
+@dataclass
 class SharedState:
     """One process's client of the shared Redis, with the key prefix of this playground."""
 
     client: redis.Redis
     url: str
     prefix: str = KEY_PREFIX
+    _local: dict[str, _LocalLock] = field(default_factory=dict, repr=False)
 
     @property
     def where(self) -> str:
@@ -82,9 +90,23 @@ class SharedState:
 
     @asynccontextmanager
     async def locked(self, *parts: str) -> AsyncIterator[None]:
-        """Hold the lock named by ``parts`` for the block (across processes)."""
+        """Hold the lock named by ``parts`` for the block (across processes). Waiters of one
+        process queue on a local lock first, so at most one per process polls Redis."""
+        name = self.key("lock", *parts)
+        local = self._local.setdefault(name, _LocalLock())
+        local.users += 1
+        try:
+            async with local.lock, self._redis_lock(name):
+                yield
+        finally:
+            local.users -= 1
+            if not local.users:
+                del self._local[name]
+
+    @asynccontextmanager
+    async def _redis_lock(self, name: str) -> AsyncIterator[None]:
         lock = self.client.lock(
-            self.key("lock", *parts),
+            name,
             timeout=LOCK_TIMEOUT,
             sleep=LOCK_POLL,
             blocking_timeout=LOCK_WAIT,

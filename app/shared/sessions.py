@@ -288,16 +288,16 @@ class RedisSessions:
     async def record(self, run: Run, exchange: Exchange, *, published: int = 0) -> bool:
         async def work() -> bool:
             async with self.shared.locked("s", run.session_id):
-                fresh: Run | None = loads(await self.redis.get(self._r(run.id)))
+                fresh, stored, total = await self._read_run(run)
                 if fresh is None:  # gone meanwhile: the leg is only counted
                     leg_to_keep(run, exchange, self.budgets, self.exchanges_per_run)
                     return False
                 fitted = leg_to_keep(fresh, exchange, self.budgets, self.exchanges_per_run)
                 if fitted is not None:
-                    await self._grow_run(fresh, fitted[1])
+                    await self._grow_run(fresh, stored, total, fitted[1])
                     add_leg(fresh, *fitted)
                 fresh.published = published or fresh.published
-                await self.redis.set(self._r(run.id), dumps(fresh), px=self.ttl_ms)
+                await self._write_run(fresh, stored, fitted[1] if fitted else 0)
                 run.__dict__.update(fresh.__dict__)
                 return fitted is not None
 
@@ -313,30 +313,56 @@ class RedisSessions:
     ) -> None:
         async def work() -> None:
             async with self.shared.locked("s", run.session_id):
-                fresh: Run = loads(await self.redis.get(self._r(run.id))) or run
+                found, stored, total = await self._read_run(run)
+                fresh = found or run
                 size = result_size(fresh, result, differences, self.budgets)
-                await self._grow_run(fresh, size)
+                await self._grow_run(fresh, stored, total, size)
                 set_result(fresh, result, differences, size)
                 fresh.published = published or fresh.published
-                await self.redis.set(self._r(run.id), dumps(fresh), px=self.ttl_ms)
+                await self._write_run(fresh, stored, size)
                 run.__dict__.update(fresh.__dict__)
 
         await self._call(work)
 
+    async def _read_run(self, run: Run) -> tuple[Run | None, StoredSession | None, int]:
+        """The run and its session as Redis holds them, and the bytes in use (one trip)."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.get(self._r(run.id))
+            pipe.get(self._s(run.session_id))
+            pipe.get(self._bytes)
+            fresh, stored, total = await pipe.execute()
+        return loads(fresh), loads(stored), int(total or 0)
+
+    async def _write_run(self, run: Run, stored: StoredSession | None, grown: int) -> None:
+        """Keep the run, and its session's count of ``grown`` more bytes (one trip)."""
+        entry = None if stored is None else next((e for e in stored.runs if e[0] == run.id), None)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.set(self._r(run.id), dumps(run), px=self.ttl_ms)
+            if stored is not None and entry is not None and grown:
+                pipe.set(self._s(run.session_id), dumps(stored), px=self.ttl_ms)
+                if stored.used:
+                    pipe.hincrby(self._sizes, run.session_id, grown)
+                    pipe.incrby(self._bytes, grown)
+            await pipe.execute()
+
     # --- room --------------------------------------------------------------------------------
 
-    async def _grow_run(self, run: Run, size: int) -> None:
-        """Count ``size`` more bytes for ``run`` in its session (if it still keeps the run),
-        making room first. Called holding the session's lock."""
-        stored = await self._load(run.session_id)
-        if stored is None:
+    async def _grow_run(
+        self, run: Run, stored: StoredSession | None, total: int, size: int
+    ) -> None:
+        """Make room for ``size`` more bytes of ``run`` in its session (if it still keeps the
+        run): its oldest other runs, then other sessions, when a budget would be passed; the
+        caller counts the bytes (``_write_run``). Called holding the session's lock."""
+        entry = None if stored is None else next((e for e in stored.runs if e[0] == run.id), None)
+        if stored is None or entry is None:
             return
-        entry = next((e for e in stored.runs if e[0] == run.id), None)
-        if entry is None:
-            return
-        await self._grow(run.session_id, stored, size, keep=run.id)
+        while stored.size + size > self.budgets.session:
+            if not await self._drop_oldest_run(run.session_id, stored, keep=run.id):
+                break
+        if stored.used and total + size > self.budgets.store:
+            await self._make_room(size, keep=run.session_id)
+        stored.size += size
         entry[2] += size
-        await self._save(run.session_id, stored)
 
     async def _grow(
         self, session_id: str, stored: StoredSession, size: int, *, keep: str | None

@@ -1,7 +1,7 @@
 """Benchmark: the playground at workshop scale, in memory (one process) and on Redis with two
 worker processes, measured by a load generator in its own process.
 
-Run: .venv/bin/python -m tests.bench.bench_scale [SECONDS]
+Run: .venv/bin/python -m tests.bench.bench_scale [SECONDS] [memory|redis]
 For each backend it starts the playground (and, for Redis, a real redis-server on a free
 port), then prints:
 
@@ -159,7 +159,11 @@ async def http_figures(site: str, api: str, workers: int, seconds: float) -> Non
 
 def main() -> None:
     seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 5.0
-    for name, label in (("memory", "In memory, 1 process"), ("redis", "Redis, 2 worker processes")):
+    only = sys.argv[2] if len(sys.argv) > 2 else ""
+    backends = (("memory", "In memory, 1 process"), ("redis", "Redis, 2 worker processes"))
+    for name, label in backends:
+        if only and name != only:
+            continue
         with backend(name) as (options, redis_pid, workers):
             process, site, api = start_server(*options)
             try:
