@@ -89,7 +89,10 @@ async def hit(host: str, port: int, path: str) -> None:
 async def measure(site: str, sessions: int, rounds: int) -> list[float]:
     site_parts = urlsplit(site)
     host, site_port = site_parts.hostname or "127.0.0.1", site_parts.port or 80
-    limits = httpx.Limits(max_connections=sessions + 20, max_keepalive_connections=sessions)
+    # Idle connections are dropped before the server closes them (5 s), never reused as it does.
+    limits = httpx.Limits(
+        max_connections=sessions + 20, max_keepalive_connections=sessions, keepalive_expiry=2
+    )
     async with httpx.AsyncClient(timeout=30, limits=limits) as client:
         sids = []
         for _ in range(sessions):
