@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import pickle
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import redis.asyncio as redis
@@ -29,6 +29,7 @@ LOCK_TIMEOUT = 10.0
 LOCK_WAIT = 5.0
 LOCK_POLL = 0.002
 KEY_PREFIX = "cors-playground:"
+T = TypeVar("T")
 
 #: What fails when Redis does not answer.
 FAILURES = (RedisConnectionError, RedisTimeoutError, OSError)
@@ -125,6 +126,17 @@ class SharedState:
                 await lock.release()
             except (LockError, *FAILURES):
                 pass  # it expires by itself
+
+    async def call(self, work: Callable[[], Awaitable[T]]) -> T:
+        """``work()``, with Redis not answering turned into :class:`RedisUnavailable`."""
+        try:
+            return await work()
+        except FAILURES as error:
+            raise RedisUnavailable(self.where, error) from error
+
+    async def ping(self) -> None:
+        """Check that Redis answers (:class:`RedisUnavailable` otherwise)."""
+        await self.call(self.client.ping)
 
     async def close(self) -> None:
         await self.client.aclose()

@@ -10,7 +10,7 @@ other's change.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import replace
 from typing import Any, Generic, TypeVar
@@ -57,11 +57,6 @@ class Documents(Generic[V]):
     def _index(self) -> str:
         return self.shared.key(self.kind + "-used")
 
-    async def call(self, work: Callable[[], Awaitable[T]]) -> T:
-        try:
-            return await work()
-        except FAILURES as error:
-            raise RedisUnavailable(self.shared.where, error) from error
 
     async def get(self, doc_id: str) -> V | None:
         """The live document (marked as just used)."""
@@ -75,7 +70,7 @@ class Documents(Generic[V]):
                     await pipe.execute()
             return found
 
-        return await self.call(work)
+        return await self.shared.call(work)
 
     async def _put(self, doc_id: str, value: V) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:
@@ -114,7 +109,7 @@ class Documents(Generic[V]):
             await self.redis.zremrangebyscore(self._index, "-inf", self.clock() - self.ttl)
             return int(await self.redis.zcard(self._index))
 
-        return await self.call(work)
+        return await self.shared.call(work)
 
 
 class RedisProgress:

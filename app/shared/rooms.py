@@ -17,7 +17,7 @@ in one place. Keys (under the playground's prefix), each expiring with the room:
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
@@ -26,7 +26,7 @@ from app.rooms.log import EventLog, RoomEvent
 from app.rooms.model import Answer, Attendee, Question, Result, Room
 from app.rooms.store import Outgoing, RoomStore, new_code, normal_code, too_many_rooms
 from app.runs.errors import BadRequest
-from app.shared.connection import FAILURES, RedisUnavailable, SharedState, dumps, loads, text
+from app.shared.connection import SharedState, dumps, loads, text
 
 T = TypeVar("T")
 LOGS = ("host", "view", "attendees")
@@ -75,11 +75,6 @@ class RedisRooms:
     def _log_size(self, audience: str) -> int:
         return self.limits.attendee_replay if audience == "attendees" else self.limits.host_replay
 
-    async def _call(self, work: Callable[[], Awaitable[T]]) -> T:
-        try:
-            return await work()
-        except FAILURES as error:
-            raise RedisUnavailable(self.shared.where, error) from error
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -109,7 +104,7 @@ class RedisRooms:
             found = await self.redis.get(self._k(kind, key))
             return await self._room(None if found is None else text(found), logs)
 
-        return await self._call(work)
+        return await self.shared.call(work)
 
     async def by_host_key(self, key: str) -> Room | None:
         return await self._by("room-host", key, ("host",))
@@ -141,7 +136,7 @@ class RedisRooms:
                 return None
             return room, room.attendees[member[1]]
 
-        return await self._call(work)
+        return await self.shared.call(work)
 
     async def attendee_backlog(
         self, session_id: str, since: int | None, upto: int
@@ -160,7 +155,7 @@ class RedisRooms:
             await self._expire()
             return int(await self.redis.zcard(self._k("rooms")))
 
-        return await self._call(work)
+        return await self.shared.call(work)
 
     # --- changing ------------------------------------------------------------------------------
 
@@ -239,7 +234,7 @@ class RedisRooms:
                 question.__dict__.update(now.__dict__)
             return result
 
-        return await self._call(run)
+        return await self.shared.call(run)
 
     async def create(self, title: object) -> Room:
         async def work() -> Room:
@@ -259,7 +254,7 @@ class RedisRooms:
             await self._keep(scratch, room, {})
             return room
 
-        return await self._call(work)
+        return await self.shared.call(work)
 
     async def ask(self, room: Room, spec: Any) -> Question:
         return await self._change(room, lambda rules, fresh: rules.ask(fresh, spec))

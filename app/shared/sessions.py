@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -45,7 +45,7 @@ from app.runs.store import (
     result_size,
     set_result,
 )
-from app.shared.connection import FAILURES, RedisUnavailable, SharedState, dumps, loads, text
+from app.shared.connection import SharedState, dumps, loads, text
 
 T = TypeVar("T")
 
@@ -114,12 +114,6 @@ class RedisSessions:
     def _bytes(self) -> str:
         return self.shared.key("bytes")
 
-    async def _call(self, work: Callable[[], Awaitable[T]]) -> T:
-        """``work``, with Redis not answering turned into :class:`RedisUnavailable`."""
-        try:
-            return await work()
-        except FAILURES as error:
-            raise RedisUnavailable(self.shared.where, error) from error
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -147,7 +141,7 @@ class RedisSessions:
         return found
 
     async def session(self, session_id: str, *, create: bool = False) -> Session | None:
-        return await self._call(lambda: self._session(session_id, create))
+        return await self.shared.call(lambda: self._session(session_id, create))
 
     async def _session(self, session_id: str, create: bool) -> Session | None:
         if not is_valid_id(session_id):
@@ -172,7 +166,7 @@ class RedisSessions:
         return Session(session_id, now, await self._runs(stored), size=stored.size)
 
     async def run(self, run_id: str) -> Run | None:
-        return await self._call(lambda: self._run(run_id))
+        return await self.shared.call(lambda: self._run(run_id))
 
     async def _run(self, run_id: str) -> Run | None:
         run: Run | None = loads(await self.redis.get(self._r(run_id)))
@@ -185,23 +179,23 @@ class RedisSessions:
             run_id = await self.redis.get(self._t(url_id))
             return None if run_id is None else await self._run(text(run_id))
 
-        return await self._call(work)
+        return await self.shared.call(work)
 
     async def unused_count(self) -> int:
-        await self._call(self._purge)
-        return int(await self._call(lambda: self.redis.zcard(self._unused)))
+        await self.shared.call(self._purge)
+        return int(await self.shared.call(lambda: self.redis.zcard(self._unused)))
 
     async def session_count(self) -> int:
-        await self._call(self._purge)
+        await self.shared.call(self._purge)
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.zcard(self._used)
             pipe.zcard(self._unused)
-            used, unused = await self._call(pipe.execute)
+            used, unused = await self.shared.call(pipe.execute)
         return int(used) + int(unused)
 
     async def size(self) -> int:
         """The estimated bytes of the sessions in use (the in-memory store's ``size``)."""
-        return int(await self._call(lambda: self.redis.get(self._bytes)) or 0)
+        return int(await self.shared.call(lambda: self.redis.get(self._bytes)) or 0)
 
     # --- changing ----------------------------------------------------------------------------
 
@@ -213,7 +207,7 @@ class RedisSessions:
                     await self._use(session.id, stored)
                     await self._save(session.id, stored)
 
-        await self._call(work)
+        await self.shared.call(work)
 
     async def _use(self, session_id: str, stored: StoredSession) -> None:
         """Move the session to the pool in use (its bytes counted), making room first."""
@@ -272,7 +266,7 @@ class RedisSessions:
                 session.runs[run.id] = run
                 session.size = stored.size
 
-        await self._call(work)
+        await self.shared.call(work)
         return run
 
     async def start_run(
@@ -301,7 +295,7 @@ class RedisSessions:
                 run.__dict__.update(fresh.__dict__)
                 return fitted is not None
 
-        return await self._call(work)
+        return await self.shared.call(work)
 
     async def finish(
         self,
@@ -322,7 +316,7 @@ class RedisSessions:
                 await self._write_run(fresh, stored, size)
                 run.__dict__.update(fresh.__dict__)
 
-        await self._call(work)
+        await self.shared.call(work)
 
     async def _read_run(self, run: Run) -> tuple[Run | None, StoredSession | None, int]:
         """The run and its session as Redis holds them, and the bytes in use (one trip)."""

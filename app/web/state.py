@@ -15,8 +15,7 @@ from app.rooms.store import MemoryRooms, RoomBook, RoomStore
 from app.runs.origins import OriginPair
 from app.runs.sessions import MemorySessions, SessionStore
 from app.runs.store import Exchange, Run, RunStore
-from app.shared import RedisUnavailable, SharedState, connect
-from app.shared.connection import FAILURES
+from app.shared import SharedState, connect
 from app.shared.documents import RedisAttacks, RedisProgress
 from app.shared.rooms import RedisRooms
 from app.shared.sessions import RedisSessions
@@ -48,6 +47,7 @@ class Playground:
         self.progress: ProgressBook
         self.attacks: AttackBook
         self.bus: EventBus
+        self.rooms: RoomBook
         if settings.redis_url:
             shared = self.shared = connect(settings.redis_url, settings.redis_prefix)
             self.store = RedisSessions(shared, **sessions)
@@ -58,6 +58,7 @@ class Playground:
                 shared, max_attacks=settings.max_sessions, ttl=settings.session_ttl
             )
             self.bus = RedisBus(shared, **limits)
+            self.rooms = RedisRooms(shared, settings.room_limits, ids=self.bus.next_id)
         else:
             self.store = MemorySessions(RunStore(**sessions))
             self.progress = MemoryProgress(
@@ -67,10 +68,6 @@ class Playground:
                 AttackStore(max_attacks=settings.max_sessions, ttl=settings.session_ttl)
             )
             self.bus = EventBus(**limits)
-        self.rooms: RoomBook
-        if self.shared is not None:
-            self.rooms = RedisRooms(self.shared, settings.room_limits, ids=self.bus.next_id)
-        else:
             self.rooms = MemoryRooms(RoomStore(settings.room_limits, ids=self.bus.next_id))
         self.templates = Jinja2Templates(directory=str(resource_dir("templates")))
         render.setup(self.templates)
@@ -82,10 +79,7 @@ class Playground:
         error otherwise) and start the shared event bus."""
         self.loop = asyncio.get_running_loop()
         if self.shared is not None:
-            try:
-                await self.shared.client.ping()
-            except FAILURES as error:
-                raise RedisUnavailable(self.shared.where, error) from error
+            await self.shared.ping()
         if isinstance(self.bus, RedisBus):
             self.bus.start()
 

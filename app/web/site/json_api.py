@@ -25,8 +25,6 @@ from app.runs.validation import (
     scenario_from_json,
     sequence_from_json,
 )
-from app.shared import RedisUnavailable
-from app.shared.connection import FAILURES
 from app.web.deps import NO_SESSION, PG, Origins, browser_profile, read_json
 
 router = APIRouter()
@@ -43,10 +41,7 @@ async def health(pg: PG) -> JSONResponse:
     """Whether this process serves (for a reverse proxy's or a container's health check):
     where it keeps its state, and which process answered. 503 when Redis does not answer."""
     if pg.shared is not None:
-        try:
-            await pg.shared.client.ping()
-        except FAILURES as error:
-            raise RedisUnavailable(pg.shared.where, error) from error
+        await pg.shared.ping()
     return JSONResponse(
         {
             "status": "ok",
