@@ -58,6 +58,10 @@ class RedisBus(EventBus):
         self.dropped = 0
         self._tasks: list[asyncio.Task[None]] = []
         self._pubsub: Any = None
+        # Whether Redis answered the publisher and the listener last time (an outage is
+        # logged once, not on every retry).
+        self._publishing = True
+        self._listening = True
 
     def _channel(self, topic: str) -> str:
         return self.shared.key("ev", topic)
@@ -119,15 +123,23 @@ class RedisBus(EventBus):
                 batch.append(self._outbox.get_nowait())
             try:
                 await self._send(batch)
+                self._publishing = True
             except FAILURES as error:
                 self.dropped += len(batch)
-                log.warning("events not published, Redis is not answering: %s", error)
+                if self._publishing:  # said once an outage
+                    log.warning("events not published, Redis is not answering: %s", error)
+                self._publishing = False
                 await asyncio.sleep(RECONNECT_SECONDS)
 
     async def _send(self, batch: list[_Outgoing]) -> None:
         async with self.redis.pipeline(transaction=False) as pipe:
             for item in batch:
-                event = Event(item.name, item.render(), item.id)
+                try:
+                    event = Event(item.name, item.render(), item.id)
+                except Exception:  # one event that cannot be drawn never stops the others
+                    log.exception("event %s on %s not rendered", item.name, item.topic)
+                    self.dropped += 1
+                    continue
                 pipe.publish(self._channel(item.topic), pickle.dumps(event))
             await pipe.execute()
 
@@ -138,7 +150,9 @@ class RedisBus(EventBus):
             try:
                 await self._listen()
             except FAILURES as error:
-                log.warning("event stream from Redis lost, reconnecting: %s", error)
+                if self._listening:  # said once an outage
+                    log.warning("event stream from Redis lost, reconnecting: %s", error)
+                self._listening = False
                 self._end_streams()
             if self._pubsub is not None:
                 with contextlib.suppress(*FAILURES):
@@ -149,6 +163,9 @@ class RedisBus(EventBus):
     async def _listen(self) -> None:
         pubsub = self._pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
         await pubsub.psubscribe(self._channel("*"))
+        if not self._listening:
+            log.warning("event stream from Redis back")
+            self._listening = True
         prefix = len(self._channel(""))
         async for message in pubsub.listen():
             if message.get("type") != "pmessage":

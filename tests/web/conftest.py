@@ -39,3 +39,9 @@ def new_session(client: httpx.Client, live: BackgroundServer) -> str:
     response = client.get(f"{live.site_url}/", follow_redirects=False)
     assert response.status_code == 303
     return response.headers["location"].split("/sessions/")[1].split("?")[0]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """A test that starts its own playground runs it on each backend: these are the options."""
+    return backend_options(request)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from typing import Any
 
 import httpx
 import pytest
@@ -144,11 +145,11 @@ def read_events(url: str, headers: dict[str, str] | None = None) -> list[dict[st
     raise AssertionError(f"the stream ended before its resume mark: {events}")
 
 
-def test_a_resumed_stream_first_sends_what_changed_meanwhile() -> None:
+def test_a_resumed_stream_first_sends_what_changed_meanwhile(backend: dict[str, Any]) -> None:
     """A page that closed its stream while hidden reopens it with the last id it had
     (``?since=``, or Last-Event-ID from the browser's own reconnection): the runs' cards and
     the console's exchanges that changed meanwhile come first, each once and in order."""
-    with BackgroundServer() as live, httpx.Client(timeout=5) as client:
+    with BackgroundServer(**backend) as live, httpx.Client(timeout=5) as client:
         sid = new_session(client, live)
         runs_url = f"{live.site_url}/sessions/{sid}/events"
         console_url = f"{live.api_url}/console/{sid}/events"
@@ -193,10 +194,12 @@ def test_a_resumed_stream_first_sends_what_changed_meanwhile() -> None:
 # --- what a leg costs on the wire ------------------------------------------------------------
 
 
-def test_a_leg_arrives_as_a_small_delta_and_the_whole_card_once_the_run_is_done() -> None:
+def test_a_leg_arrives_as_a_small_delta_and_the_whole_card_once_the_run_is_done(
+    backend: dict[str, Any],
+) -> None:
     """A leg reaching the API origin sends that leg to the session's pages (its exchange and
     the card's legs summary), not the whole card; the result sends the whole card once."""
-    with BackgroundServer() as live, httpx.Client(timeout=5) as client:
+    with BackgroundServer(**backend) as live, httpx.Client(timeout=5) as client:
         run = client.post(f"{live.site_url}/api/runs", json={"request": {"method": "GET"}}).json()
         url = f"{live.site_url}/sessions/{run['session']}/events"
         events: list[tuple[str, str]] = []
@@ -253,9 +256,9 @@ def test_an_idle_stream_pings_and_ends_when_the_bus_closes() -> None:
     assert seen == ["connected", "ready", "ping", "ping", "run"]
 
 
-def test_a_stream_is_written_as_server_sent_events() -> None:
+def test_a_stream_is_written_as_server_sent_events(backend: dict[str, Any]) -> None:
     """The wire format of EventStreamResponse: what the page's EventSource reads."""
-    with BackgroundServer() as live, httpx.Client(timeout=5) as client:
+    with BackgroundServer(**backend) as live, httpx.Client(timeout=5) as client:
         sid = new_session(client, live)
         with client.stream("GET", f"{live.site_url}/sessions/{sid}/events") as stream:
             assert stream.headers["content-type"] == "text/event-stream; charset=utf-8"
