@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
+from jinja2 import meta
 from markupsafe import Markup, escape
 from starlette.templating import Jinja2Templates
 
@@ -40,6 +42,9 @@ LEG = "partials/leg_update.html"
 # recently: a room of attendees sends the same few, and a card is rendered more than once.
 VIEWS_CACHED = 512
 CONSOLE_ENTRY = "api_origin/console_entry.html"
+#: The templates of live events: compiled at startup, so the first leg a learner's browser
+#: sends is not the one that waits for them (about 20 ms).
+LIVE_TEMPLATES = (CARD, LEG, CONSOLE_ENTRY)
 
 
 def setup(templates: Jinja2Templates) -> None:
@@ -121,6 +126,20 @@ def prediction_context(scenario: Scenario | None, prediction: Prediction | None)
         "framing_readable": added_readable_headers(scenario, prediction),
         "announce": prediction_line(prediction),
     }
+
+
+def warm(templates: Jinja2Templates, names: Iterable[str]) -> None:
+    """Compile ``names`` and every template they include, import or extend."""
+    env = templates.env
+    todo, seen = list(names), set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        env.get_template(name)
+        source = env.loader.get_source(env, name)[0] if env.loader else ""
+        todo.extend(n for n in meta.find_referenced_templates(env.parse(source)) if n)
 
 
 def card_html(templates: Jinja2Templates, run: Run, *, own: bool = False) -> Markup:

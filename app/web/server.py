@@ -127,6 +127,7 @@ def _uvicorn_config(
     log_level: str = "warning",
     head_timeout: float = HEAD_TIMEOUT,
     max_connections: int = MAX_CONNECTIONS,
+    loop: str = "auto",
 ) -> uvicorn.Config:
     # PlaygroundConfig serves with h11 (httptools answers 400 to methods like `patch` before
     # the app sees them).
@@ -135,6 +136,7 @@ def _uvicorn_config(
         head_timeout=head_timeout,
         max_connections=max_connections,
         lifespan="on",
+        loop=loop,  # uvloop where it is installed
         log_level=log_level,
         access_log=False,
         server_header=False,  # the API origin answers with exactly the configured headers
@@ -169,12 +171,13 @@ def prepare(
     attacker_port: int = 0,
     head_timeout: float = HEAD_TIMEOUT,
     max_connections: int = MAX_CONNECTIONS,
+    loop: str = "auto",
     **overrides: Any,
 ) -> tuple[PlaygroundServer, list[socket.socket], Playground]:
     """Bind the three origins (site, API, attacker) and build the server (raises PortInUse);
-    ``overrides`` are Settings fields."""
+    ``overrides`` are Settings fields; ``loop`` is uvicorn's (``asyncio``, ``uvloop``)."""
     settings, sockets = bind_origins(host, site_port, api_port, attacker_port, **overrides)
-    server = build_server(settings, head_timeout, max_connections)
+    server = build_server(settings, head_timeout, max_connections, loop)
     return server, sockets, server.playground
 
 
@@ -182,10 +185,13 @@ def build_server(
     settings: Settings,
     head_timeout: float = HEAD_TIMEOUT,
     max_connections: int = MAX_CONNECTIONS,
+    loop: str = "auto",
 ) -> PlaygroundServer:
     """The server of one process (its own state, or its own connection to Redis)."""
     app = OriginsApp(Playground(settings))
-    config = _uvicorn_config(app, head_timeout=head_timeout, max_connections=max_connections)
+    config = _uvicorn_config(
+        app, head_timeout=head_timeout, max_connections=max_connections, loop=loop
+    )
     return PlaygroundServer(config, app.playground)
 
 
