@@ -22,9 +22,10 @@ def free_port() -> int:
 
 
 class RedisServer:
-    """``redis-server`` on 127.0.0.1; ``stop()`` and ``start()`` again keep its port."""
+    """``redis-server`` on 127.0.0.1; ``stop()`` and ``start()`` again keep its port (and,
+    ``persistent``, what it held)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, persistent: bool = False) -> None:
         binary = os.environ.get("REDIS_SERVER_PATH") or shutil.which("redis-server")
         if binary is None:
             raise RuntimeError(
@@ -35,6 +36,8 @@ class RedisServer:
         self.port = free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="playground-redis-"))
         self.process: subprocess.Popen[bytes] | None = None
+        # Persistent: what it holds survives stop() and start() (an append-only file in dir).
+        self.persistent = persistent
 
     @property
     def url(self) -> str:
@@ -43,7 +46,8 @@ class RedisServer:
     def start(self) -> RedisServer:
         command = [
             self.binary, "--bind", "127.0.0.1", "--port", str(self.port),
-            "--save", "", "--appendonly", "no", "--dir", str(self.dir),
+            "--save", "", "--appendonly", "yes" if self.persistent else "no",
+            "--dir", str(self.dir),
             "--protected-mode", "yes", "--maxmemory", "512mb",
         ]  # fmt: skip
         self.process = subprocess.Popen(

@@ -198,18 +198,40 @@ window.CorsRunner = window.CorsRunner || (() => {
       (handlers.get(event.type) || []).forEach((handler) => handler(event.data));
     }
 
+    // A stream the server refused (a 503 while its shared store is away, a 429 past the
+    // streams a session may hold) is one the browser gives up on for good: the page tries
+    // again itself, waiting longer each time, and resumes from the last event it had.
+    const RETRY_FIRST = 2000;
+    const RETRY_MOST = 30000;
+    let retry = RETRY_FIRST;
+    let retrying = null;
+
     function open() {
       if (source) return;
+      window.clearTimeout(retrying);
       const address = new URL(key);
       if (resumed) address.searchParams.set("since", String(last === null ? 0 : last));
       resumed = true;
-      source = new EventSource(address);
-      source.addEventListener("open", () => listening());
-      source.addEventListener("ready", seen);
-      handlers.forEach((_, name) => source.addEventListener(name, dispatch));
+      const opened = new EventSource(address);
+      source = opened;
+      opened.addEventListener("open", () => {
+        retry = RETRY_FIRST;
+        listening();
+      });
+      opened.addEventListener("error", () => {
+        if (opened.readyState !== EventSource.CLOSED || source !== opened) return;
+        source = null;
+        retrying = window.setTimeout(() => {
+          if (document.visibilityState !== "hidden") open();
+        }, retry);
+        retry = Math.min(retry * 2, RETRY_MOST);
+      });
+      opened.addEventListener("ready", seen);
+      handlers.forEach((_, name) => opened.addEventListener(name, dispatch));
     }
 
     function close() {
+      window.clearTimeout(retrying);
       if (!source) return;
       source.close();
       source = null;
