@@ -13,7 +13,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +21,7 @@ import httpx
 import pytest
 
 from tests.redis_server import RedisServer
+from tests.streams import EventReader, serving_processes
 
 ROOT = Path(__file__).resolve().parents[1]
 PROXY, REPLICAS = "127.0.0.2", ("127.0.0.3", "127.0.0.4")
@@ -101,37 +101,15 @@ def test_two_replicas_behind_the_proxy_serve_one_playground(
     deployment: tuple[str, str],
 ) -> None:
     site, api = deployment
-    processes = set()
-    for _ in range(40):
-        with httpx.Client(timeout=10) as client:
-            health = client.get(f"{site}/api/health")
-            assert health.status_code == 200 and health.json()["store"] == "redis"
-            processes.add(health.json()["process"])
-        if len(processes) == 2:
-            break
+    processes = serving_processes(site, 40)
     assert len(processes) == 2, "the proxy sent every connection to one replica"
     with httpx.Client(timeout=10) as client:
         page = client.get(f"{site}/", follow_redirects=False).headers["location"]
         sid = page.split("/sessions/")[1].split("?")[0]
-    events: list[str] = []
-    ready = threading.Event()
-
-    def listen() -> None:
-        with (
-            httpx.Client(timeout=30) as reader,
-            reader.stream("GET", f"{site}/sessions/{sid}/events") as stream,
-        ):
-            for line in stream.iter_lines():
-                if line.startswith(": connected"):
-                    ready.set()
-                if line.startswith("event: leg"):
-                    events.append(line)
-                if len(events) >= 4:
-                    return
-
-    thread = threading.Thread(target=listen, daemon=True)
-    thread.start()
-    assert ready.wait(10)
+    stream = EventReader(
+        f"{site}/sessions/{sid}/events", lambda events: [n for n, _ in events].count("leg") >= 4
+    )
+    assert stream.ready.wait(10)
     scenario = {
         "response": {
             "status": 200,
@@ -149,5 +127,6 @@ def test_two_replicas_behind_the_proxy_serve_one_playground(
         names = [k.lower() for k in answer.headers]
         assert names[:2] == ["access-control-allow-origin", "x-replica-test"], names
         assert set(names[2:]) <= {"content-type", "content-length"}, names
-    thread.join(20)
-    assert len(events) == 4, events  # every leg reached the stream, whichever replica took it
+    stream.join(20)
+    legs = stream.names().count("leg")
+    assert legs == 4, stream.names()  # every leg reached the stream, whichever replica took it

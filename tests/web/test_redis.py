@@ -10,7 +10,6 @@ import re
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 
@@ -19,6 +18,7 @@ import pytest
 
 from app.web.server import BackgroundServer
 from tests.redis_server import RedisServer, unique_prefix
+from tests.streams import EventReader, serving_processes
 
 SCENARIO = {
     "request": {"method": "PUT", "headers": [["Content-Type", "application/json"]]},
@@ -87,22 +87,11 @@ def test_open_streams_end_cleanly_when_redis_goes_away(redis: RedisServer) -> No
     with BackgroundServer(**options) as live, httpx.Client(timeout=10) as client:
         session = client.get(f"{live.site_url}/", follow_redirects=False).headers["location"]
         sid = session.split("/sessions/")[1].split("?")[0]
-        ended = threading.Event()
-
-        def listen() -> None:
-            with httpx.Client(timeout=20) as reader:
-                url = f"{live.site_url}/sessions/{sid}/events"
-                with reader.stream("GET", url) as stream:
-                    for _ in stream.iter_lines():
-                        pass
-            ended.set()
-
-        thread = threading.Thread(target=listen, daemon=True)
-        thread.start()
+        stream = EventReader(f"{live.site_url}/sessions/{sid}/events", timeout=20)
         time.sleep(0.5)
-        assert not ended.is_set()
+        assert not stream.ended.is_set()
         redis.stop()
-        assert ended.wait(10), "the stream stayed open after Redis went away"
+        assert stream.ended.wait(10), "the stream stayed open after Redis went away"
 
 
 def start_workers(redis: RedisServer, *extra: str) -> tuple[subprocess.Popen[str], str, str]:
@@ -131,37 +120,15 @@ def start_workers(redis: RedisServer, *extra: str) -> tuple[subprocess.Popen[str
 def test_two_workers_serve_one_playground(redis: RedisServer) -> None:
     process, site, _api = start_workers(redis, "--workers", "2")
     try:
-        processes = set()
-        for _ in range(60):  # new connections: the kernel shares them out
-            with httpx.Client(timeout=10) as client:
-                health = client.get(f"{site}/api/health")
-                assert health.status_code == 200
-                processes.add(health.json()["process"])
-            if len(processes) == 2:
-                break
+        processes = serving_processes(site, 60)  # new connections: the kernel shares them out
         assert len(processes) == 2, "one process answered every connection"
         with httpx.Client(timeout=10) as client:
             page = client.get(f"{site}/", follow_redirects=False).headers["location"]
         sid = page.split("/sessions/")[1].split("?")[0]
-        events: list[str] = []
-        ready = threading.Event()
-
-        def listen() -> None:
-            with (
-                httpx.Client(timeout=20) as reader,
-                reader.stream("GET", f"{site}/sessions/{sid}/events") as stream,
-            ):
-                for line in stream.iter_lines():
-                    if line.startswith(": connected"):
-                        ready.set()
-                    if line.startswith("event: "):
-                        events.append(line[7:])
-                    if events.count("leg") >= 8:
-                        return
-
-        thread = threading.Thread(target=listen, daemon=True)
-        thread.start()
-        assert ready.wait(10)
+        stream = EventReader(
+            f"{site}/sessions/{sid}/events", lambda events: [n for n, _ in events].count("leg") >= 8
+        )
+        assert stream.ready.wait(10)
         served = set()
         for _ in range(4):  # each on new connections, so both processes record legs
             with httpx.Client(timeout=10) as client:
@@ -179,8 +146,9 @@ def test_two_workers_serve_one_playground(redis: RedisServer) -> None:
                 actual = client.put(run["target"], headers={"Origin": site}, json={})
                 assert actual.status_code == 200
                 served.add(client.get(f"{site}/api/health").json()["process"])
-        thread.join(15)
-        assert events.count("leg") == 8, events  # every leg, whichever process recorded it
+        stream.join(15)
+        legs = stream.names().count("leg")
+        assert legs == 8, stream.names()  # every leg, whichever process recorded it
         with httpx.Client(timeout=10) as client:
             state = client.get(f"{site}/api/runs/{run['run_id']}").json()
         assert [leg["kind"] for leg in state["exchanges"]] == ["preflight", "actual"]
@@ -211,28 +179,15 @@ def test_a_room_across_two_workers_counts_every_answer(redis: RedisServer) -> No
     try:
         with httpx.Client(timeout=10) as client:
             room = client.post(f"{site}/api/rooms", json={"title": "Across"}).json()
-        tallies: list[dict[str, object]] = []
-        ready = threading.Event()
 
-        def listen() -> None:
-            with (
-                httpx.Client(timeout=30) as reader,
-                reader.stream("GET", f"{site}{room['host_events']}") as stream,
-            ):
-                name = ""
-                for line in stream.iter_lines():
-                    if line.startswith(": connected"):
-                        ready.set()
-                    elif line.startswith("event: "):
-                        name = line[7:]
-                    elif line.startswith("data: ") and name == "answer":
-                        tallies.append(json.loads(line[6:])["tally"])
-                        if tallies[-1]["answered"] == attendees:
-                            return
+        def tallies(events: list[tuple[str, str]]) -> list[dict[str, object]]:
+            return [json.loads(data)["tally"] for name, data in events if name == "answer"]
 
-        thread = threading.Thread(target=listen, daemon=True)
-        thread.start()
-        assert ready.wait(10)
+        stream = EventReader(
+            f"{site}{room['host_events']}",
+            lambda events: any(t["answered"] == attendees for t in tallies(events)),
+        )
+        assert stream.ready.wait(10)
         joined, served = [], set()
         for number in range(attendees):  # each on a new connection
             with httpx.Client(timeout=10) as client:
@@ -256,9 +211,9 @@ def test_a_room_across_two_workers_counts_every_answer(redis: RedisServer) -> No
                 )
                 assert answered.status_code == 200, answered.text
                 served.add(client.get(f"{site}/api/health").json()["process"])
-        thread.join(20)
+        stream.join(20)
         assert len(served) == 2, "one process served every attendee"
-        assert [t["answered"] for t in tallies] == list(range(1, attendees + 1))
+        assert [t["answered"] for t in tallies(stream.events)] == list(range(1, attendees + 1))
         with httpx.Client(timeout=10) as client:
             state = client.get(f"{site}{room['host_api']}").json()
         assert len(state["attendees"]) == attendees
