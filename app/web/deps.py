@@ -136,7 +136,10 @@ async def read_json(request: Request, limit: int = SCENARIO_LIMIT) -> Any:
         raise BadRequest(400, "the body is nested too deeply") from None
     except ValueError as exc:  # e.g. an integer with more digits than Python converts
         raise BadRequest(400, f"the body is not usable JSON: {exc}") from None
-    problem = invalid_text(doc)
+    # A lone surrogate arrives as a \u escape (a backslash) or as bytes that encode one (JSON
+    # decodes them as they come: never ASCII bytes); other bodies need no walk through them.
+    suspect = b"\\" in raw or not raw.isascii()
+    problem = invalid_text(doc) if suspect else None
     if problem is not None:
         raise BadRequest(422, f"{problem.field}: {problem.message}", problem.field)
     return doc

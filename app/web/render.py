@@ -57,6 +57,9 @@ def setup(templates: Jinja2Templates) -> None:
     env.globals["engine_choices"] = [(name, PROFILES[name].label) for name in ENGINES]
     env.trim_blocks = True
     env.lstrip_blocks = True
+    # The templates ship with the playground and do not change under a running server: no
+    # stat() of every template (and of each one it imports) on every render.
+    env.auto_reload = False
 
 
 @functools.lru_cache(maxsize=VIEWS_CACHED)

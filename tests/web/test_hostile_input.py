@@ -287,11 +287,21 @@ def test_bad_whole_fetches_and_sequences_are_refused_naming_the_field(
     assert answer.json()["error"]["field"].startswith(field), answer.text
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        json.dumps({"response": {"headers": [["X-A", SURROGATE]]}}).encode(),
+        # JSON also arrives in UTF-16 and UTF-32, where the surrogate is raw code units.
+        '{"response": {"headers": [["X-A", "a\ud800"]]}}'.encode("utf-16-le", "surrogatepass"),
+        '{"response": {"headers": [["X-A", "a\ud800"]]}}'.encode("utf-32-be", "surrogatepass"),
+        b'{"response": {"headers": [["X-A", "a\xed\xa0\x80"]]}}',
+    ],
+    ids=["escape", "utf-16", "utf-32", "utf-8 bytes"],
+)
 def test_a_lone_surrogate_is_refused_naming_the_field(
-    client: httpx.Client, live: BackgroundServer
+    client: httpx.Client, live: BackgroundServer, body: bytes
 ) -> None:
-    doc = {"response": {"headers": [["X-A", SURROGATE]]}}
-    answer = client.post(f"{live.site_url}/api/runs", content=json.dumps(doc).encode())
+    answer = client.post(f"{live.site_url}/api/runs", content=body)
     assert answer.status_code == 422
     assert answer.json()["error"]["field"] == "response.headers[0][1]"
     assert "lone surrogate" in answer.json()["error"]["message"]

@@ -17,7 +17,7 @@ import httpx
 
 from app.web.app import create_app
 from app.web.config import Settings
-from app.web.server import BackgroundServer
+from app.web.server import YOUNG_THRESHOLD, BackgroundServer
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -128,3 +128,26 @@ def test_a_taken_port_is_said_plainly() -> None:
     assert f"port {port} on 127.0.0.1 is already in use" in result.stderr
     assert "--site-port" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+
+def test_the_serving_process_keeps_its_startup_objects_out_of_collections() -> None:
+    """run_one settles the collector once the server is built, before it serves: a full
+    collection over every object of the process paused the loop for 90 to 160 ms in the
+    middle of a burst of legs."""
+    code = (
+        "import gc\n"
+        "from app.web import server\n"
+        "class Server:\n"
+        "    def run(self, sockets):\n"
+        "        print(gc.get_freeze_count(), gc.get_threshold()[0])\n"
+        "server.build_server = lambda settings: Server()\n"
+        "server.run_one(None, [])\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60
+    )
+    frozen, young = map(int, done.stdout.split())
+    assert frozen > 10_000, done.stderr  # the modules and the application, at least
+    assert young == YOUNG_THRESHOLD

@@ -32,3 +32,29 @@ def test_the_live_templates_are_compiled_after_the_start_without_any_request() -
         while not set(render.LIVE_TEMPLATES) <= cached(live.playground.templates):
             assert time.monotonic() < deadline, cached(live.playground.templates)
             time.sleep(0.02)
+
+
+def test_a_compiled_template_is_not_checked_on_disk_again(monkeypatch) -> None:
+    """The templates ship with the playground: rendering a leg does not stat() its files."""
+    templates = Jinja2Templates(directory=str(resource_dir("templates")))
+    render.setup(templates)
+    render.warm(templates, [render.LEG])
+    checked: list[str] = []
+    loader = templates.env.loader
+    original = loader.get_source
+
+    def get_source(env, name):  # type: ignore[no-untyped-def]
+        source, filename, uptodate = original(env, name)
+
+        def watched() -> bool:
+            checked.append(name)
+            return uptodate()
+
+        return source, filename, watched
+
+    monkeypatch.setattr(loader, "get_source", get_source)
+    templates.env.cache.clear()
+    render.warm(templates, [render.LEG])
+    templates.get_template(render.LEG)
+    templates.get_template(render.LEG)
+    assert checked == []
