@@ -109,9 +109,14 @@ def check_token(value: str, where: str, what: str) -> str | None:
     return f"{what} must be a token ({TOKEN_CHARS}); this one contains {_describe_char(bad)}"
 
 
+# Tab, visible ASCII, space and Latin-1 beyond ASCII: what a header value may hold.
+_PLAIN_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
+
+
 def check_header_value(value: str, where: str) -> tuple[str, FieldMessage | None, bool]:
     """Return (trimmed value, error or None, whether spaces were trimmed)."""
-    for ch in value:
+    # Most values are plain: only one with another character needs the walk that names it.
+    for ch in "" if _PLAIN_VALUE.fullmatch(value) else value:
         code = ord(ch)
         if ch in "\r\n\0":
             return (

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
@@ -33,6 +33,10 @@ from app.web.site import attack, composer, json_api, labs, lessons, rooms, runs,
 from app.web.state import Playground
 
 log = logging.getLogger("cors_playground")
+
+#: A direct route's handler: the request, the playground and the path's parameters in, an
+#: answer out.
+DirectHandler = Callable[..., Awaitable[Response]]
 
 CLOSE = (b"connection", b"close")
 SERVER_ERROR = b"The playground failed to answer this request; the error is in its log.\n"
@@ -261,20 +265,20 @@ def attacker_csp(pair: OriginPair, attacker_port: int) -> str:
     )
 
 
-class AnswerRoute:
-    """A room's answers, straight to their handler (``rooms.answer``): a whole room answers
-    at the same instant, and the framework's routing, dependencies and middleware cost more
-    than the answer itself. The same checks and refusals as every route."""
+class DirectRoute:
+    """A hot route straight to its handler (``handler(request, playground, **path params)``):
+    when a whole room answers at the same instant, or a script explains scenarios in a
+    burst, the framework's routing, dependencies and middleware cost more than the work
+    itself. The same checks and refusals as every route."""
 
-    def __init__(self, pg: Playground) -> None:
+    def __init__(self, pg: Playground, handler: DirectHandler) -> None:
         self.playground = pg
+        self.handler = handler
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
         try:
-            response = await rooms.answer(
-                request, self.playground, scope["path_params"]["session_id"]
-            )
+            response = await self.handler(request, self.playground, **scope["path_params"])
         except BadRequest as exc:
             response = refusal(request, exc.status, exc.message, exc.field)
         await response(scope, receive, send)
@@ -316,7 +320,14 @@ class OriginsApp:
             attacker_app(pg), self.settings, lambda pair: attacker_csp(pair, port)
         )
         self.target = target.Target(pg)
-        self.answers = SecurityHeaders(AnswerRoute(pg), self.settings, self.site.csp)
+        # The site's hot POST routes, each with the site's security headers.
+        self.direct = [
+            (path, SecurityHeaders(DirectRoute(pg, handler), self.settings, self.site.csp))
+            for path, handler in (
+                (rooms.ANSWER_PATH, rooms.answer),
+                (json_api.EXPLAIN_PATH, json_api.explain),
+            )
+        ]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -342,14 +353,12 @@ class OriginsApp:
             run_id, hop = found.groups()
             scope["path_params"] = {"run_id": run_id, "hop": int(hop or 0)}
             app = self.target
-        elif (
-            app is self.site
-            and scope["method"] == "POST"
-            and (answering := rooms.ANSWER_PATH.fullmatch(scope["path"]))
-        ):
-            # The hot path of a room's burst of answers: straight to the handler.
-            scope["path_params"] = {"session_id": answering.group(1)}
-            app = self.answers
+        elif app is self.site and scope["method"] == "POST":
+            for pattern, route in self.direct:
+                if found := pattern.fullmatch(scope["path"]):
+                    scope["path_params"] = found.groupdict()
+                    app = route
+                    break
         if scope["method"] == "HEAD" and not to_target:
             scope = {**scope, "method": "GET"}
             send = _head_only(send)

@@ -4,6 +4,7 @@ the limit get a clean 503, and kept-alive answers never wait for a delayed ACK."
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import statistics
 import time
@@ -15,6 +16,8 @@ import httpx
 import pytest
 
 from app.cors.scenario import MAX_STATUS, MIN_STATUS
+from app.web.app import create_app
+from app.web.config import Settings
 from app.web.server import BackgroundServer
 from tests.web.conftest import new_session
 
@@ -399,3 +402,42 @@ def test_kept_alive_answers_with_a_body_are_not_delayed(live: BackgroundServer) 
                 times.append(time.perf_counter() - started)
                 assert answer.status_code == 200 and answer.content
             assert statistics.median(times) < 0.020, (url, times)
+
+
+# --- hot routes go straight to their handlers --------------------------------------------------
+
+
+def test_explaining_and_answering_never_reach_the_site_application() -> None:
+    """``POST /api/explain`` and a room's answers skip the framework's routing and
+    dependencies (they come in bursts); they keep the site's security headers and the same
+    refusals."""
+    app = create_app(Settings(host="127.0.0.1", site_port=8000, api_port=8001))
+    seen: list[str] = []
+    site = app.site.app
+
+    async def watched(scope, receive, send):  # type: ignore[no-untyped-def]
+        seen.append(scope.get("path", ""))
+        await site(scope, receive, send)
+
+    app.site.app = watched
+
+    async def check() -> None:
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 5000))
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://127.0.0.1:8000"
+        ) as client:
+            explained = await client.post("/api/explain?browser=firefox", json={})
+            assert explained.status_code == 200, explained.text
+            assert explained.json()["browser"] == "firefox"
+            assert "content-security-policy" in explained.headers
+            refused = await client.post("/api/explain?browser=lynx", json={})
+            assert refused.status_code == 400
+            assert refused.json()["error"]["field"] == "browser"
+            unknown = await client.post("/api/rooms/attendee/nobody/answer", json={})
+            assert unknown.status_code == 404, unknown.text
+            assert unknown.json()["error"]["field"] == "session"
+            assert seen == []
+            await client.get("/api")  # every other route still goes through the site's app
+            assert seen == ["/api"]
+
+    asyncio.run(check())

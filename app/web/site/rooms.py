@@ -734,7 +734,7 @@ async def api_attendee(member: Membership, pg: PG) -> JSONResponse:
 
 #: The answer route, which a whole room may call at the same instant: the composition root
 #: sends it to ``answer`` straight, without the framework's routing and dependencies.
-ANSWER_PATH = re.compile(r"/api/rooms/attendee/([^/]+)/answer")
+ANSWER_PATH = re.compile(r"/api/rooms/attendee/(?P<session_id>[^/]+)/answer")
 
 
 async def answer(request: Request, pg: Playground, session_id: str) -> Response:
