@@ -13,6 +13,7 @@ answer) wait in a pool of their own, so new visitors never push out sessions in 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import secrets
 import sys
@@ -111,10 +112,19 @@ def footprint(value: object) -> int:
         return sys.getsizeof(value) + sum(footprint(item) for item in value)
     if isinstance(value, dict):
         return sys.getsizeof(value) + sum(footprint(k) + footprint(v) for k, v in value.items())
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+    names = _field_names(type(value))
+    if names is not None:
         own = sys.getsizeof(value) + sys.getsizeof(getattr(value, "__dict__", ()))
-        return own + sum(footprint(getattr(value, f.name)) for f in dataclasses.fields(value))
+        return own + sum(footprint(getattr(value, name)) for name in names)
     return 0
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...] | None:
+    """The fields of a dataclass (None for any other class), looked up once per class."""
+    if not dataclasses.is_dataclass(cls):
+        return None
+    return tuple(f.name for f in dataclasses.fields(cls))
 
 
 def new_id() -> str:
