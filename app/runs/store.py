@@ -13,7 +13,6 @@ answer) wait in a pool of their own, so new visitors never push out sessions in 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import re
 import secrets
 import sys
@@ -119,12 +118,20 @@ def footprint(value: object) -> int:
     return 0
 
 
-@functools.cache
+# The fields of each dataclass footprint() has met (a handful of classes).
+_FIELD_NAMES: dict[type, tuple[str, ...] | None] = {}
+
+
 def _field_names(cls: type) -> tuple[str, ...] | None:
     """The fields of a dataclass (None for any other class), looked up once per class."""
-    if not dataclasses.is_dataclass(cls):
-        return None
-    return tuple(f.name for f in dataclasses.fields(cls))
+    try:
+        return _FIELD_NAMES[cls]
+    except KeyError:
+        names = None
+        if dataclasses.is_dataclass(cls):
+            names = tuple(f.name for f in dataclasses.fields(cls))
+        _FIELD_NAMES[cls] = names
+        return names
 
 
 def new_id() -> str:
