@@ -15,6 +15,7 @@ from app.cors import Scenario, predict
 from app.runs.errors import BadRequest
 from app.runs.sessions import MemorySessions, SessionStore
 from app.runs.store import (
+    SESSION_OVERHEAD,
     BrowserResult,
     Budgets,
     Exchange,
@@ -239,6 +240,71 @@ def test_two_processes_share_sessions_and_lose_no_leg(redis_server: RedisServer)
             assert sorted(e.request.headers[1][1] for e in final.exchanges) == sorted(
                 str(n) for n in range(12)
             )
+        finally:
+            await one.close()
+            await two.close()
+
+    asyncio.run(main())
+
+
+def test_a_leg_is_recorded_while_another_process_holds_the_session(
+    redis_server: RedisServer,
+) -> None:
+    """Legs go in without the session's lock: one process changing the session (a result, a
+    new run) does not hold up the legs another process receives."""
+
+    async def main() -> None:
+        prefix = unique_prefix()
+        one, two = connect(redis_server.url, prefix), connect(redis_server.url, prefix)
+        try:
+            a, b = RedisSessions(one), RedisSessions(two)
+            run = await a.run(await add(a))
+            assert run is not None
+            async with one.locked("s", run.session_id):
+                kept = await asyncio.wait_for(b.record(run, leg(run.id), published=5), 1.0)
+            assert kept and run.published == 5 and len(run.exchanges) == 1
+        finally:
+            await one.close()
+            await two.close()
+
+    asyncio.run(main())
+
+
+def test_legs_from_two_processes_each_get_their_own_version_and_every_byte_is_counted(
+    redis_server: RedisServer,
+) -> None:
+    """Each leg's event carries a version the page has not seen (it applies a leg only if
+    newer); a leg's bytes count in its session and in the store until its run leaves."""
+
+    async def main() -> None:
+        prefix = unique_prefix()
+        one, two = connect(redis_server.url, prefix), connect(redis_server.url, prefix)
+        budgets = Budgets(session=24 * 1024)
+        try:
+            a, b = RedisSessions(one, budgets=budgets), RedisSessions(two, budgets=budgets)
+            sid = new_id()
+            ids = [await add(a, sid) for _ in range(4)]
+            copies = [await a.run(ids[-1]), await b.run(ids[-1])]
+
+            async def record(n: int) -> int:
+                store, run = (a, copies[0]) if n % 2 else (b, copies[1])
+                assert run is not None
+                await store.record(run, leg(run.id, "x" * 1500))
+                return run.version
+
+            versions = await asyncio.gather(*(record(n) for n in range(10)))
+            assert sorted(versions) == list(range(1, 11))
+            final = await a.run(ids[-1])
+            assert final is not None and len(final.exchanges) == 10 and final.version == 10
+            # Older runs made room; what is counted is what is kept.
+            session = await a.session(sid)
+            assert session is not None and ids[-1] in session.runs and len(session.runs) < 4
+            kept = sum(run.size for run in session.runs.values())
+            counted = await one.client.hgetall(f"{prefix}sizes")
+            sizes = {name.decode(): int(value) for name, value in counted.items()}
+            assert sizes[sid] == session.size
+            assert session.size - kept == SESSION_OVERHEAD
+            assert int(await one.client.get(f"{prefix}bytes")) == sum(sizes.values())
         finally:
             await one.close()
             await two.close()
