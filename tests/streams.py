@@ -34,18 +34,20 @@ class EventReader:
                 httpx.Client(timeout=self.timeout) as reader,
                 reader.stream("GET", self.url) as stream,
             ):
-                name = "message"
+                name, data = "message", []
                 for line in stream.iter_lines():
                     if line.startswith(": connected"):
                         self.ready.set()
                     elif line.startswith("event: "):
                         name = line[7:]
                     elif line.startswith("data: "):
-                        self.events.append((name, line[6:]))
-                        if self.enough(self.events):
-                            return
-                    elif not line:
-                        name = "message"
+                        data.append(line[6:])
+                    elif not line:  # an event ends with an empty line
+                        if data:
+                            self.events.append((name, "\n".join(data)))
+                            if self.enough(self.events):
+                                return
+                        name, data = "message", []
         finally:
             self.ended.set()
 

@@ -11,6 +11,7 @@ import pytest
 
 from app.web.events import EventBus, TooManySubscribers, event_stream
 from app.web.server import BackgroundServer
+from tests.streams import EventReader
 from tests.web.conftest import new_session
 
 
@@ -234,6 +235,32 @@ def test_a_leg_arrives_as_a_small_delta_and_the_whole_card_once_the_run_is_done(
         assert f'data-run-id="{run["run_id"]}"' in leg and 'data-kind="actual"' in leg
         assert 'class="exchange"' in leg and "<summary>" in leg
         assert len(leg) < 4096 < len(card), (len(leg), len(card))
+
+
+def test_legs_past_the_run_s_limit_send_its_card_a_few_times_not_once_each(
+    backend: dict[str, Any],
+) -> None:
+    """A page looping fetch() to its run: each leg past the limit is answered and counted,
+    and the card that counts them is drawn at most every quarter second, ending with the
+    final count (not once per request)."""
+    with (
+        BackgroundServer(exchanges_per_run=2, **backend) as live,
+        httpx.Client(timeout=5) as client,
+    ):
+        run = client.post(f"{live.site_url}/api/runs", json={"request": {"method": "GET"}}).json()
+        final = "40 more requests to this run were answered but not recorded"
+        reader = EventReader(
+            f"{live.site_url}/sessions/{run['session']}/events",
+            lambda events: any(final in data for _, data in events),
+        )
+        assert reader.ready.wait(5)
+        for _ in range(42):
+            assert client.get(run["target"]).status_code == 200
+        assert reader.ended.wait(5), reader.names()
+        assert reader.names().count("leg") == 2
+        cards = [data for name, data in reader.events if name == "run"]
+        assert 1 <= len(cards) <= 8, len(cards)  # 40 legs in well under two seconds
+        assert final in cards[-1]
 
 
 def test_an_idle_stream_pings_and_ends_when_the_bus_closes() -> None:

@@ -130,7 +130,7 @@ class Target:
             exchange = run.exchanges[-1]  # as kept: a leg over its budget is cut down
             pg.publish_leg(run, exchange)
         else:
-            pg.publish_run(run)  # not kept: the card counts it
+            pg.publish_count(run)  # not kept: the card counts it
         pg.bus.publish(
             console_topic(run.session_id),
             "exchange",
