@@ -5,7 +5,9 @@ Starts the playground in its own process on free ports, opens one session stream
 (1, then 300 concurrent sessions: a room's "everyone send"), and in each round sends every
 session's run target one request at once. The latency is the subscriber's arrival time minus
 the ``received_at`` the API origin recorded for that request (same machine, same wall
-clock). Not a timed test: it prints figures (p50, p95, p99, max).
+clock); a second line counts from the moment the load generator sent that request (its
+connection opened), so it includes the wait for the server's loop. Not a timed test: it
+prints figures (p50, p95, p99, max).
 """
 
 from __future__ import annotations
@@ -77,16 +79,20 @@ class Subscriber:
 EVENT_DATA = (b'data: <div class="leg-update"', b'data: <article class="run"')
 
 
-async def hit(host: str, port: int, path: str) -> None:
-    """One GET to the target on its own connection, read to the end."""
+async def hit(host: str, port: int, path: str) -> float:
+    """One GET to the target on its own connection, read to the end; when it was sent."""
+    sent = time.time()
     reader, writer = await asyncio.open_connection(host, port)
     head = f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n"
     writer.write(head.encode())
     await reader.read()
     writer.close()
+    return sent
 
 
-async def measure(site: str, sessions: int, rounds: int) -> list[float]:
+async def measure(site: str, sessions: int, rounds: int) -> tuple[list[float], list[float]]:
+    """The latencies of every leg's event: from the API origin receiving the request, and
+    from the load generator sending it."""
     site_parts = urlsplit(site)
     host, site_port = site_parts.hostname or "127.0.0.1", site_parts.port or 80
     # Idle connections are dropped before the server closes them (5 s), never reused as it does.
@@ -102,6 +108,7 @@ async def measure(site: str, sessions: int, rounds: int) -> list[float]:
         tasks = [asyncio.create_task(s.run()) for s in subscribers]
         await asyncio.wait_for(asyncio.gather(*(s.connected.wait() for s in subscribers)), 30)
         latencies: list[float] = []
+        from_send: list[float] = []
         for _ in range(rounds):
             runs = await asyncio.gather(*(
                 client.post(f"{site}/api/runs", params={"session": sid}, json={}) for sid in sids
@@ -113,16 +120,19 @@ async def measure(site: str, sessions: int, rounds: int) -> list[float]:
                 subscriber.waiting[run["run_id"]] = future
                 arrivals.append(future)
             targets = [urlsplit(run["target"]) for run in created]
-            await asyncio.gather(*(hit(t.hostname or host, t.port or 80, t.path) for t in targets))
+            sent = await asyncio.gather(
+                *(hit(t.hostname or host, t.port or 80, t.path) for t in targets)
+            )
             arrived = await asyncio.wait_for(asyncio.gather(*arrivals), 30)
             details = await asyncio.gather(*(client.get(f"{site}{run['run']}") for run in created))
-            for when, detail in zip(arrived, details, strict=True):
+            for when, detail, started in zip(arrived, details, sent, strict=True):
                 received = detail.json()["exchanges"][0]["received_at"]
                 latencies.append(when - received)
+                from_send.append(when - started)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-    return latencies
+    return latencies, from_send
 
 
 def report(sessions: int, latencies: list[float]) -> str:
@@ -143,9 +153,15 @@ def main() -> None:
     process, site, _ = start_server()
     try:
         print("API origin receives a request -> the session's subscriber has the event")
+        sent = []
         for sessions in (1, 300):
-            latencies = asyncio.run(measure(site, sessions, rounds if sessions == 1 else 10))
+            latencies, from_send = asyncio.run(
+                measure(site, sessions, rounds if sessions == 1 else 10)
+            )
             print(report(sessions, latencies), flush=True)
+            sent.append(report(sessions, from_send))
+        print("The load generator sends the request -> the session's subscriber has the event")
+        print("\n".join(sent), flush=True)
     finally:
         process.terminate()
         process.wait(10)

@@ -176,8 +176,9 @@ def main() -> None:
                     time.sleep(0.1)
                 print(f"{label}:", flush=True)
                 for sessions, rounds in ((1, 20), (SESSIONS, 10)):
-                    latencies = asyncio.run(measure(site, sessions, rounds))
+                    latencies, from_send = asyncio.run(measure(site, sessions, rounds))
                     print("  hit -> event, " + report(sessions, latencies).strip(), flush=True)
+                    print("  sent -> event, " + report(sessions, from_send).strip(), flush=True)
                 asyncio.run(http_figures(site, api, workers, seconds))
                 edited = asyncio.run(edits(site, SESSIONS, 10.0))
                 print("  " + line(f"composer edit -> prediction, {SESSIONS} sessions x 1/s",
