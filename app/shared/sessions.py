@@ -451,8 +451,8 @@ class RedisSessions:
             # Over a budget: older runs, then other sessions, go first (under the lock).
             async with self.shared.locked("s", run.session_id):
                 stored = await self._load(run.session_id)
-                if stored is not None:
-                    await self._room_for(run.session_id, run.id, stored, size)
+                if stored is not None and self._entry(stored, run.id) is not None:
+                    await self._room_for(run.session_id, stored, size, keep=run.id)
                     await self._save(run.session_id, stored)
                 return await append(True)
 
@@ -492,7 +492,7 @@ class RedisSessions:
                 stored: StoredSession | None = loads(stored_value)
                 entry = self._entry(stored, run.id)
                 if stored is not None and entry is not None:
-                    await self._room_for(run.session_id, run.id, stored, size)
+                    await self._room_for(run.session_id, stored, size, keep=run.id)
                     entry[2] += size
                 set_result(fresh, result, differences, size)
                 async with self.redis.pipeline(transaction=True) as pipe:
@@ -526,15 +526,13 @@ class RedisSessions:
         return int(await self.redis.hget(self._sizes, session_id) or stored.size)
 
     async def _room_for(
-        self, session_id: str, run_id: str, stored: StoredSession, size: int
+        self, session_id: str, stored: StoredSession, size: int, *, keep: str | None
     ) -> None:
-        """Make room for ``size`` more bytes of a run that its session keeps: its oldest other
-        runs, then other sessions, when a budget would be passed; the caller counts the bytes.
-        Called holding the session's lock."""
-        if self._entry(stored, run_id) is None:
-            return
+        """Make room for ``size`` more bytes in the session: its oldest runs but ``keep``
+        first, then other sessions, when a budget would be passed. Called holding the
+        session's lock; the caller counts the bytes."""
         while await self._session_size(session_id, stored) + size > self.budgets.session:
-            if not await self._drop_oldest_run(session_id, stored, keep=run_id):
+            if not await self._drop_oldest_run(session_id, stored, keep=keep):
                 break
         if stored.used:
             await self._make_room(size, keep=session_id)
@@ -542,12 +540,8 @@ class RedisSessions:
     async def _grow(
         self, session_id: str, stored: StoredSession, size: int, *, keep: str | None
     ) -> None:
-        """Make room for ``size`` more bytes in the session (its oldest runs but ``keep``
-        first, then other sessions), then count them."""
-        while await self._session_size(session_id, stored) + size > self.budgets.session:
-            if not await self._drop_oldest_run(session_id, stored, keep=keep):
-                break
-        await self._make_room(size, keep=session_id)
+        """Make room for ``size`` more bytes in the session, then count them."""
+        await self._room_for(session_id, stored, size, keep=keep)
         await self._count(session_id, stored, size)
 
     async def _drop_oldest_run(

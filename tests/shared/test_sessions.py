@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -24,7 +25,7 @@ from app.runs.store import (
     RunStore,
     new_id,
 )
-from app.shared import RedisUnavailable, connect
+from app.shared import RedisUnavailable, SharedState, connect
 from app.shared.sessions import RedisSessions
 from tests.redis_server import RedisServer, unique_prefix
 
@@ -218,11 +219,21 @@ def test_a_reused_url_answers_with_its_newest_run(with_store: Runner) -> None:
 # --- several processes on one Redis --------------------------------------------------------------
 
 
+@asynccontextmanager
+async def two_processes(server: RedisServer) -> AsyncIterator[tuple[SharedState, SharedState]]:
+    """Two clients of one Redis under one prefix, as two serving processes hold them."""
+    prefix = unique_prefix()
+    one, two = connect(server.url, prefix), connect(server.url, prefix)
+    try:
+        yield one, two
+    finally:
+        await one.close()
+        await two.close()
+
+
 def test_two_processes_share_sessions_and_lose_no_leg(redis_server: RedisServer) -> None:
     async def main() -> None:
-        prefix = unique_prefix()
-        one, two = connect(redis_server.url, prefix), connect(redis_server.url, prefix)
-        try:
+        async with two_processes(redis_server) as (one, two):
             a, b = RedisSessions(one), RedisSessions(two)
             run_id = await add(a)
             seen = await b.run(run_id)
@@ -240,9 +251,6 @@ def test_two_processes_share_sessions_and_lose_no_leg(redis_server: RedisServer)
             assert sorted(e.request.headers[1][1] for e in final.exchanges) == sorted(
                 str(n) for n in range(12)
             )
-        finally:
-            await one.close()
-            await two.close()
 
     asyncio.run(main())
 
@@ -254,18 +262,13 @@ def test_a_leg_is_recorded_while_another_process_holds_the_session(
     new run) does not hold up the legs another process receives."""
 
     async def main() -> None:
-        prefix = unique_prefix()
-        one, two = connect(redis_server.url, prefix), connect(redis_server.url, prefix)
-        try:
+        async with two_processes(redis_server) as (one, two):
             a, b = RedisSessions(one), RedisSessions(two)
             run = await a.run(await add(a))
             assert run is not None
             async with one.locked("s", run.session_id):
                 kept = await asyncio.wait_for(b.record(run, leg(run.id), published=5), 1.0)
             assert kept and run.published == 5 and len(run.exchanges) == 1
-        finally:
-            await one.close()
-            await two.close()
 
     asyncio.run(main())
 
@@ -277,10 +280,8 @@ def test_legs_from_two_processes_each_get_their_own_version_and_every_byte_is_co
     newer); a leg's bytes count in its session and in the store until its run leaves."""
 
     async def main() -> None:
-        prefix = unique_prefix()
-        one, two = connect(redis_server.url, prefix), connect(redis_server.url, prefix)
         budgets = Budgets(session=24 * 1024)
-        try:
+        async with two_processes(redis_server) as (one, two):
             a, b = RedisSessions(one, budgets=budgets), RedisSessions(two, budgets=budgets)
             sid = new_id()
             ids = [await add(a, sid) for _ in range(4)]
@@ -300,14 +301,11 @@ def test_legs_from_two_processes_each_get_their_own_version_and_every_byte_is_co
             session = await a.session(sid)
             assert session is not None and ids[-1] in session.runs and len(session.runs) < 4
             kept = sum(run.size for run in session.runs.values())
-            counted = await one.client.hgetall(f"{prefix}sizes")
+            counted = await one.client.hgetall(one.key("sizes"))
             sizes = {name.decode(): int(value) for name, value in counted.items()}
             assert sizes[sid] == session.size
             assert session.size - kept == SESSION_OVERHEAD
-            assert int(await one.client.get(f"{prefix}bytes")) == sum(sizes.values())
-        finally:
-            await one.close()
-            await two.close()
+            assert int(await one.client.get(one.key("bytes"))) == sum(sizes.values())
 
     asyncio.run(main())
 
